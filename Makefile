@@ -1,0 +1,37 @@
+# Plain task runner for the README commands. Every target sets up .venv first if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.digestkit-installed
+WORKSPACE ?= reports/workspace
+
+.PHONY: setup run test bench lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup  ## publication events of the sample world -> HTML digests in the workspace
+	$(BIN)/digestkit run --workspace $(WORKSPACE)
+
+test: setup  ## the whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_diff.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) reports/workspace reports/artifacts

@@ -1,0 +1,3 @@
+from digestkit.cli import main
+
+raise SystemExit(main())

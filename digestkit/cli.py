@@ -1,0 +1,150 @@
+"""Command-line interface: parses arguments and calls the library, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from digestkit.exceptions import DigestkitError
+
+DEFAULT_WORKSPACE = Path("reports/workspace")
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory of the source systems (default: the embedded sample world)",
+    )
+
+
+def _workspace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=DEFAULT_WORKSPACE,
+        help=f"handoff workspace directory (default: {DEFAULT_WORKSPACE})",
+    )
+
+
+def _print_json(payload: object) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from digestkit.sample import generate_world
+
+    summary = generate_world(
+        args.out,
+        seed=args.seed,
+        accounts=args.accounts,
+        steps=args.steps,
+        products=args.products,
+        exceptions=args.exceptions,
+    )
+    _print_json(summary)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from digestkit.sources import open_sources, summarize
+
+    print(summarize(open_sources(args.data)))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from digestkit import diff as diffmod
+
+    if args.runbook:
+        result = diffmod.diff_revisions(args.runbook, args.old, args.new, data=args.data)
+    else:
+        result = diffmod.diff_files(args.old, args.new)
+    if args.format == "json":
+        _print_json(result.to_dict())
+    elif args.format == "markdown":
+        print(diffmod.to_markdown(result))
+    else:
+        print(diffmod.to_html(result))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from digestkit.digest import build_digest, to_markdown
+
+    digest = build_digest(
+        args.runbook,
+        args.revision,
+        baseline=args.baseline,
+        data=args.data,
+        as_of=args.as_of,
+    )
+    if args.format == "json":
+        _print_json(digest.to_dict())
+    else:
+        print(to_markdown(digest))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digestkit",
+        description="Grounded handoff digests for published runbook revisions.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("sample", cmd_sample, "generate a deterministic sample world of the six sources")
+    p.add_argument("--out", type=Path, required=True, help="directory to write the world into")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--accounts", type=int, default=600)
+    p.add_argument("--steps", type=int, default=14, help="escalation steps in the main runbook")
+    p.add_argument("--products", type=int, default=12)
+    p.add_argument("--exceptions", type=int, default=40)
+
+    p = command("sources", cmd_sources, "load every source and print a short summary")
+    _data_option(p)
+
+    p = command("diff", cmd_diff, "semantic diff of two runbook revisions")
+    p.add_argument("old", help="old revision: a Markdown file, or a revision id with --runbook")
+    p.add_argument("new", help="new revision: a Markdown file, or a revision id with --runbook")
+    p.add_argument("--runbook", help="treat OLD and NEW as revision ids of this runbook")
+    p.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    _data_option(p)
+
+    p = command("digest", cmd_digest, "build the handoff digest of one published revision")
+    p.add_argument("--runbook", required=True)
+    p.add_argument("--revision", required=True)
+    p.add_argument("--baseline", help="baseline revision (default: previous published revision)")
+    p.add_argument("--as-of", dest="as_of", help="read the sources as of this ISO time")
+    p.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    _data_option(p)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the digestkit command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DigestkitError as exc:
+        if args.debug:
+            raise
+        print(f"digestkit: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"digestkit: error: {exc}", file=sys.stderr)
+        return 1

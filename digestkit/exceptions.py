@@ -1,0 +1,57 @@
+"""The exceptions digestkit raises: one base class, one subclass per kind of failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DigestkitError(Exception):
+    """Base class for every error digestkit raises on purpose."""
+
+
+class SourceError(DigestkitError):
+    """Raised when a source system's data is missing, malformed or inconsistent.
+
+    The message names the file (or table), the row or line, and the field, so the user can fix it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        row: int | str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.row = row
+        self.field = field
+        self.reason = message
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if row is not None:
+            where.append(f"row {row}" if isinstance(row, int) else str(row))
+        if field is not None:
+            where.append(f"field '{field}'")
+        super().__init__(f"{': '.join(where)}: {message}" if where else message)
+
+
+class MarkdownError(DigestkitError):
+    """Raised when a revision file is not UTF-8 text or not Markdown."""
+
+
+class RevisionError(DigestkitError):
+    """Raised when a revision is unknown, or is a draft or withdrawn where a published one is needed."""
+
+
+class ScopeError(DigestkitError):
+    """Raised when a digest says something outside its informational scope."""
+
+
+class EventError(DigestkitError):
+    """Raised when a change-feed event is malformed or does not match the runbook repository."""
+
+
+class WorkspaceError(DigestkitError):
+    """Raised when the handoff workspace is missing a digest or refuses an action."""
