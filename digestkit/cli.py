@@ -90,6 +90,100 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feed",
+        type=Path,
+        default=None,
+        help="change feed (default: the data's feed/events.jsonl)",
+    )
+
+
+def _log_progress() -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("digestkit: %(message)s"))
+    logger = logging.getLogger("digestkit.events")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _report_pass(result) -> int:
+    print(result.index)
+    if result.failed:
+        print(
+            f"digestkit: {len(result.failed)} event(s) failed and will be retried on the next run; "
+            "see state/events.jsonl in the workspace",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from digestkit.events import process_feed
+
+    _log_progress()
+    return _report_pass(process_feed(data=args.data, workspace=args.workspace, feed=args.feed))
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from digestkit.events import watch
+
+    _log_progress()
+    try:
+        result = watch(
+            data=args.data,
+            workspace=args.workspace,
+            feed=args.feed,
+            once=args.once,
+            interval=args.interval,
+        )
+    except KeyboardInterrupt:
+        return 0
+    return _report_pass(result)
+
+
+def cmd_run_event(args: argparse.Namespace) -> int:
+    from digestkit.events import run_event
+
+    _log_progress()
+    outcome = run_event(args.event_id, data=args.data, workspace=args.workspace, feed=args.feed)
+    return 1 if outcome.status == "failed" else 0
+
+
+def cmd_clarify(args: argparse.Namespace) -> int:
+    from digestkit import workspace as ws
+
+    layout = ws.open_workspace(args.workspace)
+    ws.clarify(layout, args.digest, author=args.author, text=args.text)
+    print(layout.digest_dir(args.digest) / "digest.html")
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    from digestkit import workspace as ws
+
+    layout = ws.open_workspace(args.workspace)
+    ws.share(layout, args.digest, by=args.by)
+    print(layout.digest_dir(args.digest) / "digest.html")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from digestkit import workspace as ws
+
+    layout = ws.open_workspace(args.workspace)
+    problems = ws.verify_audit(layout)
+    for p in problems:
+        print(f"{layout.audit_log}:{p.line}: {p.message}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{layout.audit_log}: intact")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digestkit",
@@ -128,6 +222,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", help="read the sources as of this ISO time")
     p.add_argument("--format", choices=("json", "markdown"), default="markdown")
     _data_option(p)
+
+    p = command("run", cmd_run, "process the whole change feed once and print the index path")
+    _data_option(p)
+    _workspace_option(p)
+    _feed_option(p)
+
+    p = command("watch", cmd_watch, "process the change feed now and then every --interval seconds")
+    p.add_argument("--once", action="store_true", help="process the feed once and exit")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
+    _data_option(p)
+    _workspace_option(p)
+    _feed_option(p)
+
+    p = command("run-event", cmd_run_event, "handle one event of the change feed now")
+    p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000017")
+    _data_option(p)
+    _workspace_option(p)
+    _feed_option(p)
+
+    p = command("clarify", cmd_clarify, "add a reviewer's clarification to a digest")
+    p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
+    p.add_argument("--author", required=True)
+    p.add_argument("--text", required=True)
+    _workspace_option(p)
+
+    p = command("share", cmd_share, "mark a digest reviewed for duty-manager handoff")
+    p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
+    p.add_argument("--by", required=True, help="who reviewed it")
+    _workspace_option(p)
+
+    p = command("audit", cmd_audit_verify, "check the workspace audit log")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    v = audit_sub.add_parser("verify", help="report edited, reordered or deleted audit.log entries")
+    v.set_defaults(func=cmd_audit_verify)
+    _workspace_option(v)
 
     return parser
 

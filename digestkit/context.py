@@ -1,0 +1,500 @@
+"""Context join: resolve a revision's references against the CRM, registry and exception register.
+
+:func:`assess` reads the sources as they stood at ``as_of`` and returns typed :class:`Finding`
+objects: assumptions carried forward, and flags (ownership conflicts, stale ownership, exception
+problems, unsupported customer-impact assumptions, unknown references, open questions). Every
+finding cites where its facts come from. Accounts are only ever counted, never named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from digestkit import sources as src_mod
+from digestkit.runbook import Runbook, Unit
+
+STALE_AFTER_DAYS = 90
+EXPIRING_WITHIN_DAYS = 30
+
+FLAG_KINDS = (
+    "ownership_conflict",
+    "stale_ownership",
+    "exception_not_approved",
+    "exception_expired",
+    "exception_expiring",
+    "orphaned_exception",
+    "ambiguous_carve_out",
+    "unsupported_impact_assumption",
+    "unknown_reference",
+    "open_question",
+)
+
+CARRIED_KINDS = ("entitlement_assumption", "exception", "ownership")
+
+_MINUTES = re.compile(r"\bwithin\s+(\d+)\s*(?:minutes|mins?)\b", re.IGNORECASE)
+_EXCEPTION_ID = re.compile(r"\bEXC-\d+\b")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A pointer to the record or lines a statement rests on."""
+
+    system: str  # runbook | crm | registry | exceptions
+    id: str
+    locator: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"system": self.system, "id": self.id, "locator": self.locator}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One statement about the revision's context, with its sources."""
+
+    kind: str
+    text: str
+    sources: tuple[SourceRef, ...]
+    details: dict = field(default_factory=dict)
+
+    @property
+    def part(self) -> str:
+        if self.kind in CARRIED_KINDS:
+            return "carried_forward"
+        return "open_questions" if self.kind == "open_question" else "flags"
+
+
+@dataclass(frozen=True)
+class ContextTables:
+    """The source tables a digest reads, each as it stood at ``as_of``."""
+
+    as_of: pd.Timestamp
+    products: pd.DataFrame
+    teams: pd.DataFrame
+    exceptions: pd.DataFrame
+    entitlements: pd.DataFrame
+
+    def snapshot_hashes(self) -> dict[str, str]:
+        return {
+            name: src_mod.snapshot_sha256(getattr(self, name))
+            for name in ("products", "teams", "exceptions", "entitlements")
+        }
+
+
+def load_context(
+    sources: src_mod.DataSources, *, as_of: pd.Timestamp, tiers: Sequence[str] | None = None
+) -> ContextTables:
+    """Load the registry, exception register and approved, active entitlements as of ``as_of``.
+
+    Only the entitlement columns a digest counts are read, filtered in SQL.
+    """
+    entitlements = src_mod.load_entitlements(
+        sources,
+        as_of=as_of,
+        tiers=list(tiers) if tiers else None,
+        approved_only=True,
+        active_on=as_of,
+        columns=["account_id", "product_id", "tier", "initial_response_minutes",
+                 "notification_variant"],
+    )
+    return ContextTables(
+        as_of=as_of,
+        products=src_mod.load_products(sources, as_of=as_of),
+        teams=src_mod.load_teams(sources, as_of=as_of),
+        exceptions=src_mod.load_exceptions(sources, as_of=as_of),
+        entitlements=entitlements,
+    )
+
+
+def assess(
+    new: Runbook,
+    *,
+    revision_ref: str,
+    runbook_id: str,
+    context: ContextTables,
+    changed_lines: Iterable[tuple[int, int]] = (),
+    baseline: Runbook | None = None,
+    stale_after_days: int = STALE_AFTER_DAYS,
+    expiring_within_days: int = EXPIRING_WITHIN_DAYS,
+) -> list[Finding]:
+    """Resolve every reference of ``new`` against the context and return the findings.
+
+    ``changed_lines`` are the new-side line ranges the diff reported; statements inside them are
+    not "carried forward" (they are reported as changes instead).
+    """
+    resolver = _Resolver(new, revision_ref, runbook_id, context, list(changed_lines), baseline)
+    findings: list[Finding] = []
+    findings += resolver.paging_and_ownership(stale_after_days)
+    findings += resolver.referenced_exceptions(expiring_within_days)
+    findings += resolver.register_problems()
+    findings += resolver.impact_assumptions()
+    findings += resolver.open_questions()
+    return findings
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _cell(unit: Unit, *words: str) -> tuple[str, str] | None:
+    """The (header, value) of the first cell whose header contains one of ``words``."""
+    for header, value in unit.cells.items():
+        h = header.lower()
+        if any(w in h for w in words):
+            return header, value.strip().strip("`").strip()
+    return None
+
+
+def _days(delta: pd.Timedelta) -> int:
+    return int(delta / pd.Timedelta(days=1))
+
+
+class _Resolver:
+    def __init__(
+        self,
+        new: Runbook,
+        revision_ref: str,
+        runbook_id: str,
+        context: ContextTables,
+        changed: list[tuple[int, int]],
+        baseline: Runbook | None,
+    ) -> None:
+        self.new = new
+        self.ref = revision_ref
+        self.runbook_id = runbook_id
+        self.ctx = context
+        self.as_of = context.as_of
+        self.changed = changed
+        self.baseline = baseline
+        products = context.products
+        self.product_by_name = {
+            _norm(n): row for n, row in zip(products["product_name"], products.itertuples())
+        }
+        self.team_by_display = {
+            _norm(n): t for n, t in zip(context.teams["display_name"], context.teams["team"])
+        }
+        self.team_display = dict(zip(context.teams["team"], context.teams["display_name"]))
+        self.known_pagers = set(products["escalation_pager"]) | set(context.teams["pager"])
+        self.exceptions = context.exceptions.set_index("exception_id", drop=False)
+
+    # -- citations -------------------------------------------------------------------------
+    def lines(self, unit: Unit) -> SourceRef:
+        return SourceRef("runbook", self.ref, f"L{unit.lines[0]}-L{unit.lines[1]}")
+
+    def registry(self, product_id: str, locator: str) -> SourceRef:
+        return SourceRef("registry", product_id, locator)
+
+    def exception(self, exception_id: str, locator: str) -> SourceRef:
+        return SourceRef("exceptions", exception_id, locator)
+
+    def unchanged(self, unit: Unit) -> bool:
+        first, last = unit.lines
+        return not any(a <= last and first <= b for a, b in self.changed)
+
+    def units(self, *title_words: str, kinds: tuple[str, ...] = ()) -> list[Unit]:
+        out = []
+        for unit in self.new.units:
+            title = unit.section[-1].lower() if unit.section else ""
+            if (not title_words or any(w in title for w in title_words)) and (
+                not kinds or unit.kind in kinds
+            ):
+                out.append(unit)
+        return out
+
+    # -- paging paths and ownership boundaries ----------------------------------------------
+    def paging_and_ownership(self, stale_after_days: int) -> list[Finding]:
+        findings: list[Finding] = []
+        stale_seen: set[str] = set()
+        for unit in self.units(kinds=("table_row",)):
+            product_cell = _cell(unit, "product", "service")
+            if product_cell is None:
+                continue
+            name = product_cell[1]
+            product = self.product_by_name.get(_norm(name))
+            if product is None:
+                findings.append(self._unknown("product", name, unit))
+                continue
+            for header, value in unit.cells.items():
+                h = header.lower()
+                if ("on-call" in h or "secondary" in h or "pager" in h) and value.strip():
+                    pager = value.strip().strip("`")
+                    if pager not in self.known_pagers:
+                        findings.append(self._unknown("pager", pager, unit, column=header))
+                    elif "primary" in h and pager != product.escalation_pager:
+                        findings.append(self._pager_conflict(unit, product, pager))
+            team_cell = _cell(unit, "team", "owner")
+            if team_cell is not None:
+                findings += self._ownership(unit, product, team_cell[1])
+            if product.product_id not in stale_seen:
+                stale_seen.add(product.product_id)
+                age = _days(self.as_of - product.last_verified_at)
+                if age > stale_after_days:
+                    findings.append(
+                        Finding(
+                            "stale_ownership",
+                            f"Ownership of {product.product_name} ({product.product_id}) was last "
+                            f"verified {age} days before {self.as_of:%Y-%m-%d} "
+                            f"(threshold {stale_after_days} days).",
+                            (
+                                self.lines(unit),
+                                self.registry(product.product_id, "last_verified_at"),
+                            ),
+                            {
+                                "product_id": product.product_id,
+                                "last_verified_at": product.last_verified_at.isoformat(),
+                                "age_days": age,
+                            },
+                        )
+                    )
+        return findings
+
+    def _ownership(self, unit: Unit, product, team_name: str) -> list[Finding]:
+        team = self.team_by_display.get(_norm(team_name))
+        if team is None and team_name in self.team_display:
+            team = team_name  # the runbook used the slug
+        if team is None:
+            return [self._unknown("team", team_name, unit)]
+        if team != product.owning_team:
+            registry_name = self.team_display.get(product.owning_team, product.owning_team)
+            return [
+                Finding(
+                    "ownership_conflict",
+                    f"The runbook assigns {product.product_name} to {team_name}; the registry "
+                    f"lists {registry_name} ({product.owning_team}) as owning team. "
+                    "Not resolved here: confirm with the product owner.",
+                    (self.lines(unit), self.registry(product.product_id, "owning_team")),
+                    {
+                        "product_id": product.product_id,
+                        "runbook_team": team,
+                        "registry_team": product.owning_team,
+                    },
+                )
+            ]
+        if self.unchanged(unit):
+            return [
+                Finding(
+                    "ownership",
+                    f"{product.product_name} is owned by {team_name}, as in the registry.",
+                    (self.lines(unit), self.registry(product.product_id, "owning_team")),
+                    {"product_id": product.product_id, "team": team},
+                )
+            ]
+        return []
+
+    def _pager_conflict(self, unit: Unit, product, pager: str) -> Finding:
+        return Finding(
+            "ownership_conflict",
+            f"The runbook pages {pager} first for {product.product_name}; the registry lists "
+            f"{product.escalation_pager} as its escalation pager. "
+            "Not resolved here: confirm with the product owner.",
+            (self.lines(unit), self.registry(product.product_id, "escalation_pager")),
+            {
+                "product_id": product.product_id,
+                "runbook_pager": pager,
+                "registry_pager": product.escalation_pager,
+            },
+        )
+
+    def _unknown(self, what: str, value: str, unit: Unit, column: str | None = None) -> Finding:
+        where = f" ({column})" if column else ""
+        table = "exception register" if what == "exception" else "registry"
+        return Finding(
+            "unknown_reference",
+            f"The runbook names {what} {value}{where}, which the {table} does not list "
+            f"as of {self.as_of:%Y-%m-%d}.",
+            (self.lines(unit),),
+            {"reference_kind": what, "value": value},
+        )
+
+    # -- exceptions ---------------------------------------------------------------------------
+    def referenced_exception_units(self) -> dict[str, Unit]:
+        found: dict[str, Unit] = {}
+        for unit in self.new.units:
+            for fact in unit.facts:
+                if fact.kind == "exception":
+                    found.setdefault(fact.value, unit)
+            for match in _EXCEPTION_ID.findall(unit.text):
+                found.setdefault(match, unit)
+        return found
+
+    def referenced_exceptions(self, expiring_within_days: int) -> list[Finding]:
+        findings: list[Finding] = []
+        for exc_id, unit in sorted(self.referenced_exception_units().items()):
+            if exc_id not in self.exceptions.index:
+                findings.append(self._unknown("exception", exc_id, unit))
+                continue
+            exc = self.exceptions.loc[exc_id]
+            cite = (self.lines(unit), self.exception(exc_id, "status"))
+            details = {"exception_id": exc_id, "status": str(exc["status"])}
+            if exc["status"] != "approved":
+                findings.append(
+                    Finding(
+                        "exception_not_approved",
+                        f"The runbook references exception {exc_id}, whose register status is "
+                        f"{exc['status']} as of {self.as_of:%Y-%m-%d}.",
+                        cite,
+                        details,
+                    )
+                )
+                continue
+            valid_to = exc["valid_to"]
+            if pd.notna(valid_to):
+                end = pd.Timestamp(valid_to).date()
+                days_left = (end - self.as_of.date()).days
+                details["valid_to"] = end.isoformat()
+                cite = (self.lines(unit), self.exception(exc_id, "valid_to"))
+                if days_left < 0:
+                    findings.append(
+                        Finding(
+                            "exception_expired",
+                            f"The runbook references exception {exc_id}, which expired on "
+                            f"{end.isoformat()}.",
+                            cite,
+                            details,
+                        )
+                    )
+                    continue
+                if days_left <= expiring_within_days:
+                    findings.append(
+                        Finding(
+                            "exception_expiring",
+                            f"Exception {exc_id}, referenced by the runbook, expires on "
+                            f"{end.isoformat()} ({days_left} days after "
+                            f"{self.as_of:%Y-%m-%d}).",
+                            cite,
+                            details,
+                        )
+                    )
+                    continue
+            if self.unchanged(unit):
+                findings.append(
+                    Finding(
+                        "exception",
+                        f"Exception {exc_id} ({exc['kind']}, {exc['product_id']}) is still "
+                        "approved and in force.",
+                        (self.lines(unit), self.exception(exc_id, "status")),
+                        details,
+                    )
+                )
+        return findings
+
+    def register_problems(self) -> list[Finding]:
+        """Orphaned and ambiguous carve-outs among the runbook's approved, valid exceptions."""
+        exc = self.ctx.exceptions
+        today = self.as_of.tz_localize(None).normalize() if self.as_of.tzinfo else self.as_of
+        in_force = exc[
+            (exc["runbook_id"] == self.runbook_id)
+            & (exc["status"] == "approved")
+            & (exc["valid_from"] <= today)
+            & (exc["valid_to"].isna() | (exc["valid_to"] >= today))
+        ]
+        findings: list[Finding] = []
+        titles = {_norm(s.title) for s in self.new.sections}
+        old_titles = {_norm(s.title) for s in self.baseline.sections} if self.baseline else set()
+        for row in in_force.itertuples():
+            if _norm(row.section) not in titles:
+                how = "removed or renamed" if _norm(row.section) in old_titles else "missing"
+                findings.append(
+                    Finding(
+                        "orphaned_exception",
+                        f"Approved exception {row.exception_id} points to section "
+                        f"'{row.section}', which this revision does not have ({how}).",
+                        (
+                            self.exception(row.exception_id, "section"),
+                            SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
+                        ),
+                        {"exception_id": row.exception_id, "section": row.section},
+                    )
+                )
+        groups = in_force.groupby(["account_id", "product_id"], sort=True)["handling"].nunique()
+        for account_id, product_id in groups[groups > 1].index:
+            same = in_force[
+                (in_force["account_id"] == account_id) & (in_force["product_id"] == product_id)
+            ].sort_values("exception_id")
+            ids = list(same["exception_id"])
+            findings.append(
+                Finding(
+                    "ambiguous_carve_out",
+                    f"Approved exceptions {', '.join(ids)} apply to the same account "
+                    f"({account_id}) and product ({product_id}) with different handling "
+                    f"({', '.join(sorted(set(same['handling'])))}).",
+                    tuple(self.exception(i, "handling") for i in ids),
+                    {"exception_ids": ids, "account_id": account_id, "product_id": product_id},
+                )
+            )
+        return findings
+
+    # -- entitlement assumptions --------------------------------------------------------------
+    def impact_assumptions(self) -> list[Finding]:
+        findings: list[Finding] = []
+        ent = self.ctx.entitlements
+        for unit in self.units(kinds=("list_item", "paragraph")):
+            tiers = [f.value for f in unit.facts if f.kind == "tier"]
+            minutes = _MINUTES.search(unit.text)
+            if not tiers or minutes is None:
+                continue
+            # "Premium Plus" also contains "Premium": the longest tier named is the subject.
+            tier = max(tiers, key=len)
+            promised = int(minutes.group(1))
+            scope = ent[ent["tier"] == tier]
+            accounts = scope["account_id"].nunique()
+            query = f"tier={tier};record_status=approved;active_on={self.as_of:%Y-%m-%d}"
+            crm = SourceRef("crm", "entitlements", query)
+            deviating = scope[
+                scope["notification_variant"].notna()
+                | (scope["initial_response_minutes"] != promised)
+            ]
+            if len(deviating):
+                by_variant = (
+                    deviating["notification_variant"]
+                    .fillna(deviating["initial_response_minutes"].astype(str) + "-minute terms")
+                    .groupby(deviating["notification_variant"].fillna("other terms"))
+                    .size()
+                )
+                n_accounts = deviating["account_id"].nunique()
+                variants = ", ".join(
+                    f"{variant} ({count})" for variant, count in by_variant.sort_index().items()
+                )
+                findings.append(
+                    Finding(
+                        "unsupported_impact_assumption",
+                        f"The runbook states an initial update within {promised} minutes for "
+                        f"{tier} accounts; {n_accounts} of {accounts} active {tier} accounts "
+                        f"(approved records) have different contractual terms: {variants}.",
+                        (self.lines(unit), SourceRef("crm", "entitlements", query + ";deviating")),
+                        {"tier": tier, "minutes": promised, "accounts": int(accounts),
+                         "deviating_accounts": int(n_accounts)},
+                    )
+                )
+            elif self.unchanged(unit):
+                findings.append(
+                    Finding(
+                        "entitlement_assumption",
+                        f"{tier}: initial update within {promised} minutes — {accounts} active "
+                        "accounts, approved records.",
+                        (self.lines(unit), crm),
+                        {"tier": tier, "minutes": promised, "accounts": int(accounts)},
+                    )
+                )
+        return findings
+
+    # -- open questions -----------------------------------------------------------------------
+    def open_questions(self) -> list[Finding]:
+        findings = []
+        for unit in self.new.units:
+            markers = sorted({f.value for f in unit.facts if f.kind == "open_question"})
+            if markers:
+                section = " › ".join(unit.section[1:] or unit.section)
+                findings.append(
+                    Finding(
+                        "open_question",
+                        f"Open question in {section} (lines {unit.lines[0]}-{unit.lines[1]}), "
+                        f"marked {', '.join(repr(m) for m in markers)}.",
+                        (self.lines(unit),),
+                        {"markers": markers},
+                    )
+                )
+        return findings

@@ -1,0 +1,611 @@
+"""Semantic diff of two runbook revisions: aligned units, change kinds, redlines and fact changes.
+
+Alignment runs in passes, each only on what the previous ones left unmatched, so a mostly
+unchanged document costs close to linear time:
+
+1. exact: equal normalized content (same kind) in the same section path, then anywhere;
+2. section anchors: an unmatched heading whose direct content mostly landed under one unmatched
+   new heading is that heading renamed;
+3. keys: unmatched table rows with the same key (first cell) in the matching section, and
+   front matter entries with the same key;
+4. fuzzy: per matching section, leftovers of the same kind are scored with
+   ``rapidfuzz.process.cdist`` (``fuzz.ratio``, 0-100) and paired greedily best score first, a
+   unit at most once, if the score reaches ``score_cutoff`` (:data:`SCORE_CUTOFF`); what is still
+   left is then scored across sections with the stricter :data:`MOVE_SCORE_CUTOFF`.
+
+A matched pair is *moved* if its section changed or it falls outside the longest run of pairs
+that kept their order (per section for content, document-wide for headings); otherwise it is
+*renumbered* (only the ordered-list number changed, both rendered and literal), *modified*
+(normalized content differs) or unchanged. Pairs whose raw text differs but whose normalized
+content, number and position do not are *formatting-only*: listed apart, not reported as changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from digestkit.runbook import Fact, Runbook, Unit, parse_runbook
+
+SCHEMA_VERSION = 1
+SCORE_CUTOFF: float = 60.0
+"""Minimum ``fuzz.ratio`` (0-100) for two leftovers of one section to be one unit edited."""
+MOVE_SCORE_CUTOFF: float = 85.0
+"""Minimum ``fuzz.ratio`` for leftovers in different sections: a move is nearly the same text."""
+MAX_FUZZY_PAIRS = 4_000_000
+"""Cross-section fuzzy matching is skipped when it would score more pairs than this (a rewrite)."""
+CHANGE_KINDS = ("added", "removed", "modified", "moved", "renumbered")
+
+_FIELDS = {
+    ("pager", "primary"): "primary on-call",
+    ("pager", "secondary"): "secondary on-call",
+    ("pager", None): "pager",
+    ("team", "owner"): "owning team",
+    ("team", None): "team",
+    ("duration", "escalate_after"): "escalate after",
+    ("duration", None): "duration",
+    ("checkpoint", "t_plus"): "checkpoint",
+    ("checkpoint", "within"): "within",
+    ("checkpoint", "every"): "update interval",
+    ("open_question", "secondary"): "secondary on-call",
+    ("open_question", "primary"): "primary on-call",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """One side of a change: the unit's raw text and its 1-based inclusive line range."""
+
+    text: str
+    lines: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """A change of one typed fact, stated in words ("escalate after: 30 min → 15 min")."""
+
+    field: str
+    subject: str | None
+    old: str | None
+    new: str | None
+    statement: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reported change of one unit; ``section`` is the heading path on the new side."""
+
+    kind: str
+    section: tuple[str, ...]
+    old: Span | None
+    new: Span | None
+    facts: tuple[FactChange, ...]
+    redline: str
+    unit: str
+    locator: str
+    segments: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The changes between two revisions, the formatting-only pairs, and counts."""
+
+    changes: tuple[Change, ...]
+    stats: dict
+    formatting: tuple[Change, ...] = ()
+
+    def to_dict(self) -> dict:
+        """The documented JSON contract (docs/diff-json.md), schema_version 1."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "changes": [_change_dict(c) for c in self.changes],
+            "formatting_only": [
+                {
+                    "section": list(c.section),
+                    "unit": c.unit,
+                    "locator": c.locator,
+                    "old_lines": list(c.old.lines),
+                    "new_lines": list(c.new.lines),
+                }
+                for c in self.formatting
+            ],
+            "stats": dict(self.stats),
+        }
+
+
+def diff_texts(old: str | bytes, new: str | bytes, **kw) -> Diff:
+    """Diff two revisions given as Markdown text; ``kw`` goes to parse_runbook and diff_runbooks."""
+    parse_kw = {k: kw.pop(k) for k in ("products", "teams", "pagers") if k in kw}
+    return diff_runbooks(parse_runbook(old, **parse_kw), parse_runbook(new, **parse_kw), **kw)
+
+
+def diff_runbooks(old: Runbook, new: Runbook, *, score_cutoff: float = SCORE_CUTOFF) -> Diff:
+    """Align two parsed revisions and classify every unit that changed.
+
+    >>> d = diff_texts("1. Page ops.\\n2. Call.\\n", "1. Triage.\\n2. Page ops.\\n3. Call.\\n")
+    >>> [c.kind for c in d.changes]
+    ['added', 'renumbered', 'renumbered']
+    """
+    a = _Aligner(old.units, new.units, score_cutoff)
+    a.run()
+    return a.classify(old, new)
+
+
+# ----------------------------------------------------------------------------- alignment
+
+
+def _containers(units: tuple[Unit, ...]) -> list[int | None]:
+    """Index of each unit's innermost heading (for a heading: its parent heading)."""
+    latest: dict[tuple[str, ...], int] = {}
+    out: list[int | None] = []
+    for k, u in enumerate(units):
+        if u.kind == "heading":
+            out.append(latest.get(u.section[:-1]))
+            latest[u.section] = k
+        else:
+            out.append(latest.get(u.section))
+    return out
+
+
+def _stable(
+    pairs: list[tuple[int, int]], weight: dict[tuple[int, int], int]
+) -> set[tuple[int, int]]:
+    """Pairs (old, new) on the heaviest run that keeps order in both revisions.
+
+    A heaviest increasing subsequence (Fenwick tree, n log n) weighted by line count, so when two
+    blocks swap, the shorter one is the one reported as moved, as a line diff would see it.
+    """
+    pairs = sorted(pairs, key=lambda p: p[1])
+    if all(a[0] < b[0] for a, b in zip(pairs, pairs[1:], strict=False)):
+        return set(pairs)  # the usual case: nothing in this group changed order
+    rank = {o: r + 1 for r, o in enumerate(sorted(o for o, _ in pairs))}
+    size = len(pairs)
+    tree_best = [0] * (size + 1)
+    tree_at = [-1] * (size + 1)
+    total = [0] * size
+    back = [-1] * size
+    for k, pair in enumerate(pairs):
+        r = rank[pair[0]] - 1
+        best, at = 0, -1
+        while r > 0:  # best chain ending at an old index below this one
+            if tree_best[r] > best:
+                best, at = tree_best[r], tree_at[r]
+            r -= r & -r
+        total[k] = best + weight[pair]
+        back[k] = at
+        r = rank[pair[0]]
+        while r <= size:
+            if total[k] > tree_best[r]:
+                tree_best[r], tree_at[r] = total[k], k
+            r += r & -r
+    keep: set[tuple[int, int]] = set()
+    k = max(range(size), key=total.__getitem__) if size else -1
+    while k != -1:
+        keep.add(pairs[k])
+        k = back[k]
+    return keep
+
+
+class _Aligner:
+    def __init__(self, old: tuple[Unit, ...], new: tuple[Unit, ...], cutoff: float) -> None:
+        self.old, self.new, self.cutoff = old, new, cutoff
+        self.ocont, self.ncont = _containers(old), _containers(new)
+        self.o2n: dict[int, int] = {}
+        self.n2o: dict[int, int] = {}
+        self.counts = {"exact": 0, "anchor": 0, "key": 0, "fuzzy": 0, "fuzzy_candidates": 0}
+
+    def pair(self, i: int, j: int, how: str) -> None:
+        self.o2n[i] = j
+        self.n2o[j] = i
+        self.counts[how] += 1
+
+    def left(self, side: str) -> list[int]:
+        units, matched = (self.old, self.o2n) if side == "old" else (self.new, self.n2o)
+        return [k for k in range(len(units)) if k not in matched]
+
+    def hmap(self) -> dict[int | None, int | None]:
+        mapping: dict[int | None, int | None] = {None: None}
+        for i, j in self.o2n.items():
+            if self.old[i].kind == "heading":
+                mapping[i] = j
+        return mapping
+
+    def run(self) -> None:
+        self._exact(lambda u: (u.kind, u.section, u.norm))
+        self._exact(lambda u: (u.kind, u.norm))
+        self._anchor_headings()
+        self._fuzzy_by_section(headings=True)
+        self._table_keys()
+        self._fuzzy_by_section(headings=False)
+        self._fuzzy_across()
+
+    def _exact(self, key) -> None:
+        waiting: dict[tuple, deque[int]] = defaultdict(deque)
+        for j in self.left("new"):
+            waiting[key(self.new[j])].append(j)
+        for i in self.left("old"):
+            queue = waiting.get(key(self.old[i]))
+            if queue:
+                self.pair(i, queue.popleft(), "exact")
+
+    def _anchor_headings(self) -> None:
+        votes: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+        sizes: dict[int, int] = defaultdict(int)
+        for i in range(len(self.old)):
+            h = self.ocont[i]
+            if h is None or h in self.o2n:
+                continue
+            sizes[h] += 1
+            if i in self.o2n:
+                votes[h][self.ncont[self.o2n[i]]] += 1
+        for h, tally in votes.items():
+            target, count = max(tally.items(), key=lambda kv: kv[1])
+            if (
+                target is not None
+                and target not in self.n2o
+                and 2 * count > sizes[h]
+                and self.new[target].kind == "heading"
+            ):
+                self.pair(h, target, "anchor")
+
+    def _table_keys(self) -> None:
+        hmap = self.hmap()
+        waiting: dict[tuple, deque[int]] = defaultdict(deque)
+        for j in self.left("new"):
+            u = self.new[j]
+            if u.kind in ("table_row", "front_matter"):
+                waiting[(u.kind, self.ncont[j], u.key is None, u.key)].append(j)
+        for i in self.left("old"):
+            u = self.old[i]
+            if u.kind not in ("table_row", "front_matter") or self.ocont[i] not in hmap:
+                continue
+            queue = waiting.get((u.kind, hmap[self.ocont[i]], u.key is None, u.key))
+            if queue:
+                self.pair(i, queue.popleft(), "key")
+
+    def _fuzzy_by_section(self, *, headings: bool) -> None:
+        hmap = self.hmap()
+        groups: dict[tuple, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for i in self.left("old"):
+            u = self.old[i]
+            if (u.kind == "heading") == headings and self.ocont[i] in hmap:
+                groups[(hmap[self.ocont[i]], u.kind)][0].append(i)
+        for j in self.left("new"):
+            u = self.new[j]
+            if (u.kind == "heading") == headings and (self.ncont[j], u.kind) in groups:
+                groups[(self.ncont[j], u.kind)][1].append(j)
+        for olds, news in groups.values():
+            self._assign(olds, news, self.cutoff)
+
+    def _fuzzy_across(self) -> None:
+        by_kind: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for i in self.left("old"):
+            by_kind[self.old[i].kind][0].append(i)
+        for j in self.left("new"):
+            by_kind[self.new[j].kind][1].append(j)
+        for olds, news in by_kind.values():
+            if len(olds) * len(news) <= MAX_FUZZY_PAIRS:
+                self._assign(olds, news, max(self.cutoff, MOVE_SCORE_CUTOFF))
+
+    def _assign(self, olds: list[int], news: list[int], cutoff: float) -> None:
+        if not olds or not news:
+            return
+        self.counts["fuzzy_candidates"] += len(olds) * len(news)
+        scores = process.cdist(
+            [self.old[i].norm for i in olds],
+            [self.new[j].norm for j in news],
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            dtype="float32",
+        )
+        rows, cols = (scores >= cutoff).nonzero()
+        # Best score first; among equals, the pair closest in relative position.
+        n_old, n_new = len(olds), len(news)
+        ranked = sorted(
+            zip(rows.tolist(), cols.tolist(), strict=True),
+            key=lambda rc: (-scores[rc[0], rc[1]], abs(rc[0] / n_old - rc[1] / n_new)),
+        )
+        used_o: set[int] = set()
+        used_n: set[int] = set()
+        for r, c in ranked:
+            if r in used_o or c in used_n:
+                continue
+            used_o.add(r)
+            used_n.add(c)
+            self.pair(olds[r], news[c], "fuzzy")
+
+    # ------------------------------------------------------------------------- classification
+
+    def moved(self) -> set[int]:
+        """Old indices of matched units that changed position or section.
+
+        Headings are ordered document-wide, weighted by the lines up to the next heading; content
+        is ordered within its section. Content of a section whose heading moved moved with it.
+        """
+        hmap = self.hmap()
+        moved: set[int] = set()
+        heading_pairs = []
+        by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
+        for i, j in self.o2n.items():
+            o, n = self.old[i], self.new[j]
+            if hmap.get(self.ocont[i], -1) != self.ncont[j] or o.depth != n.depth:
+                moved.add(i)
+            if o.kind == "heading":
+                heading_pairs.append((i, j))
+            elif i not in moved:
+                by_section[self.ncont[j]].append((i, j))
+        starts = [u.lines[0] for u in self.new if u.kind == "heading"]
+        stop = self.new[-1].lines[1] + 1 if self.new else 0
+        ends = dict(zip(starts, [*starts[1:], stop], strict=False))
+        weight = {
+            (i, j): ends[self.new[j].lines[0]] - self.new[j].lines[0] for i, j in heading_pairs
+        }
+        groups = [(heading_pairs, weight)]
+        for pairs in by_section.values():
+            groups.append(
+                (pairs, {(i, j): self.new[j].lines[1] - self.new[j].lines[0] + 1 for i, j in pairs})
+            )
+        for pairs, w in groups:
+            keep = _stable(pairs, w)
+            moved.update(i for i, j in pairs if (i, j) not in keep)
+        for i in sorted(self.o2n):
+            parent = self.ocont[i]
+            if parent is not None and parent in moved:
+                moved.add(i)
+        return moved
+
+    def classify(self, old_rb: Runbook, new_rb: Runbook) -> Diff:
+        moved = self.moved()
+        old_values = {(f.kind, f.value) for f in old_rb.facts()}
+        new_values = {(f.kind, f.value) for f in new_rb.facts()}
+        changes: list[tuple[float, Change]] = []
+        formatting: list[Change] = []
+        for i, j in self.o2n.items():
+            o, n = self.old[i], self.new[j]
+            same = o.norm == n.norm
+            if i in moved:
+                kind = "moved"
+            elif not same:
+                kind = "modified"
+            elif o.number != n.number and _literal(o) != _literal(n):
+                kind = "renumbered"
+            elif o.text != n.text:
+                formatting.append(_change("formatting", o, n, (), ()))
+                continue
+            else:
+                continue
+            facts = () if same else _fact_changes(o.facts, n.facts, old_values, new_values)
+            segments = () if same else _segments(o.norm, n.norm)
+            changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
+        for j in self.left("new"):
+            n = self.new[j]
+            facts = _fact_changes((), n.facts, old_values, new_values)
+            changes.append((n.lines[0], _change("added", None, n, facts, ())))
+        anchor = 0.0
+        for i, o in enumerate(self.old):
+            if i in self.o2n:
+                anchor = self.new[self.o2n[i]].lines[0]
+                continue
+            facts = _fact_changes(o.facts, (), old_values, new_values)
+            changes.append((anchor + 0.5, _change("removed", o, None, facts, ())))
+        changes.sort(key=lambda pc: pc[0])
+        ordered = tuple(c for _, c in changes)
+        stats = {
+            **{k: sum(1 for c in ordered if c.kind == k) for k in CHANGE_KINDS},
+            "formatting_only": len(formatting),
+            "units_old": len(self.old),
+            "units_new": len(self.new),
+            "exact_matches": self.counts["exact"],
+            "anchor_matches": self.counts["anchor"],
+            "key_matches": self.counts["key"],
+            "fuzzy_matches": self.counts["fuzzy"],
+            "fuzzy_candidates": self.counts["fuzzy_candidates"],
+            "score_cutoff": self.cutoff,
+            "move_score_cutoff": max(self.cutoff, MOVE_SCORE_CUTOFF),
+            "front_matter_changed": sorted(
+                k
+                for k in set(old_rb.front_matter) | set(new_rb.front_matter)
+                if old_rb.front_matter.get(k) != new_rb.front_matter.get(k)
+            ),
+        }
+        return Diff(ordered, stats, tuple(formatting))
+
+
+def _literal(u: Unit) -> str:
+    return u.marker.rstrip(".)")
+
+
+def _change(kind, o: Unit | None, n: Unit | None, facts, segments) -> Change:
+    side = n if n is not None else o
+    return Change(
+        kind=kind,
+        section=side.section,
+        old=Span(o.text, o.lines) if o is not None else None,
+        new=Span(n.text, n.lines) if n is not None else None,
+        facts=tuple(facts),
+        redline=_redline_text(segments),
+        unit=side.kind,
+        locator=side.locator,
+        segments=tuple(segments),
+    )
+
+
+# ----------------------------------------------------------------------------- redlines and facts
+
+
+def _segments(old: str, new: str) -> list[tuple[str, str]]:
+    """Word-level redline as (op, text) with op one of ``=``, ``-``, ``+``."""
+    a, b = old.split(), new.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("=", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(("-", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("+", " ".join(b[j1:j2])))
+    return out
+
+
+def _redline_text(segments) -> str:
+    """``[-deleted-]`` and ``{+inserted+}`` markers, as wdiff writes them."""
+    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
+    return " ".join(marks[op].format(text) for op, text in segments)
+
+
+def _field(f: Fact) -> str:
+    return _FIELDS.get((f.kind, f.role), f.kind.replace("_", " "))
+
+
+def _show(f: Fact, value: str) -> str:
+    if f.kind == "checkpoint" and f.role == "t_plus":
+        return f"T+{value}"
+    if f.kind in ("checkpoint", "duration"):
+        return f"{value} min"
+    return value
+
+
+def _fact_changes(
+    old: tuple[Fact, ...], new: tuple[Fact, ...], old_values, new_values
+) -> list[FactChange]:
+    """State what happened to each typed fact between the two sides of one unit."""
+
+    def group(facts):
+        out: dict[tuple, list[Fact]] = defaultdict(list)
+        for f in facts:
+            # A pager slot that became "TBD" is the same slot: compare on field, not on fact kind.
+            out[(_field(f), f.subject)].append(f)
+        return out
+
+    before, after = group(old), group(new)
+    changes: list[FactChange] = []
+    for key in list(dict.fromkeys([*before, *after])):
+        field, subject = key
+        olds, news = before.get(key, []), after.get(key, [])
+        ov = [f.value for f in olds]
+        nv = [f.value for f in news]
+        gone = [f for f in olds if f.value not in nv]
+        came = [f for f in news if f.value not in ov]
+        about = f" for {subject}" if subject else ""
+        if len(gone) == 1 and len(came) == 1:
+            g, c = gone[0], came[0]
+            changes.append(
+                FactChange(
+                    field,
+                    subject,
+                    g.value,
+                    c.value,
+                    f"{field}{about}: {_show(g, g.value)} → {_show(c, c.value)}",
+                )
+            )
+            continue
+        for g in gone:
+            where = (
+                "no longer referenced" if (g.kind, g.value) not in new_values else "removed here"
+            )
+            changes.append(
+                FactChange(
+                    field, subject, g.value, None, f"{field} {_show(g, g.value)}{about} {where}"
+                )
+            )
+        for c in came:
+            where = "newly referenced" if (c.kind, c.value) not in old_values else "added here"
+            changes.append(
+                FactChange(
+                    field, subject, None, c.value, f"{field} {_show(c, c.value)}{about} {where}"
+                )
+            )
+    return changes
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _change_dict(c: Change) -> dict:
+    def span(s: Span | None):
+        return None if s is None else {"text": s.text, "lines": list(s.lines)}
+
+    return {
+        "kind": c.kind,
+        "section": list(c.section),
+        "old": span(c.old),
+        "new": span(c.new),
+        "facts": [
+            {
+                "field": f.field,
+                "subject": f.subject,
+                "old": f.old,
+                "new": f.new,
+                "statement": f.statement,
+            }
+            for f in c.facts
+        ],
+        "redline": c.redline,
+        "unit": c.unit,
+        "locator": c.locator,
+    }
+
+
+def _where(c: Change) -> str:
+    parts = []
+    if c.old is not None:
+        parts.append(f"old lines {c.old.lines[0]}–{c.old.lines[1]}")
+    if c.new is not None:
+        parts.append(f"new lines {c.new.lines[0]}–{c.new.lines[1]}")
+    return ", ".join(parts)
+
+
+def _summary(diff: Diff) -> str:
+    s = diff.stats
+    counts = ", ".join(f"{s[k]} {k}" for k in CHANGE_KINDS)
+    return f"{counts}; {s['formatting_only']} formatting-only (not listed)"
+
+
+def to_markdown(diff: Diff) -> str:
+    """The diff as a Markdown report: one bullet per change with its redline and fact changes."""
+    out = ["# Runbook changes", "", _summary(diff), ""]
+    for c in diff.changes:
+        section = " › ".join(c.section) or "(top of document)"
+        out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
+        if c.segments:
+            marks = {"=": "{}", "-": "~~{}~~", "+": "**{}**"}
+            out.append("  " + " ".join(marks[op].format(t) for op, t in c.segments))
+        else:
+            side = c.new or c.old
+            out.append("  > " + " ".join(side.text.split()))
+        out.extend(f"  - {f.statement}" for f in c.facts)
+    return "\n".join(out) + "\n"
+
+
+def to_html(diff: Diff) -> str:
+    """The diff as a standalone HTML page; all runbook text is escaped."""
+    e = html.escape
+    rows = []
+    for c in diff.changes:
+        if c.segments:
+            tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
+            body = " ".join(tags[op].format(e(t)) for op, t in c.segments)
+        else:
+            side = c.new or c.old
+            body = e(" ".join(side.text.split()))
+        facts = "".join(f"<li>{e(f.statement)}</li>" for f in c.facts)
+        rows.append(
+            f'<li class="change {e(c.kind)}"><strong>{e(c.kind)}</strong> {e(c.unit)} in '
+            f"<em>{e(' › '.join(c.section) or '(top of document)')}</em> "
+            f"<small>{e(_where(c))}</small><div>{body}</div>"
+            + (f"<ul>{facts}</ul>" if facts else "")
+            + "</li>"
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Runbook changes</title>"
+        "<style>del{background:#fdd}ins{background:#dfd;text-decoration:none}"
+        "li.change{margin:.5em 0}</style></head><body>"
+        f"<h1>Runbook changes</h1><p>{e(_summary(diff))}</p>"
+        f"<ul>{''.join(rows)}</ul></body></html>\n"
+    )

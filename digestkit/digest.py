@@ -1,0 +1,354 @@
+"""The grounded digest of one published revision: what changed, what still holds, what is open.
+
+:func:`build_digest` is the library's main entry point. The JSON contract of
+:meth:`Digest.to_dict` is documented in ``docs/digest-json.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from digestkit import context as ctx
+from digestkit import diff as diffmod
+from digestkit import sources as src_mod
+from digestkit.exceptions import RevisionError
+from digestkit.runbook import Runbook, parse_runbook
+
+SCHEMA_VERSION = 1
+PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
+_ID_PREFIX = {"changed_steps": "CHG", "carried_forward": "CF", "open_questions": "OQ", "flags": "FLG"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the digest with the sources it rests on."""
+
+    id: str
+    part: str
+    kind: str
+    text: str
+    sources: tuple[ctx.SourceRef, ...]
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "part": self.part,
+            "kind": self.kind,
+            "text": self.text,
+            "sources": [s.to_dict() for s in self.sources],
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A revision's digest: header, the three parts, flags and the audit record."""
+
+    header: dict
+    changed_steps: tuple[Claim, ...]
+    carried_forward: tuple[Claim, ...]
+    open_questions: tuple[Claim, ...]
+    flags: tuple[Claim, ...]
+    audit: dict
+
+    @property
+    def digest_id(self) -> str:
+        return self.header["revision_ref"]
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return self.changed_steps + self.carried_forward + self.open_questions + self.flags
+
+    def sources(self) -> list[dict]:
+        """Every distinct source reference, numbered S1, S2, ... in order of first use."""
+        seen: dict[ctx.SourceRef, str] = {}
+        for claim in self.claims:
+            for ref in claim.sources:
+                seen.setdefault(ref, f"S{len(seen) + 1}")
+        return [{"ref": label, **ref.to_dict()} for ref, label in seen.items()]
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "digest_id": self.digest_id,
+            "header": self.header,
+            **{part: [c.to_dict() for c in getattr(self, part)] for part in PARTS},
+            "sources": self.sources(),
+            "audit": self.audit,
+        }
+
+
+def build_digest(
+    runbook_id: str,
+    revision: str,
+    *,
+    baseline: str | None = None,
+    data: str | Path | src_mod.DataSources | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    stale_after_days: int = ctx.STALE_AFTER_DAYS,
+    expiring_within_days: int = ctx.EXPIRING_WITHIN_DAYS,
+) -> Digest:
+    """Build the digest of a published revision against its baseline.
+
+    The baseline defaults to the previous published revision; the sources are read as of the
+    revision's publication time unless ``as_of`` is given. Drafts and withdrawn revisions are
+    refused with a :class:`~digestkit.exceptions.RevisionError`.
+
+    >>> digest = build_digest("premium-s1-escalation", "r7")  # doctest: +SKIP
+    >>> [c.kind for c in digest.flags]  # doctest: +SKIP
+    ['ownership_conflict', 'exception_not_approved', ...]
+    """
+    sources = src_mod.open_sources(data)
+    revisions = src_mod.load_revisions(sources, runbook_id=runbook_id)
+    new_row = _published(revisions, runbook_id, revision, role="revision")
+    old_row = _baseline(revisions, new_row, baseline)
+    when = _as_of(as_of, new_row)
+
+    context = ctx.load_context(sources, as_of=when)
+    names = _names(context)
+    new = _parse(new_row["text"], new_row["path"], names)
+    old = _parse(old_row["text"], old_row["path"], names) if old_row is not None else None
+    changes = diffmod.diff_runbooks(old, new) if old is not None else None
+
+    new_ref = f"{runbook_id}@{revision}"
+    old_ref = f"{runbook_id}@{old_row['revision']}" if old_row is not None else None
+    changed_lines = [c.new.lines for c in changes.changes if c.new] if changes else []
+    findings = ctx.assess(
+        new,
+        revision_ref=new_ref,
+        runbook_id=runbook_id,
+        context=context,
+        changed_lines=changed_lines,
+        baseline=old,
+        stale_after_days=stale_after_days,
+        expiring_within_days=expiring_within_days,
+    )
+
+    header = {
+        "runbook_id": runbook_id,
+        "title": str(new_row["title"]),
+        "revision": revision,
+        "revision_ref": new_ref,
+        "baseline": old_row["revision"] if old_row is not None else None,
+        "baseline_ref": old_ref,
+        "baseline_note": None
+        if old_row is not None
+        else "First published revision: there is no earlier published baseline to compare with.",
+        "published_at": _iso(new_row["published_at"]),
+        "publisher": _opt(new_row["approved_by"]),
+        "change_reason": str(new_row["change_reason"]),
+        "as_of": _iso(when),
+    }
+    snapshots = {"revisions": src_mod.snapshot_sha256(revisions), **context.snapshot_hashes()}
+    audit = {
+        "revision_ref": new_ref,
+        "baseline_ref": old_ref,
+        "as_of": _iso(when),
+        "change_reason": header["change_reason"],
+        "approved_by": header["publisher"],
+        "revision_sha256": str(new_row["sha256"]),
+        "baseline_sha256": str(old_row["sha256"]) if old_row is not None else None,
+        "snapshots": snapshots,
+        "digestkit_version": _version(),
+        "parameters": {
+            "stale_after_days": stale_after_days,
+            "expiring_within_days": expiring_within_days,
+        },
+    }
+    change_claims = _change_claims(changes, new_ref, old_ref) if changes else []
+    by_part: dict[str, list[tuple[str, str, tuple[ctx.SourceRef, ...], dict]]] = {
+        part: [] for part in PARTS
+    }
+    by_part["changed_steps"] = change_claims
+    for f in findings:
+        by_part[f.part].append((f.kind, f.text, f.sources, f.details))
+    parts = {part: _number(part, items) for part, items in by_part.items()}
+    return Digest(header=header, audit=audit, **parts)
+
+
+def _number(part: str, items: Iterable[tuple]) -> tuple[Claim, ...]:
+    prefix = _ID_PREFIX[part]
+    return tuple(
+        Claim(f"{prefix}-{i:02d}", part, kind, text, sources, details)
+        for i, (kind, text, sources, details) in enumerate(items, start=1)
+    )
+
+
+def _published(revisions: pd.DataFrame, runbook_id: str, revision: str, *, role: str) -> pd.Series:
+    if revisions.empty:
+        raise RevisionError(f"unknown runbook '{runbook_id}': the repository has no revisions of it")
+    match = revisions[revisions["revision"] == revision]
+    if match.empty:
+        known = ", ".join(revisions["revision"])
+        raise RevisionError(
+            f"unknown {role} '{revision}' of runbook '{runbook_id}'; known revisions: {known}"
+        )
+    row = match.iloc[0]
+    if row["status"] != "published":
+        published = ", ".join(revisions.loc[revisions["status"] == "published", "revision"])
+        raise RevisionError(
+            f"{runbook_id}@{revision} is {row['status']}, not published; only published "
+            f"revisions can be digested or used as a baseline (published: {published})"
+        )
+    return row
+
+
+def _baseline(revisions: pd.DataFrame, new_row: pd.Series, baseline: str | None) -> pd.Series | None:
+    if baseline is not None:
+        row = _published(revisions, new_row["runbook_id"], baseline, role="baseline")
+        if row["seq"] >= new_row["seq"]:
+            raise RevisionError(
+                f"baseline {baseline} is not older than revision {new_row['revision']}; "
+                "pass an earlier published revision"
+            )
+        return row
+    earlier = revisions[(revisions["status"] == "published") & (revisions["seq"] < new_row["seq"])]
+    return earlier.sort_values("seq").iloc[-1] if len(earlier) else None
+
+
+def _as_of(as_of: str | pd.Timestamp | None, row: pd.Series) -> pd.Timestamp:
+    if as_of is None:
+        return pd.Timestamp(row["published_at"])
+    try:
+        when = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise RevisionError(f"--as-of '{as_of}' is not an ISO date or time") from exc
+    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+
+
+def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    products = tuple(sorted(context.products["product_name"]))
+    teams = tuple(sorted(context.teams["display_name"]))
+    pagers = tuple(sorted(set(context.products["escalation_pager"]) | set(context.teams["pager"])))
+    return products, teams, pagers
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str, path: str, names: tuple[tuple[str, ...], ...]) -> Runbook:
+    # Replays parse the same revision many times with the same registry names: cache by content.
+    products, teams, pagers = names
+    return parse_runbook(text, path=path, products=products, teams=teams, pagers=pagers)
+
+
+def _change_claims(changes: diffmod.Diff, new_ref: str, old_ref: str | None) -> list[tuple]:
+    out = []
+    for change in changes.changes:
+        refs = []
+        if change.new is not None:
+            refs.append(ctx.SourceRef("runbook", new_ref, f"L{change.new.lines[0]}-L{change.new.lines[1]}"))
+        if change.old is not None and old_ref is not None:
+            refs.append(ctx.SourceRef("runbook", old_ref, f"L{change.old.lines[0]}-L{change.old.lines[1]}"))
+        details = change.to_dict() if hasattr(change, "to_dict") else {}
+        out.append((change.kind, _change_sentence(change), tuple(refs), details))
+    return out
+
+
+def _unit_label(change: diffmod.Change) -> str:
+    span = change.new or change.old
+    text = " ".join(span.text.split())
+    preview = text if len(text) <= 80 else text[:77] + "…"
+    names = {
+        "list_item": "Item",
+        "table_row": "Table row",
+        "heading": "Heading",
+        "paragraph": "Paragraph",
+        "blockquote": "Quote",
+        "code": "Code block",
+        "html": "HTML block",
+    }
+    return f"{names.get(change.unit, 'Text')} “{preview}”"
+
+
+def _where(section: Iterable[str]) -> str:
+    path = list(section)
+    return " › ".join(path[1:] or path) or "the document"
+
+
+def _span(span: diffmod.Span | None) -> str:
+    return f"lines {span.lines[0]}-{span.lines[1]}" if span else ""
+
+
+def _change_sentence(change: diffmod.Change) -> str:
+    label = _unit_label(change)
+    where = _where(change.section)
+    facts = "; ".join(f.statement for f in change.facts)
+    tail = f" Facts: {facts}." if facts else ""
+    if change.kind == "added":
+        return f"{label} added in {where} ({_span(change.new)}).{tail}"
+    if change.kind == "removed":
+        return f"{label} removed from {where} (was {_span(change.old)}).{tail}"
+    if change.kind == "moved":
+        return f"{label} moved to {where} ({_span(change.new)}; was {_span(change.old)}).{tail}"
+    if change.kind == "renumbered":
+        return f"{label} renumbered in {where} ({_span(change.new)}); wording unchanged."
+    return f"{label} modified in {where} ({_span(change.new)}).{tail}"
+
+
+def _iso(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _opt(value) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _version() -> str:
+    from digestkit import __version__
+
+    return __version__
+
+
+def to_markdown(digest: Digest) -> str:
+    """Render a digest as Markdown, the three parts visibly separate, sources listed last."""
+    h = digest.header
+    refs = {
+        (s["system"], s["id"], s["locator"]): s["ref"] for s in digest.sources()
+    }
+    lines = [
+        f"# Digest: {h['title']} — {h['revision']}",
+        "",
+        f"- Runbook: `{h['runbook_id']}`, revision **{h['revision']}**",
+        f"- Baseline: {h['baseline'] or 'none'}"
+        + (f" ({h['baseline_note']})" if h["baseline_note"] else ""),
+        f"- Published at: {h['published_at']} by {h['publisher']}",
+        f"- Change reason: {h['change_reason']}",
+        f"- Context read as of: {h['as_of']}",
+        "",
+        "_Informational handoff brief. It does not route cases, set severity or offer "
+        "concessions._",
+    ]
+    titles = {
+        "changed_steps": "1. What changed",
+        "carried_forward": "2. What still holds (carried forward)",
+        "open_questions": "3. What is open: questions",
+        "flags": "3. What is open: flags",
+    }
+    for part in PARTS:
+        claims = getattr(digest, part)
+        lines += ["", f"## {titles[part]}", ""]
+        if not claims:
+            lines.append("_None._")
+        for claim in claims:
+            cites = " ".join(
+                f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources
+            )
+            kind = f"`{claim.kind}` " if part != "carried_forward" else ""
+            lines.append(f"- **{claim.id}** {kind}{claim.text} {cites}")
+            redline = claim.details.get("redline") if claim.kind == "modified" else None
+            if redline:
+                lines.append(f"  - redline: {redline}")
+    lines += ["", "## Sources", "", "| ref | system | id | locator |", "|---|---|---|---|"]
+    lines += [
+        f"| {s['ref']} | {s['system']} | `{s['id']}` | {s['locator']} |" for s in digest.sources()
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,313 @@
+"""The event runner: change-feed publication events -> digests posted to the handoff workspace.
+
+:func:`process_feed` reads the feed from the workspace's persisted cursor and handles each line
+once, under the workspace lock:
+
+- a malformed line goes to ``quarantine.jsonl`` (line number and reason, never its text);
+- ``runbook.draft_saved`` and ``runbook.withdrawn`` events, and publications of revisions
+  withdrawn since, are recorded as ``skipped``;
+- a publication event is validated (schema, by :func:`digestkit.sources.iter_feed`; runbook and
+  revision exist; revision is published; content sha256 matches), its digest is built, the
+  notebook executed with papermill and rendered with nbconvert in ``tmp/``, and the folder
+  renamed into ``digests/`` only when complete;
+- an event id seen before, or a revision already digested, is recorded as ``duplicate``;
+- a failure is recorded with its error and retried on the next pass: the cursor never moves
+  past a line that was not handled.
+
+Every outcome is one line in ``state/events.jsonl`` and one log line (ids only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from digestkit import render
+from digestkit import sources as src_mod
+from digestkit import workspace as ws
+from digestkit.exceptions import DigestkitError, EventError
+
+log = logging.getLogger("digestkit.events")
+
+PUBLISHED = "runbook.published"
+HANDLED = ("processed", "skipped", "duplicate", "quarantined")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one feed line."""
+
+    line_no: int
+    event_id: str | None
+    status: str  # processed | skipped | duplicate | failed | quarantined
+    reason: str
+    digest_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """The outcomes of one pass over the feed, and where the index page is."""
+
+    outcomes: list[Outcome]
+    index: Path
+    cursor: int
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd.Series:
+    """Check that a publication event matches the runbook repository; return the revision row.
+
+    A revision the repository still has as a draft fails (the repository may lag the feed); one
+    withdrawn since is returned, so the caller can skip it.
+    """
+    ref = f"{event['runbook_id']}@{event['revision']}"
+    try:
+        row = src_mod.get_revision(sources, event["runbook_id"], event["revision"])
+    except DigestkitError as exc:
+        raise EventError(f"event {event['event_id']}: {exc}") from None
+    # A revision withdrawn since its publication is skipped by the caller, not failed.
+    if row["status"] not in ("published", "withdrawn"):
+        raise EventError(
+            f"event {event['event_id']}: {ref} is '{row['status']}' in the runbook repository, "
+            "not published; publish it (or withdraw the event) and run again"
+        )
+    if str(row["sha256"]) != event["content_sha256"]:
+        raise EventError(
+            f"event {event['event_id']}: content_sha256 does not match {row['path']}; the "
+            "repository holds different bytes than were published — resync it and run again"
+        )
+    return row
+
+
+def _record(layout: ws.Layout, outcome: Outcome) -> Outcome:
+    ws.append_jsonl(layout.events, {"at": ws.now_iso(), **asdict(outcome)})
+    what = outcome.digest_id or outcome.event_id or "-"
+    log.info("line %d %s %s: %s", outcome.line_no, what, outcome.status, outcome.reason)
+    return outcome
+
+
+def _history(layout: ws.Layout) -> tuple[set[int], dict[str, int]]:
+    """Lines already handled, and event ids already handled (id -> line)."""
+    lines: set[int] = set()
+    ids: dict[str, int] = {}
+    for rec in ws.read_jsonl(layout.events):
+        if rec["status"] in HANDLED:
+            lines.add(rec["line_no"])
+            if rec.get("event_id") and rec["status"] != "duplicate":
+                ids.setdefault(rec["event_id"], rec["line_no"])
+    return lines, ids
+
+
+def build_event_digest(
+    layout: ws.Layout,
+    event: Mapping[str, Any],
+    *,
+    sources: src_mod.DataSources,
+    data: Path | None,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> str:
+    """Build, render and post the digest of a validated publication event; return its id.
+
+    Everything is written to a folder under ``tmp/`` that is renamed into ``digests/`` only once
+    complete, so a failure leaves no partial digest.
+    """
+    from digestkit.digest import build_digest
+
+    digest = build_digest(event["runbook_id"], event["revision"], data=sources).to_dict()
+    digest_id = digest["digest_id"]
+    parameters = {
+        "runbook": event["runbook_id"],
+        "revision": event["revision"],
+        "baseline": digest["header"].get("baseline"),
+        "data": str(data) if data is not None else None,
+        "as_of": digest["header"]["as_of"],
+        "workspace": str(layout.root),
+    }
+    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
+    try:
+        digest_bytes = ws.canonical_json(digest)
+        (build / "digest.json").write_bytes(digest_bytes)
+        ws.render_folder(
+            build, parameters=parameters, title=render.title_for(digest), notebook=notebook
+        )
+        audit = ws.new_audit(
+            digest,
+            digest_sha256=ws.sha256_bytes(digest_bytes),
+            parameters=parameters,
+            event_id=event["event_id"],
+        )
+        (build / "audit.json").write_bytes(ws.canonical_json(audit))
+        build.rename(layout.digest_dir(digest_id))
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    ws.append_audit(
+        layout,
+        "digest.created",
+        digest_id=digest_id,
+        by="digestkit",
+        event_id=event["event_id"],
+        digest_sha256=audit["digest_sha256"],
+    )
+    return digest_id
+
+
+def handle_line(
+    layout: ws.Layout,
+    line: src_mod.FeedLine,
+    *,
+    sources: src_mod.DataSources,
+    data: Path | None,
+    seen_ids: Mapping[str, int],
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> Outcome:
+    """Handle one feed line (the caller holds the lock) and record its outcome."""
+    if line.error is not None or line.event is None:
+        reason = line.error or "empty event"
+        ws.append_jsonl(
+            layout.quarantine,
+            {"at": ws.now_iso(), "line_no": line.line_no, "field": line.field, "reason": reason},
+        )
+        return _record(layout, Outcome(line.line_no, None, "quarantined", reason))
+    event = line.event  # iter_feed has checked it against SCHEMAS["events"]
+    event_id = event["event_id"]
+    digest_id = f"{event['runbook_id']}@{event['revision']}"
+    if event["event_id"] in seen_ids:
+        reason = f"event id already handled at feed line {seen_ids[event['event_id']]}"
+        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
+    if event["type"] != PUBLISHED:
+        reason = f"{event['type']} event: no digest for unpublished revisions"
+        return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
+    if layout.digest_dir(digest_id).exists():
+        reason = f"{digest_id} is already digested"
+        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
+    try:
+        row = check_revision(sources, event)
+    except EventError as exc:
+        return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
+    if row["status"] == "withdrawn":
+        reason = f"{digest_id} was withdrawn after publication: no digest"
+        return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
+    try:
+        build_event_digest(layout, event, sources=sources, data=data, notebook=notebook)
+    except (DigestkitError, OSError, ValueError) as exc:
+        return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
+    return _record(layout, Outcome(line.line_no, event_id, "processed", "digest built", digest_id))
+
+
+def _feed_lines(sources: src_mod.DataSources, feed: Path | None) -> list[src_mod.FeedLine]:
+    return list(src_mod.iter_feed(feed or sources.feed))
+
+
+def _read_cursor(layout: ws.Layout) -> int:
+    if not layout.cursor.exists():
+        return 1
+    return int(json.loads(layout.cursor.read_text(encoding="utf-8"))["next_line"])
+
+
+def _advance_cursor(layout: ws.Layout, lines: Iterable[src_mod.FeedLine], feed: Path) -> int:
+    """Move the cursor to the first line not handled yet; never past a failed one."""
+    handled, _ = _history(layout)
+    cursor = _read_cursor(layout)
+    for line in lines:
+        if line.line_no < cursor:
+            continue
+        if line.line_no not in handled:
+            break
+        cursor = line.line_no + 1
+    payload = {"next_line": cursor, "feed": str(feed), "at": ws.now_iso()}
+    ws.write_atomic(layout.cursor, ws.canonical_json(payload))
+    return cursor
+
+
+def process_feed(
+    *,
+    data: str | Path | None = None,
+    workspace: str | Path = ws.DEFAULT_WORKSPACE,
+    feed: str | Path | None = None,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+    lock_timeout: float = -1,
+) -> PassResult:
+    """One pass over the change feed from the cursor; return every outcome and the index path."""
+    sources = src_mod.open_sources(data)
+    data_dir = Path(data).resolve() if data is not None else None
+    feed_path = Path(feed).resolve() if feed is not None else sources.feed
+    layout = ws.open_workspace(workspace)
+    outcomes = []
+    with ws.locked(layout, timeout=lock_timeout):
+        lines = _feed_lines(sources, feed_path)
+        start = _read_cursor(layout)
+        handled, seen_ids = _history(layout)
+        for line in lines:
+            if line.line_no < start or line.line_no in handled:
+                continue
+            outcome = handle_line(
+                layout, line, sources=sources, data=data_dir, seen_ids=seen_ids, notebook=notebook
+            )
+            outcomes.append(outcome)
+            if outcome.status in ("processed", "skipped") and outcome.event_id:
+                seen_ids[outcome.event_id] = line.line_no
+        cursor = _advance_cursor(layout, lines, feed_path)
+        index = ws.write_index(layout)
+    return PassResult(outcomes=outcomes, index=index, cursor=cursor)
+
+
+def run_event(
+    event_id: str,
+    *,
+    data: str | Path | None = None,
+    workspace: str | Path = ws.DEFAULT_WORKSPACE,
+    feed: str | Path | None = None,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+    lock_timeout: float = -1,
+) -> Outcome:
+    """Handle the one event ``event_id`` of the feed now (as a pass would); return its outcome."""
+    sources = src_mod.open_sources(data)
+    data_dir = Path(data).resolve() if data is not None else None
+    feed_path = Path(feed).resolve() if feed is not None else sources.feed
+    layout = ws.open_workspace(workspace)
+    with ws.locked(layout, timeout=lock_timeout):
+        lines = _feed_lines(sources, feed_path)
+        matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
+        if not matches:
+            raise EventError(f"{feed_path}: no event '{event_id}'; check the id (e.g. EVT-000017)")
+        handled, seen_ids = _history(layout)
+        line = matches[0]
+        if line.line_no in handled:
+            seen_ids = {k: v for k, v in seen_ids.items() if v != line.line_no}
+        outcome = handle_line(
+            layout, line, sources=sources, data=data_dir, seen_ids=seen_ids, notebook=notebook
+        )
+        _advance_cursor(layout, lines, feed_path)
+        ws.write_index(layout)
+    return outcome
+
+
+def watch(
+    *,
+    data: str | Path | None = None,
+    workspace: str | Path = ws.DEFAULT_WORKSPACE,
+    feed: str | Path | None = None,
+    once: bool = False,
+    interval: float = 30.0,
+    on_pass: Callable[[PassResult], None] | None = None,
+) -> PassResult:
+    """Process the feed every ``interval`` seconds (once with ``once``); return the last pass."""
+    while True:
+        result = process_feed(data=data, workspace=workspace, feed=feed)
+        if on_pass is not None:
+            on_pass(result)
+        if once:
+            return result
+        time.sleep(interval)

@@ -1,0 +1,305 @@
+"""Render a digest for people: HTML fragments from a digest dict, and notebook -> HTML pages.
+
+The fragment functions are pure: they take the digest dict of ``docs/digest-json.md`` and return
+HTML strings in which every piece of text is escaped, so a ``<script>`` planted in a runbook step
+is shown as text and never runs. The notebook ``notebooks/revision_digest.ipynb`` displays them.
+
+:func:`execute_notebook` runs that notebook with papermill and :func:`notebook_to_html` exports
+it with nbconvert, input cells hidden, stderr and tracebacks dropped, under the title
+``Digest — <runbook> <revision>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from digestkit.exceptions import WorkspaceError
+
+DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
+KERNEL_NAME = "python3"
+
+PARTS = (
+    ("changed", "What changed", "Escalation steps added, removed, modified, moved or renumbered."),
+    ("carried-forward", "What still holds", "Assumptions carried forward from the sources."),
+    ("open", "What is open", "Open questions and flags for the duty manager."),
+)
+
+STYLE = """<style>
+.dk { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933;
+      max-width: 62rem; line-height: 1.45; }
+.dk h2 { margin: 0 0 .25rem; font-size: 1.35rem; }
+.dk h3 { margin: 0 0 .2rem; font-size: 1.15rem; }
+.dk .dk-card { border: 1px solid #cbd2d9; border-radius: 8px; padding: .9rem 1.1rem;
+               background: #f5f7fa; margin: 0 0 1.2rem; }
+.dk .dk-card dl { display: grid; grid-template-columns: 10rem 1fr; gap: .15rem 1rem;
+                  margin: .6rem 0 0; }
+.dk .dk-card dt { font-weight: 600; color: #52606d; white-space: nowrap; }
+.dk .dk-card dd { margin: 0; }
+.dk .dk-part { border-left: 6px solid #9aa5b1; padding: .5rem 0 .5rem 1rem; margin: 0 0 1.6rem; }
+.dk #changed { border-color: #2f80ed; }
+.dk #carried-forward { border-color: #27ae60; }
+.dk #open { border-color: #e67e22; }
+.dk #sources, .dk #clarifications { border-color: #7b8794; }
+.dk .dk-lede { color: #52606d; margin: 0 0 .6rem; }
+.dk .dk-claim { margin: 0 0 .7rem; }
+.dk .dk-id { font-family: ui-monospace, monospace; font-size: .8rem; color: #52606d;
+             margin-right: .4rem; }
+.dk .dk-kind { display: inline-block; font-size: .75rem; padding: 0 .45rem; border-radius: 9px;
+               background: #e4e7eb; margin-right: .4rem; }
+.dk .dk-kind-flag { background: #fde8d4; }
+.dk .dk-src a { font-family: ui-monospace, monospace; font-size: .8rem; margin-left: .25rem; }
+.dk .dk-redline { font-family: ui-monospace, monospace; font-size: .85rem; background: #fff;
+                  border: 1px solid #e4e7eb; border-radius: 4px; padding: .35rem .5rem;
+                  margin: .3rem 0 0; white-space: pre-wrap; word-break: break-word; }
+.dk del { background: #fde2e1; color: #9b1c1c; }
+.dk ins { background: #def7ec; color: #03543f; text-decoration: none; }
+.dk table { border-collapse: collapse; font-size: .9rem; }
+.dk th, .dk td { border: 1px solid #e4e7eb; padding: .25rem .6rem; text-align: left !important; }
+.dk th { background: #f5f7fa; }
+.dk tr:target { background: #fff3c4; }
+.dk .dk-empty { color: #7b8794; font-style: italic; }
+.dk .dk-state { font-weight: 600; text-transform: uppercase; font-size: .8rem; }
+.dk .dk-state-draft { color: #b7791f; }
+.dk .dk-state-shared { color: #276749; }
+</style>"""
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def _e(value: Any) -> str:
+    """Escape any value for HTML text or a quoted attribute; None becomes an empty string."""
+    return "" if value is None else escape(str(value), quote=True)
+
+
+def source_index(digest: Mapping[str, Any]) -> dict[tuple[str, str, str], str]:
+    """Map each ``(system, id, locator)`` of the digest's sources table to its ``S<n>`` ref."""
+    return {(s["system"], s["id"], s["locator"]): s["ref"] for s in digest.get("sources", [])}
+
+
+def _source_links(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str]) -> str:
+    links = []
+    for src in claim.get("sources", []):
+        label = f"{src['system']} {src['id']} · {src['locator']}"
+        ref = refs.get((src["system"], src["id"], src["locator"]))
+        if ref is None:  # not in the sources table: show the reference, but no dead link
+            links.append(f'<span title="{_e(label)}">[{_e(src["id"])}]</span>')
+        else:
+            links.append(f'<a href="#src-{_e(ref)}" title="{_e(label)}">[{_e(ref)}]</a>')
+    return f'<span class="dk-src">{"".join(links)}</span>'
+
+
+def redline(old: str | None, new: str | None) -> str:
+    """Word-level redline of two texts as escaped HTML with ``<del>`` and ``<ins>``."""
+    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(_e("".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{_e(''.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{_e(''.join(b[j1:j2]))}</ins>")
+    return "".join(out)
+
+
+def _claim(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str], body: str) -> str:
+    flag = " dk-kind-flag" if claim.get("part") == "flags" else ""
+    return (
+        f'<div class="dk-claim" id="claim-{_e(claim["id"])}">'
+        f'<span class="dk-id">{_e(claim["id"])}</span>'
+        f'<span class="dk-kind{flag}">{_e(str(claim.get("kind", "")).replace("_", " "))}</span>'
+        f"{_e(claim['text'])}{_source_links(claim, refs)}{body}</div>"
+    )
+
+
+def _part(part_id: str, claims_html: Sequence[str], *, empty: str) -> str:
+    _, title, lede = next(p for p in PARTS if p[0] == part_id)
+    body = "".join(claims_html) or f'<p class="dk-empty">{_e(empty)}</p>'
+    return (
+        f'<section class="dk-part" id="{part_id}"><h3>{_e(title)}</h3>'
+        f'<p class="dk-lede">{_e(lede)}</p>{body}</section>'
+    )
+
+
+def _wrap(inner: str) -> str:
+    return f'{STYLE}<div class="dk">{inner}</div>'
+
+
+def header_card(digest: Mapping[str, Any], *, state: str = "draft") -> str:
+    """The header card: runbook, revision, baseline, publication, change reason and counts."""
+    h, audit = digest["header"], digest.get("audit", {})
+    baseline = h.get("baseline") or "none (first published revision)"
+    if h.get("baseline_note"):
+        baseline = f"{baseline} — {h['baseline_note']}"
+    rows = [
+        ("Runbook", f"{h.get('title', '')} ({h['runbook_id']})"),
+        ("Revision", h["revision"]),
+        ("Compared with", baseline),
+        ("Published", f"{h.get('published_at') or '—'} by {h.get('publisher') or '—'}"),
+        ("Approved by", audit.get("approved_by") or "—"),
+        ("Change reason", h.get("change_reason") or "—"),
+        ("Sources read as of", h.get("as_of") or "—"),
+        (
+            "Counts",
+            f"{len(digest.get('changed_steps', []))} changed steps · "
+            f"{len(digest.get('carried_forward', []))} carried forward · "
+            f"{len(digest.get('open_questions', []))} open questions · "
+            f"{len(digest.get('flags', []))} flags",
+        ),
+    ]
+    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    return _wrap(
+        f'<div class="dk-card" id="header"><h2>{_e(h.get("title") or h["runbook_id"])} — '
+        f"{_e(h['revision'])}</h2>"
+        f'<span class="dk-state dk-state-{_e(state)}">{_e(state)}</span>'
+        f" · digest {_e(digest.get('digest_id'))}<dl>{dl}</dl></div>"
+    )
+
+
+def changed_steps(digest: Mapping[str, Any]) -> str:
+    """The changed escalation steps, each with its redline and source links."""
+    refs = source_index(digest)
+    items = []
+    for claim in digest.get("changed_steps", []):
+        d = claim.get("details") or {}
+        old, new = (d.get("old") or {}).get("text"), (d.get("new") or {}).get("text")
+        body = f'<div class="dk-redline">{redline(old, new)}</div>' if old or new else ""
+        items.append(_claim(claim, refs, body))
+    return _wrap(_part("changed", items, empty="No escalation step changed."))
+
+
+def carried_forward(digest: Mapping[str, Any]) -> str:
+    """The assumptions carried forward, with source links."""
+    refs = source_index(digest)
+    items = [_claim(c, refs, "") for c in digest.get("carried_forward", [])]
+    return _wrap(_part("carried-forward", items, empty="Nothing carried forward."))
+
+
+def open_items(digest: Mapping[str, Any]) -> str:
+    """Open questions first, then flags, with source links."""
+    refs = source_index(digest)
+    claims = [*digest.get("open_questions", []), *digest.get("flags", [])]
+    items = [_claim(c, refs, "") for c in claims]
+    return _wrap(_part("open", items, empty="No open questions or flags."))
+
+
+def sources_table(digest: Mapping[str, Any]) -> str:
+    """The sources table; row ``S<n>`` has the anchor ``#src-S<n>`` the claims link to."""
+    rows = "".join(
+        f'<tr id="src-{_e(s["ref"])}"><td>{_e(s["ref"])}</td><td>{_e(s["system"])}</td>'
+        f"<td>{_e(s['id'])}</td><td>{_e(s['locator'])}</td></tr>"
+        for s in digest.get("sources", [])
+    )
+    return _wrap(
+        '<section class="dk-part" id="sources"><h3>Sources</h3>'
+        '<p class="dk-lede">Every statement above links to the record it rests on.</p>'
+        "<table><thead><tr><th>Ref</th><th>System</th><th>Record</th><th>Locator</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def clarifications(items: Iterable[Mapping[str, Any]]) -> str:
+    """Human clarifications added in the workspace (author, time, text), oldest first."""
+    rows = "".join(
+        f'<div class="dk-claim"><span class="dk-id">{_e(c["at"])}</span>'
+        f"<strong>{_e(c['author'])}</strong>: {_e(c['text'])}</div>"
+        for c in items
+    )
+    if not rows:
+        return ""
+    return _wrap(
+        '<section class="dk-part" id="clarifications"><h3>Clarifications</h3>'
+        f'<p class="dk-lede">Added by reviewers after the digest was built.</p>{rows}</section>'
+    )
+
+
+def digest_html(
+    digest: Mapping[str, Any],
+    *,
+    state: str = "draft",
+    notes: Iterable[Mapping[str, Any]] = (),
+) -> str:
+    """The whole digest as one HTML fragment (header, three parts, clarifications, sources)."""
+    return "".join(
+        [
+            header_card(digest, state=state),
+            changed_steps(digest),
+            carried_forward(digest),
+            open_items(digest),
+            clarifications(notes),
+            sources_table(digest),
+        ]
+    )
+
+
+def title_for(digest: Mapping[str, Any]) -> str:
+    """The page title of a digest: ``Digest — <runbook> <revision>``."""
+    return f"Digest — {digest['header']['runbook_id']} {digest['header']['revision']}"
+
+
+def execute_notebook(
+    output: Path,
+    *,
+    parameters: Mapping[str, Any],
+    notebook: Path = DIGEST_NOTEBOOK,
+    cwd: Path | None = None,
+) -> Path:
+    """Execute the digest notebook with papermill; raise WorkspaceError if any cell fails."""
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(cwd) if cwd else None,
+            # The kernel's own start-up warnings (e.g. about local TCP) are noise for the runner.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise WorkspaceError(
+            f"{notebook.name}: cell {exc.cell_index} failed with {exc.ename}: {exc.evalue}; "
+            f"fix the cause and run the event again"
+        ) from None
+    return output
+
+
+def notebook_to_html(notebook: Path, output: Path, *, title: str) -> Path:
+    """Export an executed notebook to a standalone HTML page: no inputs, prompts or stderr."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            raise WorkspaceError(f"{notebook}: a cell failed; a failed notebook is never rendered")
+        # Warnings and logs go to stderr; they are for operators, not for the duty manager.
+        cell.outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=str(TEMPLATE),
+        exclude_input=True,
+        exclude_markdown=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    output.write_text(body, encoding="utf-8")
+    return output

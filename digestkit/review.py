@@ -1,0 +1,226 @@
+"""Reviewer records: a verdict on each claim of a posted digest, and items the digest missed.
+
+Records live next to the digest they judge, one JSON object per line, in
+``<workspace>/digests/<digest_id>/reviews.jsonl``::
+
+    {"review_id": "premium-s1-escalation@r7#R001", "digest_id": "premium-s1-escalation@r7",
+     "claim_id": "FLG-02", "verdict": "corrected", "text": "…", "part": "flags",
+     "kind": "stale_ownership", "source": null, "reviewer": "m.ross", "at": "2026-06-02T10:00:00Z"}
+
+``verdict`` is ``accepted``, ``corrected`` (``text`` is the corrected claim text), ``rejected``
+(``text`` is an optional reason) or ``missed`` (``claim_id`` is null; ``text``, ``part`` and
+``source`` describe what the digest should have said). Every record is validated against the
+digest's ``digest.json`` before it is appended; a bad record writes nothing. When a claim is
+reviewed more than once, :func:`latest_verdicts` keeps the last record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from digestkit import workspace as ws
+from digestkit.exceptions import WorkspaceError
+
+VERDICTS = ("accepted", "corrected", "rejected", "missed")
+PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
+SYSTEMS = ("runbook", "crm", "registry", "exceptions")
+COLUMNS = (
+    "review_id",
+    "digest_id",
+    "claim_id",
+    "verdict",
+    "text",
+    "part",
+    "kind",
+    "source",
+    "reviewer",
+    "at",
+)
+FILENAME = "reviews.jsonl"
+
+_SOURCE = re.compile(r"^(?P<system>[a-z]+):(?P<id>[^:]+)(?::(?P<locator>.+))?$")
+
+
+def reviews_path(layout: ws.Layout, digest_id: str) -> Path:
+    """Where the review records of ``digest_id`` are kept."""
+    return layout.digest_dir(digest_id) / FILENAME
+
+
+def parse_source(text: str) -> dict[str, str | None]:
+    """Parse ``SYSTEM:ID[:LOCATOR]`` (e.g. ``registry:PRD-PAYAPI:owning_team``) into a source.
+
+    >>> parse_source("runbook:premium-s1-escalation@r7:L40-L42")["locator"]
+    'L40-L42'
+    """
+    match = _SOURCE.match(text.strip())
+    if match is None or match["system"] not in SYSTEMS:
+        raise WorkspaceError(
+            f"source '{text}' is not SYSTEM:ID[:LOCATOR] with SYSTEM one of {', '.join(SYSTEMS)} "
+            "(e.g. runbook:premium-s1-escalation@r7:L40-L42 or registry:PRD-PAYAPI:owning_team)"
+        )
+    return {"system": match["system"], "id": match["id"], "locator": match["locator"]}
+
+
+def _claims(digest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for part in PARTS for c in digest.get(part, [])}
+
+
+def _check_reviewer(reviewer: str) -> str:
+    if not reviewer or not reviewer.strip():
+        raise WorkspaceError("a review needs a non-empty --reviewer (who reviewed the digest)")
+    return reviewer.strip()
+
+
+def _append(layout: ws.Layout, digest_id: str, record: dict[str, Any], at: str | None) -> dict:
+    with ws.locked(layout):
+        path = reviews_path(layout, digest_id)
+        count = len(ws.read_jsonl(path))
+        full = {
+            "review_id": f"{digest_id}#R{count + 1:03d}",
+            "digest_id": digest_id,
+            **record,
+            "at": at or ws.now_iso(),
+        }
+        # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
+        ws.append_jsonl(path, {k: full.get(k) for k in COLUMNS})
+    return {k: full.get(k) for k in COLUMNS}
+
+
+def add_review(
+    workspace: str | Path | ws.Layout,
+    digest_id: str,
+    *,
+    claim_id: str,
+    verdict: str,
+    reviewer: str,
+    text: str | None = None,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """Record a reviewer's verdict on one claim of a posted digest; return the record written."""
+    layout = workspace_layout(workspace)
+    if verdict not in VERDICTS or verdict == "missed":
+        raise WorkspaceError(
+            f"unknown verdict '{verdict}' for a claim; use accepted, corrected or rejected "
+            "(report an item the digest left out with --missed)"
+        )
+    reviewer = _check_reviewer(reviewer)
+    digest = ws.load_digest(layout, digest_id)
+    claims = _claims(digest)
+    if claim_id not in claims:
+        known = ", ".join(claims) or "none"
+        raise WorkspaceError(f"digest {digest_id} has no claim '{claim_id}'; its claims: {known}")
+    text = text.strip() if text else None
+    if verdict == "corrected" and not text:
+        raise WorkspaceError(f"verdict 'corrected' on {claim_id} needs --text (the corrected text)")
+    if verdict == "accepted" and text:
+        raise WorkspaceError(
+            f"verdict 'accepted' takes no --text; use 'corrected' to change {claim_id}'s text"
+        )
+    claim = claims[claim_id]
+    record = {
+        "claim_id": claim_id,
+        "verdict": verdict,
+        "text": text,
+        "part": claim["part"],
+        "kind": claim["kind"],
+        "source": None,
+        "reviewer": reviewer,
+    }
+    return _append(layout, digest_id, record, at)
+
+
+def add_missed(
+    workspace: str | Path | ws.Layout,
+    digest_id: str,
+    *,
+    text: str,
+    part: str,
+    source: str | dict[str, Any],
+    reviewer: str,
+    kind: str | None = None,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """Record an item the digest should have contained (its part and source); return the record."""
+    layout = workspace_layout(workspace)
+    reviewer = _check_reviewer(reviewer)
+    ws.find_digest(layout, digest_id)
+    if not text or not text.strip():
+        raise WorkspaceError("a missed item needs --missed TEXT saying what the digest left out")
+    if part not in PARTS:
+        raise WorkspaceError(
+            f"unknown part '{part}' for a missed item; use one of {', '.join(PARTS)}"
+        )
+    ref = parse_source(source) if isinstance(source, str) else dict(source)
+    if ref.get("system") not in SYSTEMS or not ref.get("id"):
+        raise WorkspaceError(
+            f"source {ref} needs a system ({', '.join(SYSTEMS)}) and an id; "
+            "give it as SYSTEM:ID[:LOCATOR]"
+        )
+    record = {
+        "claim_id": None,
+        "verdict": "missed",
+        "text": text.strip(),
+        "part": part,
+        "kind": kind,
+        "source": {"system": ref["system"], "id": ref["id"], "locator": ref.get("locator")},
+        "reviewer": reviewer,
+    }
+    return _append(layout, digest_id, record, at)
+
+
+def load_reviews(
+    workspace: str | Path | ws.Layout, *, digest_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Every review record of the workspace (or of ``digest_ids``) as a DataFrame, in file order."""
+    layout = workspace_layout(workspace)
+    if digest_ids is None:
+        folders = sorted(p for p in layout.digests.glob("*") if (p / FILENAME).is_file())
+    else:
+        folders = [layout.digest_dir(d) for d in digest_ids]
+    rows: list[dict[str, Any]] = []
+    for folder in folders:
+        path = folder / FILENAME
+        if not path.is_file():
+            continue
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise WorkspaceError(
+                    f"{path}: line {line_no} is not JSON ({exc.msg}); remove or fix that line"
+                ) from None
+            if record.get("verdict") not in VERDICTS:
+                raise WorkspaceError(
+                    f"{path}: line {line_no}, field 'verdict': '{record.get('verdict')}' is not "
+                    f"one of {', '.join(VERDICTS)}"
+                )
+            rows.append({k: record.get(k) for k in COLUMNS})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.astype({"source": object})
+
+
+def latest_verdicts(reviews: pd.DataFrame) -> pd.DataFrame:
+    """One row per reviewed claim, the last record winning; missed items are left out."""
+    claims = reviews[reviews["verdict"] != "missed"]
+    return claims.drop_duplicates(["digest_id", "claim_id"], keep="last").reset_index(drop=True)
+
+
+def workspace_layout(workspace: str | Path | ws.Layout) -> ws.Layout:
+    """The layout of an existing workspace; WorkspaceError if ``workspace`` is not one."""
+    if isinstance(workspace, ws.Layout):
+        return workspace
+    root = Path(workspace)
+    if not (root / "digests").is_dir():
+        raise WorkspaceError(
+            f"{root} is not a handoff workspace (no digests/ folder); pass the --workspace "
+            "digestkit run posted to"
+        )
+    return ws.Layout(root.resolve())

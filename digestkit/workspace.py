@@ -1,0 +1,523 @@
+"""The handoff workspace: one folder per digest, an index page, and a hash-chained audit log.
+
+Layout (default root ``reports/workspace``)::
+
+    digests/<runbook_id>@<revision>/   digest.ipynb, digest.html, digest.json, audit.json
+    index.html                        every digest, newest first
+    audit.log                         append-only JSON Lines; each entry carries the previous hash
+    state/cursor.json                 next feed line the event runner reads
+    state/events.jsonl                outcome of every event (processed/skipped/duplicate/failed)
+    state/audit-head.json             seq and hash of the last audit.log entry (catches truncation)
+    quarantine.jsonl                  malformed feed lines: line number and reason, never the text
+    .lock                             held by whoever changes the workspace
+    tmp/                              digests being built; renamed into digests/ when complete
+
+A digest is built as ``draft``; :func:`clarify` adds a reviewer's note and :func:`share` marks
+it ``shared`` (reviewed for duty-manager handoff). Both re-render the HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from digestkit import render
+from digestkit.exceptions import WorkspaceError
+
+DEFAULT_WORKSPACE = Path("reports/workspace")
+SHARE_MEANING = "reviewed for duty-manager handoff"
+STATES = ("draft", "shared")
+GENESIS = "0" * 64
+
+# Fields a digest must carry before it may be shared: (where, key) in digest.json.
+REQUIRED_FIELDS = (
+    ("header", "runbook_id"),
+    ("header", "revision"),
+    ("header", "revision_ref"),
+    ("header", "published_at"),
+    ("header", "publisher"),
+    ("header", "change_reason"),
+    ("header", "as_of"),
+    ("audit", "approved_by"),
+    ("audit", "snapshots"),
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of one workspace."""
+
+    root: Path
+
+    @property
+    def digests(self) -> Path:
+        return self.root / "digests"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index.html"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.root / "audit.log"
+
+    @property
+    def audit_head(self) -> Path:
+        return self.root / "state" / "audit-head.json"
+
+    @property
+    def cursor(self) -> Path:
+        return self.root / "state" / "cursor.json"
+
+    @property
+    def events(self) -> Path:
+        return self.root / "state" / "events.jsonl"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine.jsonl"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def digest_dir(self, digest_id: str) -> Path:
+        return self.digests / digest_id
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One row of the index page."""
+
+    digest_id: str
+    runbook_id: str
+    revision: str
+    baseline: str | None
+    published_at: str | None
+    created_at: str
+    state: str
+    changed_steps: int
+    flags: int
+    open_questions: int
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """Something wrong with audit.log: the line it was found at and what it means."""
+
+    line: int
+    message: str
+
+
+def open_workspace(root: str | Path = DEFAULT_WORKSPACE) -> Layout:
+    """Create the workspace folders if needed and return its layout."""
+    layout = Layout(Path(root).resolve())
+    for folder in (layout.digests, layout.tmp, layout.cursor.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    return layout
+
+
+@contextlib.contextmanager
+def locked(layout: Layout, *, timeout: float = -1) -> Iterator[None]:
+    """Hold the workspace lock; ``timeout`` seconds (-1 waits forever) before WorkspaceError."""
+    lock = FileLock(str(layout.lock))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise WorkspaceError(
+            f"{layout.lock}: another digestkit process is changing this workspace; "
+            "wait for it to finish or use another --workspace"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def now_iso() -> str:
+    """The current UTC time as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical_json(payload: Any) -> bytes:
+    """The bytes digestkit writes for a JSON document (sorted keys, UTF-8, trailing newline)."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True)
+    return (text + "\n").encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
+    """Append one JSON object as a line to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every JSON line of ``path`` (an empty list if it does not exist)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+# --- digests -------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path}: missing; rebuild the digest with digestkit run") from None
+    except json.JSONDecodeError as exc:
+        raise WorkspaceError(f"{path}: not valid JSON ({exc}); restore it from backup") from None
+
+
+def find_digest(layout: Layout, digest_id: str) -> Path:
+    """The folder of ``digest_id``; WorkspaceError naming the known digests if it is missing."""
+    folder = layout.digest_dir(digest_id)
+    if "/" in digest_id or not (folder / "audit.json").is_file():
+        known = ", ".join(e.digest_id for e in list_digests(layout)) or "none yet"
+        raise WorkspaceError(
+            f"no digest '{digest_id}' in {layout.digests}; known: {known} "
+            "(ids look like premium-s1-escalation@r7)"
+        )
+    return folder
+
+
+def load_audit(layout: Layout, digest_id: str) -> dict[str, Any]:
+    """The audit.json of ``digest_id``."""
+    return _read_json(find_digest(layout, digest_id) / "audit.json")
+
+
+def load_digest(layout: Layout, digest_id: str) -> dict[str, Any]:
+    """The digest.json of ``digest_id``."""
+    return _read_json(find_digest(layout, digest_id) / "digest.json")
+
+
+def annotations(workspace: str | Path | None, digest_id: str) -> tuple[list[dict[str, Any]], str]:
+    """Clarifications and state of a digest for rendering; ``([], "draft")`` if not posted yet."""
+    if workspace is None:
+        return [], "draft"
+    path = Layout(Path(workspace).resolve()).digest_dir(digest_id) / "audit.json"
+    if not path.is_file():
+        return [], "draft"
+    audit = _read_json(path)
+    return list(audit.get("clarifications", [])), str(audit.get("state", "draft"))
+
+
+def new_audit(
+    digest: Mapping[str, Any],
+    *,
+    digest_sha256: str,
+    parameters: Mapping[str, Any],
+    event_id: str | None,
+) -> dict[str, Any]:
+    """The audit.json of a freshly built digest (state ``draft``)."""
+    h, a = digest["header"], digest["audit"]
+    at = now_iso()
+    return {
+        "schema_version": 1,
+        "digest_id": digest["digest_id"],
+        "revision": h["revision"],
+        "revision_ref": a["revision_ref"],
+        "baseline": h.get("baseline"),
+        "baseline_ref": a.get("baseline_ref"),
+        "change_reason": a.get("change_reason"),
+        "approved_by": a.get("approved_by"),
+        "as_of": a.get("as_of"),
+        "revision_sha256": a.get("revision_sha256"),
+        "snapshots": a.get("snapshots", {}),
+        "digestkit_version": a.get("digestkit_version"),
+        "parameters": {"notebook": dict(parameters), "digest": a.get("parameters", {})},
+        "event_id": event_id,
+        "digest_sha256": digest_sha256,
+        "created_at": at,
+        "state": "draft",
+        "transitions": [
+            {"from": None, "to": "draft", "at": at, "by": "digestkit", "event_id": event_id}
+        ],
+        "clarifications": [],
+    }
+
+
+def render_folder(
+    folder: Path,
+    *,
+    parameters: Mapping[str, Any],
+    title: str,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> None:
+    """Execute the digest notebook into ``folder``/digest.ipynb and render digest.html."""
+    executed = render.execute_notebook(
+        folder / "digest.ipynb", parameters=parameters, notebook=notebook, cwd=folder
+    )
+    render.notebook_to_html(executed, folder / "digest.html", title=title)
+
+
+def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook: Path) -> None:
+    """Write the new audit.json and re-render; on failure put the old audit.json back."""
+    folder = find_digest(layout, digest_id)
+    digest = load_digest(layout, digest_id)
+    old = (folder / "audit.json").read_bytes()
+    write_atomic(folder / "audit.json", canonical_json(audit))
+    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
+    try:
+        render_folder(
+            build,
+            parameters=audit["parameters"]["notebook"],
+            title=render.title_for(digest),
+            notebook=notebook,
+        )
+        for name in ("digest.ipynb", "digest.html"):
+            os.replace(build / name, folder / name)
+    except BaseException:
+        write_atomic(folder / "audit.json", old)
+        raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def clarify(
+    layout: Layout,
+    digest_id: str,
+    *,
+    author: str,
+    text: str,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> dict[str, Any]:
+    """Append a reviewer's clarification to the digest's audit, re-render it, return the note."""
+    if not author.strip() or not text.strip():
+        raise WorkspaceError("clarify needs a non-empty --author and --text")
+    with locked(layout):
+        audit = load_audit(layout, digest_id)
+        note = {"author": author.strip(), "at": now_iso(), "text": text.strip()}
+        audit["clarifications"] = [*audit.get("clarifications", []), note]
+        _rerender(layout, digest_id, audit, notebook=notebook)
+        append_audit(
+            layout,
+            "digest.clarified",
+            digest_id=digest_id,
+            by=note["author"],
+            text_sha256=sha256_bytes(note["text"].encode("utf-8")),
+        )
+        write_index(layout)
+    return note
+
+
+def share_problems(layout: Layout, digest_id: str) -> list[str]:
+    """Why ``digest_id`` may not be shared yet (empty when it may)."""
+    from digestkit.policy import check_digest
+
+    folder = find_digest(layout, digest_id)
+    audit, digest = load_audit(layout, digest_id), load_digest(layout, digest_id)
+    problems = []
+    if sha256_bytes((folder / "digest.json").read_bytes()) != audit.get("digest_sha256"):
+        problems.append("digest.json does not match the sha256 recorded in audit.json")
+    for where, key in REQUIRED_FIELDS:
+        if digest.get(where, {}).get(key) in (None, "", {}, []):
+            problems.append(f"required field {where}.{key} is missing")
+    for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
+        problems.extend(
+            f"claim {c.get('id')} has no source" for c in digest.get(part, []) if not c["sources"]
+        )
+    checked = {**digest, "clarifications": audit.get("clarifications", [])}
+    problems.extend(
+        f"scope guard: {v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'"
+        for v in check_digest(checked)
+    )
+    return problems
+
+
+def share(
+    layout: Layout,
+    digest_id: str,
+    *,
+    by: str,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> dict[str, Any]:
+    """Mark a digest shared (who, when, what it means) and re-render; refused if not ready."""
+    if not by.strip():
+        raise WorkspaceError("share needs a non-empty --by (who reviewed the digest)")
+    with locked(layout):
+        audit = load_audit(layout, digest_id)
+        if audit.get("state") == "shared":
+            last = audit["transitions"][-1]
+            raise WorkspaceError(f"{digest_id} is already shared (by {last['by']} at {last['at']})")
+        problems = share_problems(layout, digest_id)
+        if problems:
+            raise WorkspaceError(
+                f"refusing to share {digest_id}: {'; '.join(problems)}; "
+                "fix the sources and rebuild the digest"
+            )
+        transition = {
+            "from": audit.get("state", "draft"),
+            "to": "shared",
+            "at": now_iso(),
+            "by": by.strip(),
+            "meaning": SHARE_MEANING,
+        }
+        audit["state"] = "shared"
+        audit["transitions"] = [*audit.get("transitions", []), transition]
+        _rerender(layout, digest_id, audit, notebook=notebook)
+        append_audit(layout, "digest.shared", digest_id=digest_id, by=transition["by"])
+        write_index(layout)
+    return transition
+
+
+# --- index -----------------------------------------------------------------------------------
+
+
+def list_digests(layout: Layout) -> list[DigestEntry]:
+    """Every digest of the workspace, newest publication first."""
+    entries = []
+    if not layout.digests.is_dir():
+        return entries
+    for folder in layout.digests.iterdir():
+        if not (folder / "audit.json").is_file() or not (folder / "digest.json").is_file():
+            continue
+        audit, digest = _read_json(folder / "audit.json"), _read_json(folder / "digest.json")
+        h = digest["header"]
+        entries.append(
+            DigestEntry(
+                digest_id=digest["digest_id"],
+                runbook_id=h["runbook_id"],
+                revision=h["revision"],
+                baseline=h.get("baseline"),
+                published_at=h.get("published_at"),
+                created_at=audit.get("created_at", ""),
+                state=audit.get("state", "draft"),
+                changed_steps=len(digest.get("changed_steps", [])),
+                flags=len(digest.get("flags", [])),
+                open_questions=len(digest.get("open_questions", [])),
+            )
+        )
+    entries.sort(key=lambda e: (e.published_at or "", e.created_at, e.digest_id), reverse=True)
+    return entries
+
+
+def index_html(entries: list[DigestEntry]) -> str:
+    """The index page of the workspace as a standalone HTML document."""
+    rows = "".join(
+        f'<tr><td><a href="digests/{escape(e.digest_id)}/digest.html">{escape(e.digest_id)}</a>'
+        f"</td><td>{escape(e.runbook_id)}</td><td>{escape(e.revision)}</td>"
+        f"<td>{escape(e.baseline or '—')}</td><td>{escape(e.published_at or '—')}</td>"
+        f'<td><span class="dk-state dk-state-{escape(e.state)}">{escape(e.state)}</span></td>'
+        f'<td class="n">{e.changed_steps}</td><td class="n">{e.flags}</td>'
+        f'<td class="n">{e.open_questions}</td></tr>'
+        for e in entries
+    )
+    empty = '<p class="dk-empty">No digests yet.</p>' if not entries else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Runbook digests — handoff workspace</title>"
+        f"{render.STYLE}<style>body {{ margin: 2rem; }} .dk {{ max-width: none; }}"
+        " .dk td { white-space: nowrap; } .dk td.n { text-align: right !important; }</style>"
+        '</head><body><div class="dk"><h2>Runbook digests</h2>'
+        '<p class="dk-lede">Published runbook revisions, newest first. Draft digests are not yet '
+        "reviewed; shared ones were reviewed for duty-manager handoff.</p>"
+        '<table id="digests"><thead><tr><th>Digest</th><th>Runbook</th><th>Revision</th>'
+        "<th>Baseline</th><th>Published</th><th>State</th><th>Changed steps</th><th>Flags</th>"
+        f"<th>Open questions</th></tr></thead><tbody>{rows}</tbody></table>{empty}"
+        "</div></body></html>\n"
+    )
+
+
+def write_index(layout: Layout) -> Path:
+    """Rewrite index.html from the digest folders; return its path."""
+    write_atomic(layout.index, index_html(list_digests(layout)).encode("utf-8"))
+    return layout.index
+
+
+# --- audit log -------------------------------------------------------------------------------
+
+
+def _entry_hash(entry: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def append_audit(layout: Layout, action: str, **fields: Any) -> dict[str, Any]:
+    """Append an entry (ids and hashes only) to audit.log, chained to the previous entry."""
+    head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
+    seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS)
+    entry = {"seq": seq, "at": now_iso(), "action": action, **fields, "prev": prev}
+    entry["hash"] = _entry_hash(entry)
+    append_jsonl(layout.audit_log, entry)
+    write_atomic(layout.audit_head, canonical_json({"seq": seq, "hash": entry["hash"]}))
+    return entry
+
+
+def verify_audit(layout: Layout) -> list[AuditProblem]:
+    """Every edited, reordered or deleted entry of audit.log (empty when the chain is intact)."""
+    problems: list[AuditProblem] = []
+    log = layout.audit_log
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    seen: dict[int, int] = {}  # seq -> line
+    last: dict[str, Any] | None = None
+    for line_no, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+            seq, claimed_prev, claimed_hash = int(entry["seq"]), entry["prev"], entry["hash"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            problems.append(AuditProblem(line_no, "not an audit entry (edited or corrupted)"))
+            continue
+        if _entry_hash(entry) != claimed_hash:
+            problems.append(AuditProblem(line_no, f"entry seq {seq} was edited (hash mismatch)"))
+        if seq in seen:
+            problems.append(AuditProblem(line_no, f"entry seq {seq} repeats line {seen[seq]}"))
+        elif last is not None and seq < last["seq"]:
+            problems.append(
+                AuditProblem(line_no, f"entry seq {seq} comes after seq {last['seq']} (reordered)")
+            )
+        elif last is not None and seq == last["seq"] + 1 and claimed_prev != last["hash"]:
+            problems.append(
+                AuditProblem(line_no, f"entry seq {seq} does not chain to the entry before it")
+            )
+        elif last is None and seq == 1 and claimed_prev != GENESIS:
+            problems.append(AuditProblem(line_no, "entry seq 1 does not start the chain"))
+        seen.setdefault(seq, line_no)
+        last = entry
+    head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
+    if head is None and lines:
+        problems.append(AuditProblem(0, f"{layout.audit_head} is missing"))
+    top = max([*seen, head["seq"] if head else 0], default=0)
+    missing = sorted(set(range(1, top + 1)) - set(seen))
+    if missing:
+        problems.append(
+            AuditProblem(0, f"entries with seq {', '.join(map(str, missing))} were deleted")
+        )
+    elif head and last and head["seq"] == last["seq"] and head["hash"] != last["hash"]:
+        problems.append(AuditProblem(len(lines), "the last entry differs from the recorded head"))
+    return problems

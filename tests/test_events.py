@@ -1,0 +1,294 @@
+"""Event runner end to end on the sample world: feed -> papermill -> nbconvert HTML -> workspace."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from digestkit import events, render
+from digestkit import sources as src_mod
+from digestkit import workspace as ws
+from digestkit.cli import main
+from digestkit.exceptions import WorkspaceError
+
+SAMPLE = Path("/tmp/dev/world")  # DEVTMP
+FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
+
+
+def _outcomes(layout: ws.Layout) -> list[dict]:
+    return ws.read_jsonl(layout.events)
+
+
+def _published(lines: list[src_mod.FeedLine]) -> list[dict]:
+    return [ln.event for ln in lines if ln.event and ln.event["type"] == events.PUBLISHED]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the sample world, so tests can write feeds next to it."""
+    out = tmp_path_factory.mktemp("world") / "data"
+    shutil.copytree(SAMPLE, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def feed_lines(data: Path) -> list[src_mod.FeedLine]:
+    return list(src_mod.iter_feed(src_mod.open_sources(data)))
+
+
+@pytest.fixture(scope="module")
+def full_run(data: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One pass over the whole sample feed, as `digestkit run` does it."""
+    workspace = tmp_path_factory.mktemp("full") / "ws"
+    result = events.process_feed(data=data, workspace=workspace)
+    return result, ws.open_workspace(workspace)
+
+
+@pytest.fixture
+def broken_notebook(tmp_path: Path) -> Path:
+    nb = nbformat.read(render.DIGEST_NOTEBOOK, as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell('raise RuntimeError("planted failure")'))
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _write_feed(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_every_feed_line_gets_exactly_one_outcome(full_run, feed_lines) -> None:
+    result, layout = full_run
+    recorded = _outcomes(layout)
+    assert sorted(r["line_no"] for r in recorded) == [ln.line_no for ln in feed_lines]
+    assert not result.failed, [o.reason for o in result.failed]
+    assert result.cursor == feed_lines[-1].line_no + 1
+    statuses = Counter(r["status"] for r in recorded)
+    assert statuses["processed"] >= 2
+    assert statuses["quarantined"] == 1
+    assert statuses["duplicate"] >= 1
+    assert statuses["skipped"] >= 2
+
+
+def test_draft_and_withdrawn_events_are_skipped_without_a_digest(full_run, feed_lines) -> None:
+    _, layout = full_run
+    by_line = {r["line_no"]: r for r in _outcomes(layout)}
+    kinds = {ln.event["type"] for ln in feed_lines if ln.event} - {events.PUBLISHED}
+    assert kinds == {"runbook.draft_saved", "runbook.withdrawn"}
+    for ln in feed_lines:
+        if ln.event and ln.event["type"] != events.PUBLISHED:
+            assert by_line[ln.line_no]["status"] in ("skipped", "duplicate")
+            if ln.event["type"] == "runbook.draft_saved":
+                digest_id = f"{ln.event['runbook_id']}@{ln.event['revision']}"
+                assert not layout.digest_dir(digest_id).exists()
+
+
+def test_malformed_line_is_quarantined_with_reason_and_line_number(full_run, feed_lines) -> None:
+    _, layout = full_run
+    bad = [ln for ln in feed_lines if ln.error]
+    quarantined = ws.read_jsonl(layout.quarantine)
+    assert [q["line_no"] for q in quarantined] == [ln.line_no for ln in bad]
+    assert quarantined[0]["reason"] == bad[0].error
+    assert "text" not in quarantined[0]  # the raw line may hold anything; it is not copied
+
+
+def test_duplicate_event_makes_no_second_digest(full_run, feed_lines) -> None:
+    _, layout = full_run
+    processed = [r for r in _outcomes(layout) if r["status"] == "processed"]
+    assert len({r["digest_id"] for r in processed}) == len(processed)
+    ids = Counter(e["event_id"] for e in _published(feed_lines))
+    refs = Counter(f"{e['runbook_id']}@{e['revision']}" for e in _published(feed_lines))
+    assert max(ids.values()) > 1 or max(refs.values()) > 1  # the sample plants one
+    folders = {p.name for p in layout.digests.iterdir()}
+    assert folders == {r["digest_id"] for r in processed}
+
+
+def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
+    _, layout = full_run
+    assert not list(layout.tmp.iterdir())
+    for folder in layout.digests.iterdir():
+        assert {p.name for p in folder.iterdir()} == FILES
+        audit = json.loads((folder / "audit.json").read_text())
+        digest = json.loads((folder / "digest.json").read_text())
+        assert audit["digest_sha256"] == ws.sha256_bytes((folder / "digest.json").read_bytes())
+        assert audit["revision_ref"] == digest["digest_id"] == folder.name
+        assert set(audit["snapshots"]) >= {"revisions", "products", "teams", "exceptions"}
+        assert audit["parameters"]["notebook"]["as_of"] == digest["header"]["as_of"]
+        assert audit["state"] == "draft" and audit["transitions"][0]["to"] == "draft"
+        page = (folder / "digest.html").read_text()
+        h = digest["header"]
+        assert f"<title>Digest — {h['runbook_id']} {h['revision']}</title>" in page
+        for marker in ("Traceback", "<script", 'class="jp-InputArea', "object at 0x", "Error:"):
+            assert marker not in page, marker
+        for part in ('id="changed"', 'id="carried-forward"', 'id="open"', 'id="sources"'):
+            assert part in page
+
+
+def test_index_lists_every_digest_newest_first(full_run) -> None:
+    result, layout = full_run
+    page = result.index.read_text()
+    entries = ws.list_digests(layout)
+    assert len(entries) == len(list(layout.digests.iterdir()))
+    positions = [page.index(f'href="digests/{e.digest_id}/digest.html"') for e in entries]
+    assert positions == sorted(positions)
+    published = [e.published_at for e in entries]
+    assert published == sorted(published, reverse=True)
+
+
+def test_second_pass_changes_nothing(full_run, data) -> None:
+    result, layout = full_run
+    before = layout.events.read_text()
+    again = events.process_feed(data=data, workspace=layout.root)
+    assert again.outcomes == [] and again.cursor == result.cursor
+    assert layout.events.read_text() == before
+
+
+def test_audit_log_records_each_digest_and_verifies(full_run) -> None:
+    _, layout = full_run
+    created = [e for e in ws.read_jsonl(layout.audit_log) if e["action"] == "digest.created"]
+    assert len(created) == len(list(layout.digests.iterdir()))
+    assert ws.verify_audit(layout) == []
+
+
+def test_failed_run_leaves_no_partial_digest_and_is_retried(
+    data, feed_lines, broken_notebook, tmp_path
+) -> None:
+    pubs = _published(feed_lines)
+    first, second = pubs[0], next(e for e in pubs[1:] if e["revision"] != pubs[0]["revision"])
+    feed = _write_feed(tmp_path / "feed.jsonl", [first, second])
+    workspace = tmp_path / "ws"
+
+    result = events.process_feed(
+        data=data, workspace=workspace, feed=feed, notebook=broken_notebook
+    )
+    layout = ws.open_workspace(workspace)
+    assert [o.status for o in result.outcomes] == ["failed", "failed"]
+    assert "RuntimeError: planted failure" in result.outcomes[0].reason
+    assert result.cursor == 1
+    assert list(layout.digests.iterdir()) == [] and list(layout.tmp.iterdir()) == []
+    assert [r["status"] for r in _outcomes(layout)] == ["failed", "failed"]
+
+    retry = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [o.status for o in retry.outcomes] == ["processed", "processed"]
+    assert retry.cursor == 3
+
+
+def test_cursor_never_moves_past_a_failed_event(data, feed_lines, tmp_path) -> None:
+    pubs = _published(feed_lines)
+    good = pubs[0]
+    tampered = dict(pubs[1], event_id="EVT-TAMPERED", content_sha256="0" * 64)
+    later = next(
+        e for e in pubs[2:] if e["revision"] not in (good["revision"], pubs[1]["revision"])
+    )
+    feed = _write_feed(tmp_path / "feed.jsonl", [good, tampered, later])
+    workspace = tmp_path / "ws"
+
+    result = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [o.status for o in result.outcomes] == ["processed", "failed", "processed"]
+    assert "content_sha256 does not match" in result.outcomes[1].reason
+    assert result.cursor == 2
+
+    again = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [(o.line_no, o.status) for o in again.outcomes] == [(2, "failed")]
+    assert again.cursor == 2
+
+
+def test_unknown_revision_fails_with_an_actionable_reason(data, feed_lines, tmp_path) -> None:
+    ghost = dict(_published(feed_lines)[0], event_id="EVT-GHOST", revision="r999")
+    feed = _write_feed(tmp_path / "feed.jsonl", [ghost])
+    result = events.process_feed(data=data, workspace=tmp_path / "ws", feed=feed)
+    assert result.outcomes[0].status == "failed"
+    assert "unknown revision 'r999'" in result.outcomes[0].reason
+
+
+def test_lock_keeps_a_second_runner_out(data, tmp_path) -> None:
+    layout = ws.open_workspace(tmp_path / "ws")
+    with ws.locked(layout), pytest.raises(WorkspaceError, match="another digestkit process"):
+        events.process_feed(data=data, workspace=layout.root, lock_timeout=0)
+
+
+def test_two_watchers_at_once_never_both_process_an_event(data, feed_lines, tmp_path) -> None:
+    pubs = _published(feed_lines)
+    chosen = {}
+    for e in pubs:
+        chosen.setdefault(e["revision"], e)
+    feed = _write_feed(tmp_path / "feed.jsonl", list(chosen.values())[:3])
+    workspace = tmp_path / "ws"
+    cmd = [
+        sys.executable,
+        "-m",
+        "digestkit",
+        "watch",
+        "--once",
+        "--data",
+        str(data),
+        "--workspace",
+        str(workspace),
+        "--feed",
+        str(feed),
+    ]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err.decode()
+    recorded = _outcomes(ws.open_workspace(workspace))
+    assert Counter(r["status"] for r in recorded) == {"processed": 3}
+    assert len({r["event_id"] for r in recorded}) == 3
+
+
+def test_run_event_handles_one_event_and_reports_duplicates(data, feed_lines, tmp_path) -> None:
+    event = _published(feed_lines)[0]
+    workspace = tmp_path / "ws"
+    outcome = events.run_event(event["event_id"], data=data, workspace=workspace)
+    assert outcome.status == "processed"
+    assert ws.open_workspace(workspace).digest_dir(outcome.digest_id).is_dir()
+    again = events.run_event(event["event_id"], data=data, workspace=workspace)
+    assert again.status == "duplicate" and "already digested" in again.reason
+
+
+def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
+    _, layout = full_run
+    digest_id = ws.list_digests(layout)[0].digest_id
+    folder = layout.digest_dir(digest_id)
+    note = ws.clarify(layout, digest_id, author="u-lead", text="Bridge owner confirmed: Ops.")
+    assert "Bridge owner confirmed: Ops." in (folder / "digest.html").read_text()
+    audit = ws.load_audit(layout, digest_id)
+    assert audit["clarifications"] == [note]
+
+    transition = ws.share(layout, digest_id, by="u-lead")
+    assert transition["meaning"] == ws.SHARE_MEANING and transition["by"] == "u-lead"
+    audit = ws.load_audit(layout, digest_id)
+    assert audit["state"] == "shared"
+    assert [t["to"] for t in audit["transitions"]] == ["draft", "shared"]
+    assert "dk-state-shared" in (folder / "digest.html").read_text()
+    assert "dk-state-shared" in layout.index.read_text()
+    with pytest.raises(WorkspaceError, match="already shared"):
+        ws.share(layout, digest_id, by="u-other")
+    actions = [e["action"] for e in ws.read_jsonl(layout.audit_log)]
+    assert actions[-2:] == ["digest.clarified", "digest.shared"]
+    assert "Bridge owner" not in layout.audit_log.read_text()  # the log keeps ids and hashes
+    assert ws.verify_audit(layout) == []
+
+
+def test_cli_run_prints_the_index_path(data, tmp_path, capsys) -> None:
+    feed = _write_feed(tmp_path / "feed.jsonl", [])
+    assert (
+        main(["run", "--data", str(data), "--workspace", str(tmp_path / "w"), "--feed", str(feed)])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == str((tmp_path / "w" / "index.html").resolve())
+
+
+def test_cli_errors_are_one_line_on_stderr(tmp_path, capsys) -> None:
+    code = main(["share", "nope@r1", "--by", "u-lead", "--workspace", str(tmp_path / "w")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("digestkit: error: no digest 'nope@r1'")
+    assert "\n" not in err
