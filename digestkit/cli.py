@@ -184,6 +184,61 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from digestkit import review
+    from digestkit.exceptions import WorkspaceError
+
+    if args.missed is not None:
+        if not args.part or not args.source:
+            raise WorkspaceError("--missed needs --part and --source SYSTEM:ID[:LOCATOR]")
+        record = review.add_missed(
+            args.workspace,
+            args.digest,
+            text=args.missed,
+            part=args.part,
+            source=args.source,
+            kind=args.kind,
+            reviewer=args.reviewer,
+        )
+    else:
+        if not args.verdict:
+            raise WorkspaceError("--claim needs --verdict accepted|corrected|rejected")
+        record = review.add_review(
+            args.workspace,
+            args.digest,
+            claim_id=args.claim,
+            verdict=args.verdict,
+            text=args.text,
+            reviewer=args.reviewer,
+        )
+    _print_json(record)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from digestkit import evaluation
+
+    if args.replay:
+        frame = evaluation.replay(args.data, progress=True)
+        summary = evaluation.replay_summary(frame)
+        if args.format == "json":
+            _print_json({**summary, "rows": evaluation.replay_records(frame)})
+        else:
+            print(evaluation.replay_markdown(frame))
+        return 0
+    if args.simulate:
+        evaluation.simulate_reviews(args.workspace, seed=args.seed, data=args.data)
+    if args.report:
+        print(evaluation.render_report(args.workspace, period=args.period, data=args.data))
+        return 0
+    result = evaluation.evaluate(args.workspace, data=args.data, period=args.period)
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        print(result.to_markdown())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digestkit",
@@ -257,6 +312,39 @@ def build_parser() -> argparse.ArgumentParser:
     v = audit_sub.add_parser("verify", help="report edited, reordered or deleted audit.log entries")
     v.set_defaults(func=cmd_audit_verify)
     _workspace_option(v)
+
+    p = command("review", cmd_review, "record a reviewer's verdict on a claim, or a missed item")
+    p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--claim", help="claim id, e.g. FLG-02")
+    what.add_argument("--missed", metavar="TEXT", help="an item the digest left out")
+    p.add_argument("--verdict", help="accepted, corrected or rejected (with --claim)")
+    p.add_argument("--text", help="corrected text (corrected) or reason (rejected)")
+    p.add_argument("--part", help="digest part of a missed item, e.g. flags")
+    p.add_argument("--source", help="source of a missed item: SYSTEM:ID[:LOCATOR]")
+    p.add_argument("--kind", help="kind of a missed item, e.g. stale_ownership (optional)")
+    p.add_argument("--reviewer", required=True, help="who reviewed the digest")
+    _workspace_option(p)
+
+    p = command("evaluate", cmd_evaluate, "quality metrics of the workspace's digests")
+    p.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    p.add_argument("--period", help="YYYY, YYYY-MM, YYYY-MM-DD or START..END (default: all)")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="first add the seeded simulated review of digests not yet reviewed by it",
+    )
+    p.add_argument("--seed", type=int, default=7, help="seed of --simulate")
+    p.add_argument(
+        "--report", action="store_true", help="render the HTML evaluation report and print its path"
+    )
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="rebuild every published revision in-process and score it against gold",
+    )
+    _data_option(p)
+    _workspace_option(p)
 
     return parser
 

@@ -97,8 +97,13 @@ def load_context(
         tiers=list(tiers) if tiers else None,
         approved_only=True,
         active_on=as_of,
-        columns=["account_id", "product_id", "tier", "initial_response_minutes",
-                 "notification_variant"],
+        columns=[
+            "account_id",
+            "product_id",
+            "tier",
+            "initial_response_minutes",
+            "notification_variant",
+        ],
     )
     return ContextTables(
         as_of=as_of,
@@ -171,12 +176,16 @@ class _Resolver:
         self.baseline = baseline
         products = context.products
         self.product_by_name = {
-            _norm(n): row for n, row in zip(products["product_name"], products.itertuples())
+            _norm(n): row
+            for n, row in zip(products["product_name"], products.itertuples(), strict=True)
         }
         self.team_by_display = {
-            _norm(n): t for n, t in zip(context.teams["display_name"], context.teams["team"])
+            _norm(n): t
+            for n, t in zip(context.teams["display_name"], context.teams["team"], strict=True)
         }
-        self.team_display = dict(zip(context.teams["team"], context.teams["display_name"]))
+        self.team_display = dict(
+            zip(context.teams["team"], context.teams["display_name"], strict=True)
+        )
         self.known_pagers = set(products["escalation_pager"]) | set(context.teams["pager"])
         self.exceptions = context.exceptions.set_index("exception_id", drop=False)
 
@@ -212,7 +221,9 @@ class _Resolver:
             product_cell = _cell(unit, "product", "service")
             if product_cell is None:
                 continue
-            name = product_cell[1]
+            header, name = product_cell
+            if name == header:  # the table's header row
+                continue
             product = self.product_by_name.get(_norm(name))
             if product is None:
                 findings.append(self._unknown("product", name, unit))
@@ -448,12 +459,10 @@ class _Resolver:
                 | (scope["initial_response_minutes"] != promised)
             ]
             if len(deviating):
-                by_variant = (
-                    deviating["notification_variant"]
-                    .fillna(deviating["initial_response_minutes"].astype(str) + "-minute terms")
-                    .groupby(deviating["notification_variant"].fillna("other terms"))
-                    .size()
+                terms = deviating["notification_variant"].fillna(
+                    deviating["initial_response_minutes"].astype(str) + "-minute initial response"
                 )
+                by_variant = deviating.groupby(terms)["account_id"].nunique()
                 n_accounts = deviating["account_id"].nunique()
                 variants = ", ".join(
                     f"{variant} ({count})" for variant, count in by_variant.sort_index().items()
@@ -465,8 +474,12 @@ class _Resolver:
                         f"{tier} accounts; {n_accounts} of {accounts} active {tier} accounts "
                         f"(approved records) have different contractual terms: {variants}.",
                         (self.lines(unit), SourceRef("crm", "entitlements", query + ";deviating")),
-                        {"tier": tier, "minutes": promised, "accounts": int(accounts),
-                         "deviating_accounts": int(n_accounts)},
+                        {
+                            "tier": tier,
+                            "minutes": promised,
+                            "accounts": int(accounts),
+                            "deviating_accounts": int(n_accounts),
+                        },
                     )
                 )
             elif self.unchanged(unit):

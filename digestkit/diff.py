@@ -26,10 +26,12 @@ import difflib
 import html
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from digestkit.runbook import Fact, Runbook, Unit, parse_runbook
+from digestkit.runbook import Fact, Runbook, Unit, parse_runbook, read_runbook
 
 SCHEMA_VERSION = 1
 SCORE_CUTOFF: float = 60.0
@@ -102,7 +104,7 @@ class Diff:
         """The documented JSON contract (docs/diff-json.md), schema_version 1."""
         return {
             "schema_version": SCHEMA_VERSION,
-            "changes": [_change_dict(c) for c in self.changes],
+            "changes": [change_to_dict(c) for c in self.changes],
             "formatting_only": [
                 {
                     "section": list(c.section),
@@ -121,6 +123,36 @@ def diff_texts(old: str | bytes, new: str | bytes, **kw) -> Diff:
     """Diff two revisions given as Markdown text; ``kw`` goes to parse_runbook and diff_runbooks."""
     parse_kw = {k: kw.pop(k) for k in ("products", "teams", "pagers") if k in kw}
     return diff_runbooks(parse_runbook(old, **parse_kw), parse_runbook(new, **parse_kw), **kw)
+
+
+def diff_files(old: str | Path, new: str | Path, **kw) -> Diff:
+    """Diff two revision files; ``kw`` goes to read_runbook (registries) and diff_runbooks."""
+    parse_kw = {k: kw.pop(k) for k in ("products", "teams", "pagers") if k in kw}
+    return diff_runbooks(read_runbook(old, **parse_kw), read_runbook(new, **parse_kw), **kw)
+
+
+def diff_revisions(
+    runbook_id: str,
+    old: str,
+    new: str,
+    *,
+    data: str | Path | None = None,
+    score_cutoff: float = SCORE_CUTOFF,
+) -> Diff:
+    """Diff two revision ids of a runbook in the repository, matching facts against the registry."""
+    from digestkit import sources
+
+    src = sources.open_sources(data)
+    products = sources.load_products(src)["product_name"].tolist()
+    teams = sources.load_teams(src)
+    names = [*teams["team"].tolist(), *teams["display_name"].tolist()]
+    pagers = teams["pager"].tolist()
+    revs = [sources.get_revision(src, runbook_id, rev) for rev in (old, new)]
+    old_rb, new_rb = (
+        parse_runbook(r["text"], path=str(r["path"]), products=products, teams=names, pagers=pagers)
+        for r in revs
+    )
+    return diff_runbooks(old_rb, new_rb, score_cutoff=score_cutoff)
 
 
 def diff_runbooks(old: Runbook, new: Runbook, *, score_cutoff: float = SCORE_CUTOFF) -> Diff:
@@ -160,7 +192,7 @@ def _stable(
     blocks swap, the shorter one is the one reported as moved, as a line diff would see it.
     """
     pairs = sorted(pairs, key=lambda p: p[1])
-    if all(a[0] < b[0] for a, b in zip(pairs, pairs[1:], strict=False)):
+    if all(a[0] < b[0] for a, b in pairwise(pairs)):
         return set(pairs)  # the usual case: nothing in this group changed order
     rank = {o: r + 1 for r, o in enumerate(sorted(o for o, _ in pairs))}
     size = len(pairs)
@@ -526,7 +558,8 @@ def _fact_changes(
 # ----------------------------------------------------------------------------- output
 
 
-def _change_dict(c: Change) -> dict:
+def change_to_dict(c: Change) -> dict:
+    """One change as it appears in the JSON contract."""
     def span(s: Span | None):
         return None if s is None else {"text": s.text, "lines": list(s.lines)}
 

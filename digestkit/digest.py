@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +22,12 @@ from digestkit.runbook import Runbook, parse_runbook
 
 SCHEMA_VERSION = 1
 PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
-_ID_PREFIX = {"changed_steps": "CHG", "carried_forward": "CF", "open_questions": "OQ", "flags": "FLG"}
+_ID_PREFIX = {
+    "changed_steps": "CHG",
+    "carried_forward": "CF",
+    "open_questions": "OQ",
+    "flags": "FLG",
+}
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,9 @@ def _number(part: str, items: Iterable[tuple]) -> tuple[Claim, ...]:
 
 def _published(revisions: pd.DataFrame, runbook_id: str, revision: str, *, role: str) -> pd.Series:
     if revisions.empty:
-        raise RevisionError(f"unknown runbook '{runbook_id}': the repository has no revisions of it")
+        raise RevisionError(
+            f"unknown runbook '{runbook_id}': the repository has no revisions of it"
+        )
     match = revisions[revisions["revision"] == revision]
     if match.empty:
         known = ", ".join(revisions["revision"])
@@ -199,7 +207,9 @@ def _published(revisions: pd.DataFrame, runbook_id: str, revision: str, *, role:
     return row
 
 
-def _baseline(revisions: pd.DataFrame, new_row: pd.Series, baseline: str | None) -> pd.Series | None:
+def _baseline(
+    revisions: pd.DataFrame, new_row: pd.Series, baseline: str | None
+) -> pd.Series | None:
     if baseline is not None:
         row = _published(revisions, new_row["runbook_id"], baseline, role="baseline")
         if row["seq"] >= new_row["seq"]:
@@ -237,16 +247,59 @@ def _parse(text: str, path: str, names: tuple[tuple[str, ...], ...]) -> Runbook:
 
 
 def _change_claims(changes: diffmod.Diff, new_ref: str, old_ref: str | None) -> list[tuple]:
-    out = []
+    out: list[tuple] = []
+    run: list[diffmod.Change] = []  # consecutive renumberings in one section become one claim
+
+    def flush() -> None:
+        if run:
+            out.append(_renumbered_claim(list(run), new_ref))
+            run.clear()
+
     for change in changes.changes:
+        if change.unit == "front_matter":
+            continue  # publication metadata: the header reports it
+        if change.kind == "renumbered":
+            if run and run[-1].section != change.section:
+                flush()
+            run.append(change)
+            continue
+        flush()
         refs = []
         if change.new is not None:
-            refs.append(ctx.SourceRef("runbook", new_ref, f"L{change.new.lines[0]}-L{change.new.lines[1]}"))
+            refs.append(_lines_ref(new_ref, change.new))
         if change.old is not None and old_ref is not None:
-            refs.append(ctx.SourceRef("runbook", old_ref, f"L{change.old.lines[0]}-L{change.old.lines[1]}"))
-        details = change.to_dict() if hasattr(change, "to_dict") else {}
+            refs.append(_lines_ref(old_ref, change.old))
+        details = diffmod.change_to_dict(change)
         out.append((change.kind, _change_sentence(change), tuple(refs), details))
+    flush()
     return out
+
+
+def _lines_ref(ref: str, span: diffmod.Span) -> ctx.SourceRef:
+    return ctx.SourceRef("runbook", ref, f"L{span.lines[0]}-L{span.lines[1]}")
+
+
+_LIST_NUMBER = re.compile(r"\s*(\d+)[.)]")
+
+
+def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> tuple:
+    def number(span: diffmod.Span) -> str:
+        match = _LIST_NUMBER.match(span.text)
+        return match.group(1) if match else "?"
+
+    moves = ", ".join(f"{number(c.old)} → {number(c.new)}" for c in run)
+    first, last = run[0].new.lines[0], run[-1].new.lines[1]
+    noun = "item" if len(run) == 1 else "items"
+    text = (
+        f"{len(run)} {noun} renumbered in {_where(run[0].section)}, wording unchanged: "
+        f"{moves} (lines {first}-{last})."
+    )
+    details = {
+        "section": list(run[0].section),
+        "unit": run[0].unit,
+        "items": [diffmod.change_to_dict(c) for c in run],
+    }
+    return ("renumbered", text, tuple(_lines_ref(new_ref, c.new) for c in run), details)
 
 
 def _unit_label(change: diffmod.Change) -> str:
@@ -285,8 +338,6 @@ def _change_sentence(change: diffmod.Change) -> str:
         return f"{label} removed from {where} (was {_span(change.old)}).{tail}"
     if change.kind == "moved":
         return f"{label} moved to {where} ({_span(change.new)}; was {_span(change.old)}).{tail}"
-    if change.kind == "renumbered":
-        return f"{label} renumbered in {where} ({_span(change.new)}); wording unchanged."
     return f"{label} modified in {where} ({_span(change.new)}).{tail}"
 
 
@@ -311,9 +362,7 @@ def _version() -> str:
 def to_markdown(digest: Digest) -> str:
     """Render a digest as Markdown, the three parts visibly separate, sources listed last."""
     h = digest.header
-    refs = {
-        (s["system"], s["id"], s["locator"]): s["ref"] for s in digest.sources()
-    }
+    refs = {(s["system"], s["id"], s["locator"]): s["ref"] for s in digest.sources()}
     lines = [
         f"# Digest: {h['title']} — {h['revision']}",
         "",
@@ -339,9 +388,7 @@ def to_markdown(digest: Digest) -> str:
         if not claims:
             lines.append("_None._")
         for claim in claims:
-            cites = " ".join(
-                f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources
-            )
+            cites = " ".join(f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources)
             kind = f"`{claim.kind}` " if part != "carried_forward" else ""
             lines.append(f"- **{claim.id}** {kind}{claim.text} {cites}")
             redline = claim.details.get("redline") if claim.kind == "modified" else None

@@ -468,24 +468,29 @@ def _rate(num: float, den: float) -> float | None:
     return float(num) / den if den else None
 
 
+_PERIOD = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
 def _period(period: str | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """``None``/``all``; ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; or ``START..END`` (inclusive)."""
     if period in (None, "", "all"):
         return None
+    start, sep, end = period.partition("..")
+    parts = [p for p in (start, end) if p]
     try:
-        if ".." in period:
-            start, end = period.split("..", 1)
-            lo = pd.Timestamp(start, tz="UTC") if start else pd.Timestamp.min.tz_localize("UTC")
-            hi = (
-                pd.Period(end, freq="D").end_time.tz_localize("UTC")
-                if end
-                else pd.Timestamp.max.tz_localize("UTC")
-            )
-            return lo, hi
-        freq = {4: "Y", 7: "M", 10: "D"}[len(period)]
-        p = pd.Period(period, freq=freq)
-        return p.start_time.tz_localize("UTC"), p.end_time.tz_localize("UTC")
-    except (KeyError, ValueError) as exc:
+        if not parts or not all(_PERIOD.match(p) for p in parts):
+            raise ValueError(period)
+        if not sep:
+            p = pd.Period(period, freq={4: "Y", 7: "M", 10: "D"}[len(period)])
+            return p.start_time.tz_localize("UTC"), p.end_time.tz_localize("UTC")
+        lo = pd.Timestamp(start, tz="UTC") if start else pd.Timestamp.min.tz_localize("UTC")
+        hi = (
+            pd.Period(end, freq={4: "Y", 7: "M", 10: "D"}[len(end)]).end_time.tz_localize("UTC")
+            if end
+            else pd.Timestamp.max.tz_localize("UTC")
+        )
+        return lo, hi
+    except ValueError as exc:
         raise WorkspaceError(
             f"period '{period}' is not YYYY, YYYY-MM, YYYY-MM-DD, START..END or 'all'"
         ) from exc
@@ -871,10 +876,12 @@ _EDITS = (
         re.compile(r"Not resolved here: confirm with the product owner\.$"),
         "Confirm with the product owner before the next handoff.",
     ),
-    (re.compile(r"\bwas reworded\b|\bmodified in\b"), "changed in"),
+    (re.compile(r"\bmodified in\b"), "changed in"),
     (re.compile(r" \((?:approved records|threshold \d+ days)\)"), ""),
     (re.compile(r"“([^”]{40})[^”]+”"), r"“\1…”"),
     (re.compile(r", as in the registry\.$"), " (matches the registry)."),
+    (re.compile(r" \((?:was )?lines \d+-\d+\)"), ""),
+    (re.compile(r"^The runbook\b"), "This revision"),
     (re.compile(r"is still approved and in force\.$"), "remains approved."),
 )
 
@@ -1096,6 +1103,26 @@ def replay_summary(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def replay_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a :func:`replay` frame as plain JSON objects."""
+    return _records(frame)
+
+
+def replay_markdown(frame: pd.DataFrame) -> str:
+    """A :func:`replay` frame and its summary as Markdown tables."""
+    summary = replay_summary(frame)
+    totals = pd.DataFrame(
+        [{"metric": k, "value": _fmt(v)} for k, v in summary.items() if k != "schema_version"]
+    )
+    return (
+        "# Replay of every published revision\n\n"
+        + _markdown_table(totals)
+        + "\n\n## Per digest\n\n"
+        + _markdown_table(frame)
+        + "\n"
+    )
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -1125,8 +1152,28 @@ def render_report(
     executed = render.execute_notebook(
         out.with_suffix(".ipynb"), parameters=parameters, notebook=REPORT_NOTEBOOK, cwd=out.parent
     )
-    render.notebook_to_html(executed, out, title=f"Evaluation — {layout.root.name}")
+    _export(executed, out, title=f"Evaluation — {layout.root.name}")
     return out
+
+
+def _export(notebook: Path, output: Path, *, title: str) -> None:
+    # Like render.notebook_to_html, but the report keeps its Markdown cells (headings, definitions).
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from digestkit import render
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=str(render.TEMPLATE),
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    output.write_text(body, encoding="utf-8")
 
 
 # --- plots (matplotlib figures for the report notebook) -----------------------------------------

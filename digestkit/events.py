@@ -115,7 +115,6 @@ def build_event_digest(
     event: Mapping[str, Any],
     *,
     sources: src_mod.DataSources,
-    data: Path | None,
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
@@ -131,7 +130,7 @@ def build_event_digest(
         "runbook": event["runbook_id"],
         "revision": event["revision"],
         "baseline": digest["header"].get("baseline"),
-        "data": str(data) if data is not None else None,
+        "data": str(sources.root),
         "as_of": digest["header"]["as_of"],
         "workspace": str(layout.root),
     }
@@ -168,7 +167,6 @@ def handle_line(
     line: src_mod.FeedLine,
     *,
     sources: src_mod.DataSources,
-    data: Path | None,
     seen_ids: Mapping[str, int],
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> Outcome:
@@ -200,7 +198,7 @@ def handle_line(
         reason = f"{digest_id} was withdrawn after publication: no digest"
         return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
     try:
-        build_event_digest(layout, event, sources=sources, data=data, notebook=notebook)
+        build_event_digest(layout, event, sources=sources, notebook=notebook)
     except (DigestkitError, OSError, ValueError) as exc:
         return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
     return _record(layout, Outcome(line.line_no, event_id, "processed", "digest built", digest_id))
@@ -241,7 +239,6 @@ def process_feed(
 ) -> PassResult:
     """One pass over the change feed from the cursor; return every outcome and the index path."""
     sources = src_mod.open_sources(data)
-    data_dir = Path(data).resolve() if data is not None else None
     feed_path = Path(feed).resolve() if feed is not None else sources.feed
     layout = ws.open_workspace(workspace)
     outcomes = []
@@ -253,7 +250,7 @@ def process_feed(
             if line.line_no < start or line.line_no in handled:
                 continue
             outcome = handle_line(
-                layout, line, sources=sources, data=data_dir, seen_ids=seen_ids, notebook=notebook
+                layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook
             )
             outcomes.append(outcome)
             if outcome.status in ("processed", "skipped") and outcome.event_id:
@@ -274,7 +271,6 @@ def run_event(
 ) -> Outcome:
     """Handle the one event ``event_id`` of the feed now (as a pass would); return its outcome."""
     sources = src_mod.open_sources(data)
-    data_dir = Path(data).resolve() if data is not None else None
     feed_path = Path(feed).resolve() if feed is not None else sources.feed
     layout = ws.open_workspace(workspace)
     with ws.locked(layout, timeout=lock_timeout):
@@ -286,9 +282,7 @@ def run_event(
         line = matches[0]
         if line.line_no in handled:
             seen_ids = {k: v for k, v in seen_ids.items() if v != line.line_no}
-        outcome = handle_line(
-            layout, line, sources=sources, data=data_dir, seen_ids=seen_ids, notebook=notebook
-        )
+        outcome = handle_line(layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook)
         _advance_cursor(layout, lines, feed_path)
         ws.write_index(layout)
     return outcome

@@ -305,3 +305,16 @@ def test_odd_markdown_pair_diffs_cleanly():
         (9, 9),
         "- page the duty managers",
     )
+
+
+def test_diff_files_reads_both_revisions(tmp_path):
+    from digestkit.diff import diff_files
+    from digestkit.exceptions import MarkdownError
+
+    (tmp_path / "r1.md").write_text(BASE)
+    (tmp_path / "r2.md").write_text(BASE.replace("30 min without", "15 min without"))
+    d = diff_files(tmp_path / "r1.md", tmp_path / "r2.md")
+    assert [f.statement for c in d.changes for f in c.facts] == ["escalate after: 30 min → 15 min"]
+    (tmp_path / "bad.md").write_bytes(b"\xff\xfe# T")
+    with pytest.raises(MarkdownError, match=r"bad\.md"):
+        diff_files(tmp_path / "r1.md", tmp_path / "bad.md")

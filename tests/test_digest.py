@@ -91,7 +91,7 @@ def test_planted_changes_are_reported_with_the_right_kind(gold, digests):
                     found = True
             if not found:
                 missing.append((key, change["class"], change["kind"], change["new_lines"]))
-    assert missing == []
+    assert missing == [], missing
 
 
 def test_formatting_only_edits_and_unchanged_sections_are_not_reported(gold, digests):
@@ -135,7 +135,7 @@ def test_planted_issues_are_flagged_with_the_right_kind(gold, digests):
                 )
             if not ok:
                 missing.append((key, issue["kind"], refs, issue.get("lines")))
-    assert missing == []
+    assert missing == [], missing
 
 
 def test_no_flag_without_a_planted_issue(gold, digests):
@@ -157,8 +157,19 @@ def test_no_flag_without_a_planted_issue(gold, digests):
 
 def test_contract_shape_and_flag_vocabulary(digests):
     for digest in digests.values():
-        assert {"header", "changed_steps", "carried_forward", "open_questions", "flags", "audit"} <= set(digest)
-        ids = [c["id"] for part in ("changed_steps", "carried_forward", "open_questions", "flags") for c in digest[part]]
+        assert {
+            "header",
+            "changed_steps",
+            "carried_forward",
+            "open_questions",
+            "flags",
+            "audit",
+        } <= set(digest)
+        ids = [
+            c["id"]
+            for part in ("changed_steps", "carried_forward", "open_questions", "flags")
+            for c in digest[part]
+        ]
         assert len(ids) == len(set(ids))
         for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
             for claim in digest[part]:
@@ -230,9 +241,21 @@ def test_library_and_cli_give_the_same_digest(digests):
     key = next(k for k, d in digests.items() if d["flags"])
     runbook_id, revision = key.split("@")
     result = subprocess.run(
-        [sys.executable, "-m", "digestkit", "digest", "--runbook", runbook_id,
-         "--revision", revision, "--format", "json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "digestkit",
+            "digest",
+            "--runbook",
+            runbook_id,
+            "--revision",
+            revision,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(result.stdout) == digests[key]
     assert digestkit.build_digest(runbook_id, revision).to_dict() == digests[key]
@@ -240,9 +263,18 @@ def test_library_and_cli_give_the_same_digest(digests):
 
 def test_cli_error_is_one_line_without_traceback():
     result = subprocess.run(
-        [sys.executable, "-m", "digestkit", "digest", "--runbook", "no-such-runbook",
-         "--revision", "r1"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "digestkit",
+            "digest",
+            "--runbook",
+            "no-such-runbook",
+            "--revision",
+            "r1",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -277,3 +309,9 @@ def test_no_sensitive_value_appears_in_any_digest(world, digests):
         for name, text in outputs.items():
             leak = pattern.search(text)
             assert leak is None, f"{key} {name} leaks {leak.group(0)!r}"
+
+
+def test_every_sample_digest_passes_the_scope_guard(digests):
+    from digestkit.policy import check_digest
+
+    assert {key: check_digest(d) for key, d in digests.items() if check_digest(d)} == {}

@@ -73,7 +73,8 @@ D1 = make_digest(
               "Payments API is owned by Payments Engineering, as in the registry.",
               src("registry", "PRD-PAYAPI", "owning_team")),
         claim("CF-02", "carried_forward", "entitlement_assumption", CF_TEXT,
-              src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2024-01-10")),
+              src("crm", "entitlements",
+                  "tier=Premium;record_status=approved;active_on=2024-01-10")),
     ],
     flags=[
         claim("FLG-01", "flags", "ownership_conflict",
@@ -379,8 +380,8 @@ def test_every_metric_on_a_known_workspace(world, workspace):
     assert sf.loc["ambiguous_carve_out", "recall"] == 0
     assert sf.loc["exception_problem", "recall"] == 1
     assert sf.loc["open_question", "recall"] == 1
-    assert sf.loc["unsupported_impact_assumption", ["gold_issues", "flags", "false_flags"]].tolist() \
-        == [0, 1, 1]
+    unsupported = sf.loc["unsupported_impact_assumption"]
+    assert unsupported[["gold_issues", "flags", "false_flags"]].tolist() == [0, 1, 1]
     assert sf.loc["unsupported_impact_assumption", "false_flag_rate"] == 1
     su = s["surfacing"]
     assert (su["gold_issues"], su["surfaced"], su["flags"], su["false_flags"]) == (5, 4, 5, 1)

@@ -18,7 +18,7 @@ from digestkit import workspace as ws
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
 
-SAMPLE = Path("/tmp/dev/world")  # DEVTMP
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
 
 
