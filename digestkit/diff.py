@@ -346,6 +346,8 @@ class _Aligner:
         for r, c in ranked:
             if r in used_o or c in used_n:
                 continue
+            if _distinct_ids(self.old[olds[r]], self.new[news[c]]):
+                continue
             used_o.add(r)
             used_n.add(c)
             self.pair(olds[r], news[c], "fuzzy")
@@ -403,7 +405,11 @@ class _Aligner:
                 kind = "moved"
             elif not same:
                 kind = "modified"
-            elif o.number != n.number and _literal(o) != _literal(n):
+            elif _literal(o) != _literal(n) and (
+                o.number != n.number or _literal(n) == str(n.number)
+            ):
+                # A changed number counts when the item's position changed, or when a slip in
+                # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
                 kind = "renumbered"
             elif o.text != n.text:
                 formatting.append(_change("formatting", o, n, (), ()))
@@ -445,6 +451,13 @@ class _Aligner:
             ),
         }
         return Diff(ordered, stats, tuple(formatting))
+
+
+def _distinct_ids(a: Unit, b: Unit) -> bool:
+    """True when both units name exception ids and share none: they are different entries."""
+    ids_a = {f.value for f in a.facts if f.kind == "exception"}
+    ids_b = {f.value for f in b.facts if f.kind == "exception"}
+    return bool(ids_a and ids_b and not ids_a & ids_b)
 
 
 def _literal(u: Unit) -> str:
@@ -560,6 +573,7 @@ def _fact_changes(
 
 def change_to_dict(c: Change) -> dict:
     """One change as it appears in the JSON contract."""
+
     def span(s: Span | None):
         return None if s is None else {"text": s.text, "lines": list(s.lines)}
 

@@ -1264,7 +1264,7 @@ def plot_surfacing(evaluation: Evaluation):
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)
     ax.set_title("Surfacing of planted issues by kind")
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 

@@ -59,6 +59,7 @@ STYLE = """<style>
                   margin: .3rem 0 0; white-space: pre-wrap; word-break: break-word; }
 .dk del { background: #fde2e1; color: #9b1c1c; }
 .dk ins { background: #def7ec; color: #03543f; text-decoration: none; }
+.dk del + ins { margin-left: .25em; }
 .dk table { border-collapse: collapse; font-size: .9rem; }
 .dk th, .dk td { border: 1px solid #e4e7eb; padding: .25rem .6rem; text-align: left !important; }
 .dk th { background: #f5f7fa; }

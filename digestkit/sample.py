@@ -239,6 +239,8 @@ class Item:
 
 @dataclass
 class Para:
+    """A paragraph, wrapped at ``width`` columns."""
+
     key: str
     text: str
     width: int = 100
@@ -246,23 +248,31 @@ class Para:
 
 @dataclass
 class Bullets:
+    """A bullet list of (unit key, text) items."""
+
     items: list[tuple[str, str]]
     marker: str = "-"
 
 
 @dataclass
 class Steps:
+    """A numbered list, possibly nested."""
+
     items: list[Item]
 
 
 @dataclass
 class Table:
+    """A pipe table of (unit key, cells) rows."""
+
     header: tuple[str, ...]
     rows: list[tuple[str, tuple[str, ...]]]
 
 
 @dataclass
 class Section:
+    """An H2 section."""
+
     key: str
     heading: str
     blocks: list[Any]
@@ -270,24 +280,21 @@ class Section:
 
 @dataclass
 class Rendered:
+    """A rendered revision file and where each unit landed in it."""
+
     text: str
     spans: dict[str, tuple[int, int]]  # unit key -> first and last line (1-based, inclusive)
     sections: dict[str, tuple[str, tuple[int, int]]]  # section key -> heading, span
     lines: list[str]
 
 
+YAML_WORDS = ("null", "true", "false", "yes", "no", "on", "off")  # would not stay text
+
+
 def _yaml_scalar(value: str | None) -> str:
     if value is None:
         return "null"
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._/-]*[A-Za-z0-9.]", value) and value not in (
-        "null",
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-    ):
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._/-]*[A-Za-z0-9.]", value) and value not in YAML_WORDS:
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -885,6 +892,7 @@ class World:
     team_rows: pd.DataFrame
     known_issues: pd.DataFrame
     crm: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    first_contact: np.ndarray | None = None  # per account, the index of its first contact
     exceptions: pd.DataFrame | None = None
     planted_exc: dict[str, dict] = field(default_factory=dict)
 
@@ -1058,21 +1066,20 @@ def _crm(rng: np.random.Generator, n: int, world: World) -> None:
     k = rng.integers(1, 4, size=n)
     owner = np.repeat(np.arange(n), k)
     m = len(owner)
-    first = np.array(FIRST_NAMES)[rng.integers(0, len(FIRST_NAMES), size=m)]
-    last = np.array(SURNAMES)[rng.integers(0, len(SURNAMES), size=m)]
+    first_idx = rng.integers(0, len(FIRST_NAMES), size=m)
+    last_idx = rng.integers(0, len(SURNAMES), size=m)
+    first, last = np.array(FIRST_NAMES)[first_idx], np.array(SURNAMES)[last_idx]
+    # Lower-case the short word lists once, then index: per-row string functions are slow.
+    slug_first = np.array([f.lower() for f in FIRST_NAMES])
+    slug_last = np.array([s.lower().replace(" ", "") for s in SURNAMES])
+    slug_industry = np.array([s.split()[0].lower() for s in INDUSTRIES])
     domain = np.char.add(
-        np.char.replace(np.char.lower(np.array(SURNAMES)[surname[owner]]), " ", ""),
-        np.char.add(
-            "-",
-            np.char.add(
-                np.char.lower(np.array([s.split()[0] for s in INDUSTRIES])[industry[owner]]),
-                ".example",
-            ),
-        ),
+        np.char.add(slug_last[surname[owner]], "-"),
+        np.char.add(slug_industry[industry[owner]], ".example"),
     )
     email = np.char.add(
-        np.char.add(np.char.lower(first), "."),
-        np.char.add(np.char.replace(np.char.lower(last), " ", ""), np.char.add("@", domain)),
+        np.char.add(slug_first[first_idx], "."),
+        np.char.add(slug_last[last_idx], np.char.add("@", domain)),
     )
     codes = np.array(
         [COUNTRY_CODES[r][j % len(COUNTRY_CODES[r])] for r in REGIONS for j in range(4)]
@@ -1095,7 +1102,7 @@ def _crm(rng: np.random.Generator, n: int, world: World) -> None:
         "role": roles,
         "updated_at": _iso_array(_timestamps(rng, m, "2025-10-01", "2026-11-30")),
     }
-    world.crm["_first_contact"] = {"index": np.cumsum(k) - k}
+    world.first_contact = np.cumsum(k) - k
 
     # Entitlements: 1-4 distinct products per account, consecutive in a shuffled product order.
     n_products = len(world.products)
@@ -1129,15 +1136,12 @@ def _crm(rng: np.random.Generator, n: int, world: World) -> None:
     minutes = np.array([60, 30, 15])[ent_tier]
     minutes[variant_mask] = 10
     variant = np.where(variant_mask, VARIANT_10MIN, None).astype(object)
-    clause = np.where(
-        variant_mask,
-        np.char.add(
-            np.char.add("Clause 7.3: the supplier gives ", account_name[acc]),
-            " an initial Severity-1 incident update within ten (10) minutes of declaration.",
-        ),
-        "",
-    ).astype(object)
-    clause[~variant_mask] = None
+    clause = np.full(e, None, dtype=object)  # built for the few variant rows only: it is long text
+    clause[variant_mask] = [
+        f"Clause 7.3: the supplier gives {name} an initial Severity-1 incident update within "
+        "ten (10) minutes of declaration."
+        for name in account_name[acc[variant_mask]]
+    ]
     world.crm["entitlements"] = {
         "entitlement_id": _ids("ENT-", e, 7),
         "account_id": account_id[acc],
@@ -1235,7 +1239,7 @@ SUMMARY_REASONS = (
 
 def _register(rng: np.random.Generator, n: int, world: World) -> None:
     acc, ent = world.crm["accounts"], world.crm["entitlements"]
-    first_contact = world.crm["_first_contact"]["index"]
+    first_contact = world.first_contact
 
     def who(account_id: str) -> tuple[str, str]:
         i = int(np.searchsorted(acc["account_id"], account_id))  # ids are generated in order

@@ -39,9 +39,8 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[ws.Layout, str]:
     data = tmp_path_factory.mktemp("world") / "data"
     shutil.copytree(SAMPLE, data)
     revisions = src_mod.load_revisions(data)
-    hit = revisions[
-        (revisions["status"] == "published") & revisions["text"].str.contains(SAMPLE_PLANT, regex=False)
-    ]
+    planted = revisions["text"].str.contains(SAMPLE_PLANT, regex=False)
+    hit = revisions[(revisions["status"] == "published") & planted]
     assert not hit.empty, "the sample world plants <script>alert(1)</script> in a revision"
     runbook_id, revision = hit.iloc[0]["runbook_id"], hit.iloc[0]["revision"]
     event = next(

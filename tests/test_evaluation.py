@@ -26,8 +26,14 @@ def src(system, ident, locator):
 
 
 def claim(cid, part, kind, text, *sources):
-    return {"id": cid, "part": part, "kind": kind, "text": text, "sources": list(sources),
-            "details": {}}
+    return {
+        "id": cid,
+        "part": part,
+        "kind": kind,
+        "text": text,
+        "sources": list(sources),
+        "details": {},
+    }
 
 
 def make_digest(runbook, rev, baseline, published_at, *, changed=(), carried=(), oq=(), flags=()):
@@ -36,10 +42,15 @@ def make_digest(runbook, rev, baseline, published_at, *, changed=(), carried=(),
         "schema_version": 1,
         "digest_id": ref,
         "header": {
-            "runbook_id": runbook, "title": "Severity-1 Escalation Runbook", "revision": rev,
-            "revision_ref": ref, "baseline": baseline,
+            "runbook_id": runbook,
+            "title": "Severity-1 Escalation Runbook",
+            "revision": rev,
+            "revision_ref": ref,
+            "baseline": baseline,
             "baseline_ref": f"{runbook}@{baseline}" if baseline else None,
-            "published_at": published_at, "publisher": "j.doe", "change_reason": f"Update {rev}",
+            "published_at": published_at,
+            "publisher": "j.doe",
+            "change_reason": f"Update {rev}",
             "as_of": published_at,
         },
         "changed_steps": list(changed),
@@ -47,8 +58,12 @@ def make_digest(runbook, rev, baseline, published_at, *, changed=(), carried=(),
         "open_questions": list(oq),
         "flags": list(flags),
         "sources": [],
-        "audit": {"revision_ref": ref, "as_of": published_at, "approved_by": "j.doe",
-                  "snapshots": {"products": "0" * 64}},
+        "audit": {
+            "revision_ref": ref,
+            "as_of": published_at,
+            "approved_by": "j.doe",
+            "snapshots": {"products": "0" * 64},
+        },
     }
 
 
@@ -56,8 +71,12 @@ def post(root: Path, digest: dict, *, event_id: str, created_at: str) -> None:
     folder = root / "digests" / digest["digest_id"]
     folder.mkdir(parents=True)
     (folder / "digest.json").write_text(json.dumps(digest))
-    audit = {"digest_id": digest["digest_id"], "event_id": event_id, "created_at": created_at,
-             "state": "draft"}
+    audit = {
+        "digest_id": digest["digest_id"],
+        "event_id": event_id,
+        "created_at": created_at,
+        "state": "draft",
+    }
     (folder / "audit.json").write_text(json.dumps(audit))
 
 
@@ -67,78 +86,167 @@ CHG_TEXT = "Step 2 was changed."
 CHG_FIXED = "Step 2 was changed!"
 
 D1 = make_digest(
-    RB, "r1", None, "2024-01-10T09:00:00Z",
+    RB,
+    "r1",
+    None,
+    "2024-01-10T09:00:00Z",
     carried=[
-        claim("CF-01", "carried_forward", "ownership",
-              "Payments API is owned by Payments Engineering, as in the registry.",
-              src("registry", "PRD-PAYAPI", "owning_team")),
-        claim("CF-02", "carried_forward", "entitlement_assumption", CF_TEXT,
-              src("crm", "entitlements",
-                  "tier=Premium;record_status=approved;active_on=2024-01-10")),
+        claim(
+            "CF-01",
+            "carried_forward",
+            "ownership",
+            "Payments API is owned by Payments Engineering, as in the registry.",
+            src("registry", "PRD-PAYAPI", "owning_team"),
+        ),
+        claim(
+            "CF-02",
+            "carried_forward",
+            "entitlement_assumption",
+            CF_TEXT,
+            src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2024-01-10"),
+        ),
     ],
     flags=[
-        claim("FLG-01", "flags", "ownership_conflict",
-              "The runbook assigns Payments API to Ledger Engineering; the registry differs.",
-              src("runbook", f"{RB}@r1", "L15-L15"), src("registry", "PRD-PAYAPI", "owning_team")),
-        claim("FLG-02", "flags", "exception_not_approved",
-              "The runbook references exception EXC-1042, whose register status is pending.",
-              src("exceptions", "EXC-1042", "status")),
+        claim(
+            "FLG-01",
+            "flags",
+            "ownership_conflict",
+            "The runbook assigns Payments API to Ledger Engineering; the registry differs.",
+            src("runbook", f"{RB}@r1", "L15-L15"),
+            src("registry", "PRD-PAYAPI", "owning_team"),
+        ),
+        claim(
+            "FLG-02",
+            "flags",
+            "exception_not_approved",
+            "The runbook references exception EXC-1042, whose register status is pending.",
+            src("exceptions", "EXC-1042", "status"),
+        ),
     ],
 )
 D2 = make_digest(
-    RB, "r2", "r1", "2024-03-01T10:00:00Z",
+    RB,
+    "r2",
+    "r1",
+    "2024-03-01T10:00:00Z",
     changed=[
-        claim("CHG-01", "changed_steps", "added", "Item “2. Page payments-oncall.” added.",
-              src("runbook", f"{RB}@r2", "L16-L16")),
-        claim("CHG-02", "changed_steps", "modified", CHG_TEXT,
-              src("runbook", f"{RB}@r2", "L99-L99")),  # beyond the 17-line file: unresolved
+        claim(
+            "CHG-01",
+            "changed_steps",
+            "added",
+            "Item “2. Page payments-oncall.” added.",
+            src("runbook", f"{RB}@r2", "L16-L16"),
+        ),
+        claim(
+            "CHG-02", "changed_steps", "modified", CHG_TEXT, src("runbook", f"{RB}@r2", "L99-L99")
+        ),  # beyond the 17-line file: unresolved
     ],
     carried=[
-        claim("CF-01", "carried_forward", "ownership", "Payments API is owned as registered.",
-              src("registry", "PRD-PAYAPI", "owning_team")),
+        claim(
+            "CF-01",
+            "carried_forward",
+            "ownership",
+            "Payments API is owned as registered.",
+            src("registry", "PRD-PAYAPI", "owning_team"),
+        ),
     ],
     oq=[
-        claim("OQ-01", "open_questions", "open_question", "Open question in Steps, marked 'TBD'.",
-              src("runbook", f"{RB}@r2", "L17-L17")),
+        claim(
+            "OQ-01",
+            "open_questions",
+            "open_question",
+            "Open question in Steps, marked 'TBD'.",
+            src("runbook", f"{RB}@r2", "L17-L17"),
+        ),
     ],
     flags=[
-        claim("FLG-01", "flags", "stale_ownership", "Ownership of Ledger (PRD-LEDGER) is stale.",
-              src("runbook", f"{RB}@r2", "L15-L15"),
-              src("registry", "PRD-LEDGER", "last_verified_at")),
-        claim("FLG-02", "flags", "unsupported_impact_assumption",
-              "Offer the customer a service credit.",  # a scope violation, planted
-              src("crm", "entitlements",
-                  "tier=Premium;record_status=approved;active_on=2024-03-01;deviating")),
+        claim(
+            "FLG-01",
+            "flags",
+            "stale_ownership",
+            "Ownership of Ledger (PRD-LEDGER) is stale.",
+            src("runbook", f"{RB}@r2", "L15-L15"),
+            src("registry", "PRD-LEDGER", "last_verified_at"),
+        ),
+        claim(
+            "FLG-02",
+            "flags",
+            "unsupported_impact_assumption",
+            "Offer the customer a service credit.",  # a scope violation, planted
+            src(
+                "crm",
+                "entitlements",
+                "tier=Premium;record_status=approved;active_on=2024-03-01;deviating",
+            ),
+        ),
     ],
 )
 D3 = make_digest(  # no carried-forward context: provenance incomplete
-    OTHER, "r1", None, "2024-01-20T12:00:00Z",
+    OTHER,
+    "r1",
+    None,
+    "2024-01-20T12:00:00Z",
     flags=[
-        claim("FLG-01", "flags", "exception_expired", "Exception EXC-1043 expired.",
-              src("exceptions", "EXC-1043", "valid_to")),
+        claim(
+            "FLG-01",
+            "flags",
+            "exception_expired",
+            "Exception EXC-1043 expired.",
+            src("exceptions", "EXC-1043", "valid_to"),
+        ),
     ],
 )
 
 GOLD = {
     f"{RB}@r1": {
-        "runbook_id": RB, "revision": "r1", "baseline": None, "changes": [],
+        "runbook_id": RB,
+        "revision": "r1",
+        "baseline": None,
+        "changes": [],
         "issues": [
             {"kind": "ownership_conflict", "ref": "PRD-PAYAPI", "section": [], "lines": [15, 15]},
             {"kind": "exception_not_approved", "ref": "EXC-1042", "section": [], "lines": None},
-            {"kind": "ambiguous_carve_out", "refs": ["EXC-1042", "EXC-1043"], "section": [],
-             "lines": None},
+            {
+                "kind": "ambiguous_carve_out",
+                "refs": ["EXC-1042", "EXC-1043"],
+                "section": [],
+                "lines": None,
+            },
         ],
         "unchanged_sections": [],
     },
     f"{RB}@r2": {
-        "runbook_id": RB, "revision": "r2", "baseline": "r1",
+        "runbook_id": RB,
+        "revision": "r2",
+        "baseline": "r1",
         "changes": [
-            {"class": "step_added", "kind": "added", "unit": "list_item", "section": ["Steps"],
-             "old_lines": None, "new_lines": [16, 16], "ref": None},
-            {"class": "reworded", "kind": "modified", "unit": "list_item", "section": ["Steps"],
-             "old_lines": [15, 15], "new_lines": [15, 15], "ref": None},
-            {"class": "whitespace", "kind": None, "unit": "list_item", "section": ["Steps"],
-             "old_lines": [16, 16], "new_lines": [17, 17], "ref": None},
+            {
+                "class": "step_added",
+                "kind": "added",
+                "unit": "list_item",
+                "section": ["Steps"],
+                "old_lines": None,
+                "new_lines": [16, 16],
+                "ref": None,
+            },
+            {
+                "class": "reworded",
+                "kind": "modified",
+                "unit": "list_item",
+                "section": ["Steps"],
+                "old_lines": [15, 15],
+                "new_lines": [15, 15],
+                "ref": None,
+            },
+            {
+                "class": "whitespace",
+                "kind": None,
+                "unit": "list_item",
+                "section": ["Steps"],
+                "old_lines": [16, 16],
+                "new_lines": [17, 17],
+                "ref": None,
+            },
         ],
         "issues": [
             {"kind": "open_question", "section": ["Steps"], "lines": [17, 17]},
@@ -179,13 +287,26 @@ def write_reviews(root: Path) -> None:
         (r2, "FLG-02", "accepted", None),
         (s1, "FLG-01", "rejected", "The register says it was extended."),
     ]:
-        rv.add_review(root, digest_id, claim_id=claim_id, verdict=verdict, text=text,
-                      reviewer="m.ross")
-    rv.add_missed(root, r2, text="Ledger ownership conflict not flagged.", part="flags",
-                  kind="ownership_conflict", source="registry:PRD-LEDGER:owning_team",
-                  reviewer="m.ross")
-    rv.add_missed(root, r2, text="Step 1 was reworded.", part="changed_steps",
-                  source=f"runbook:{RB}@r2:L15-L15", reviewer="m.ross")
+        rv.add_review(
+            root, digest_id, claim_id=claim_id, verdict=verdict, text=text, reviewer="m.ross"
+        )
+    rv.add_missed(
+        root,
+        r2,
+        text="Ledger ownership conflict not flagged.",
+        part="flags",
+        kind="ownership_conflict",
+        source="registry:PRD-LEDGER:owning_team",
+        reviewer="m.ross",
+    )
+    rv.add_missed(
+        root,
+        r2,
+        text="Step 1 was reworded.",
+        part="changed_steps",
+        source=f"runbook:{RB}@r2:L15-L15",
+        reviewer="m.ross",
+    )
 
 
 # --- review records ----------------------------------------------------------------------------
@@ -193,15 +314,34 @@ def write_reviews(root: Path) -> None:
 
 def test_review_records_are_validated_and_appended(workspace):
     path = workspace / "digests" / f"{RB}@r1" / "reviews.jsonl"
-    first = rv.add_review(workspace, f"{RB}@r1", claim_id="FLG-01", verdict="accepted",
-                          reviewer="m.ross", at="2024-01-10T10:00:00Z")
+    first = rv.add_review(
+        workspace,
+        f"{RB}@r1",
+        claim_id="FLG-01",
+        verdict="accepted",
+        reviewer="m.ross",
+        at="2024-01-10T10:00:00Z",
+    )
     assert first == {
-        "review_id": f"{RB}@r1#R001", "digest_id": f"{RB}@r1", "claim_id": "FLG-01",
-        "verdict": "accepted", "text": None, "part": "flags", "kind": "ownership_conflict",
-        "source": None, "reviewer": "m.ross", "at": "2024-01-10T10:00:00Z",
+        "review_id": f"{RB}@r1#R001",
+        "digest_id": f"{RB}@r1",
+        "claim_id": "FLG-01",
+        "verdict": "accepted",
+        "text": None,
+        "part": "flags",
+        "kind": "ownership_conflict",
+        "source": None,
+        "reviewer": "m.ross",
+        "at": "2024-01-10T10:00:00Z",
     }
-    missed = rv.add_missed(workspace, f"{RB}@r1", text="Carve-out conflict missed.",
-                           part="flags", source="exceptions:EXC-1043:handling", reviewer="a.lee")
+    missed = rv.add_missed(
+        workspace,
+        f"{RB}@r1",
+        text="Carve-out conflict missed.",
+        part="flags",
+        source="exceptions:EXC-1043:handling",
+        reviewer="a.lee",
+    )
     assert missed["review_id"].endswith("#R002")
     assert missed["source"] == {"system": "exceptions", "id": "EXC-1043", "locator": "handling"}
     lines = path.read_text().splitlines()
@@ -239,8 +379,13 @@ def test_bad_review_is_an_error_and_writes_nothing(workspace, kwargs, message):
     ],
 )
 def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, message):
-    args = {"text": "x", "part": "flags", "source": "registry:PRD-PAYAPI", "reviewer": "r",
-            **kwargs}
+    args = {
+        "text": "x",
+        "part": "flags",
+        "source": "registry:PRD-PAYAPI",
+        "reviewer": "r",
+        **kwargs,
+    }
     with pytest.raises(WorkspaceError, match=message):
         rv.add_missed(workspace, f"{RB}@r1", **args)
     assert not list(workspace.glob("digests/*/reviews.jsonl"))
@@ -271,16 +416,28 @@ def test_not_a_workspace_and_corrupt_records_are_clear_errors(tmp_path, workspac
         (src("registry", "PRD-NOPE", "owning_team"), False),
         (src("exceptions", "EXC-1042", "status"), True),
         (src("exceptions", "EXC-104", "status"), False),
-        (src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2024-06-01"),
-         True),
-        (src("crm", "entitlements",
-             "tier=Premium;record_status=approved;active_on=2024-06-01;deviating"), True),
+        (
+            src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2024-06-01"),
+            True,
+        ),
+        (
+            src(
+                "crm",
+                "entitlements",
+                "tier=Premium;record_status=approved;active_on=2024-06-01;deviating",
+            ),
+            True,
+        ),
         (src("crm", "entitlements?tier=Premium Plus", "active_on=2024-06-01"), True),
         # the only Standard entitlement is pending
-        (src("crm", "entitlements", "tier=Standard;record_status=approved;active_on=2024-06-01"),
-         False),
-        (src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2030-01-01"),
-         False),
+        (
+            src("crm", "entitlements", "tier=Standard;record_status=approved;active_on=2024-06-01"),
+            False,
+        ),
+        (
+            src("crm", "entitlements", "tier=Premium;record_status=approved;active_on=2030-01-01"),
+            False,
+        ),
         (src("crm", "entitlements", "tier=Premium;colour=red"), False),
         (src("crm", "contacts", "role=billing"), False),
         (src("wiki", "page", "x"), False),
@@ -292,21 +449,47 @@ def test_resolve_source(world, ref, expected):
 
 def test_match_gold_changes_issues_and_false_flags():
     digest = make_digest(
-        RB, "r5", "r4", "2024-05-01T00:00:00Z",
+        RB,
+        "r5",
+        "r4",
+        "2024-05-01T00:00:00Z",
         changed=[
-            claim("CHG-01", "changed_steps", "modified", "m", src("runbook", f"{RB}@r5", "L20-L22"),
-                  src("runbook", f"{RB}@r4", "L19-L21")),
+            claim(
+                "CHG-01",
+                "changed_steps",
+                "modified",
+                "m",
+                src("runbook", f"{RB}@r5", "L20-L22"),
+                src("runbook", f"{RB}@r4", "L19-L21"),
+            ),
             claim("CHG-02", "changed_steps", "removed", "r", src("runbook", f"{RB}@r4", "L30-L30")),
             claim("CHG-03", "changed_steps", "added", "a", src("runbook", f"{RB}@r5", "L40-L40")),
         ],
         flags=[
-            claim("FLG-01", "flags", "exception_expired", "EXC-1042 expired.",
-                  src("exceptions", "EXC-1042", "valid_to")),
-            claim("FLG-02", "flags", "ambiguous_carve_out", "EXC-1042 and EXC-1043 clash.",
-                  src("exceptions", "EXC-1042", "handling")),
+            claim(
+                "FLG-01",
+                "flags",
+                "exception_expired",
+                "EXC-1042 expired.",
+                src("exceptions", "EXC-1042", "valid_to"),
+            ),
+            claim(
+                "FLG-02",
+                "flags",
+                "ambiguous_carve_out",
+                "EXC-1042 and EXC-1043 clash.",
+                src("exceptions", "EXC-1042", "handling"),
+            ),
         ],
-        oq=[claim("OQ-01", "open_questions", "open_question", "q",
-                  src("runbook", f"{RB}@r5", "L50-L51"))],
+        oq=[
+            claim(
+                "OQ-01",
+                "open_questions",
+                "open_question",
+                "q",
+                src("runbook", f"{RB}@r5", "L50-L51"),
+            )
+        ],
     )
     entry = {
         "changes": [
@@ -352,8 +535,13 @@ def test_every_metric_on_a_known_workspace(world, workspace):
     assert list(d.index) == [f"{RB}@r1", f"{OTHER}@r1", f"{RB}@r2"]  # publication order
 
     # provenance: 3 published revisions; r2 cites a line beyond its file; the other has no CF
-    assert s["provenance"] == {"published_revisions": 3, "digests": 3, "complete": 1,
-                               "completeness": pytest.approx(1 / 3), "unresolved_claims": 1}
+    assert s["provenance"] == {
+        "published_revisions": 3,
+        "digests": 3,
+        "complete": 1,
+        "completeness": pytest.approx(1 / 3),
+        "unresolved_claims": 1,
+    }
     assert list(d["provenance_complete"]) == [True, False, False]
     assert list(d["carry_forward_present"]) == [True, False, True]
 
@@ -390,9 +578,13 @@ def test_every_metric_on_a_known_workspace(world, workspace):
     # scope: D2's planted concession is the one violation; D1 and D2 were accepted (nothing
     # rejected), D2 is blocked -> over-block rate 1/2
     assert list(d["scope_violations"]) == [0, 0, 1]
-    assert s["scope"] == {"violations": 1, "digests_with_violations": 1,
-                          "reviewer_accepted_digests": 2, "over_blocked": 1,
-                          "over_block_rate": 0.5}
+    assert s["scope"] == {
+        "violations": 1,
+        "digests_with_violations": 1,
+        "reviewer_accepted_digests": 2,
+        "over_blocked": 1,
+        "over_block_rate": 0.5,
+    }
 
     # latency: feed occurred_at -> audit created_at
     assert list(d["latency_seconds"]) == [300.0, 60.0, 600.0]
@@ -427,8 +619,7 @@ def test_json_contract_matches_the_documentation(world, workspace):
         "digests": set(payload["digests"][0]),
     }
     missing = sorted(
-        key for keys in documented.values() for key in keys
-        if f"`{key.split('.')[-1]}`" not in doc
+        key for keys in documented.values() for key in keys if f"`{key.split('.')[-1]}`" not in doc
     )
     assert missing == []
     assert "NaN" not in json.dumps(payload)
@@ -466,7 +657,9 @@ def test_simulated_corrections_are_small_rewordings(world, workspace):
     assert len(corrected) >= 3
     assert set(reviews["verdict"]) == {"accepted", "corrected"}  # no gold: nothing rejected
     texts = {
-        (d["digest_id"], c["id"]): c["text"] for d in (D1, D2, D3) for part in rv.PARTS
+        (d["digest_id"], c["id"]): c["text"]
+        for d in (D1, D2, D3)
+        for part in rv.PARTS
         for c in d[part]
     }
     from rapidfuzz.distance import Levenshtein
@@ -483,8 +676,12 @@ def test_replay_rebuilds_and_scores_every_published_revision(tiny_world):
             "baseline": "r1",
             "changes": [
                 {"class": "step_added", "kind": "added", "old_lines": None, "new_lines": [16, 16]},
-                {"class": "renumbered", "kind": "renumbered", "old_lines": [16, 16],
-                 "new_lines": [17, 17]},
+                {
+                    "class": "renumbered",
+                    "kind": "renumbered",
+                    "old_lines": [16, 16],
+                    "new_lines": [17, 17],
+                },
             ],
             "issues": [{"kind": "orphaned_exception", "ref": "EXC-1043", "lines": None}],
         }
@@ -519,9 +716,20 @@ def test_report_notebook_passes_nbval(world, workspace):
     write_reviews(workspace)
     env = {**os.environ, "DIGESTKIT_WORKSPACE": str(workspace), "DIGESTKIT_DATA": str(world.root)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
-         str(REPO / "notebooks" / "evaluation_report.ipynb")],
-        capture_output=True, text=True, env=env, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(REPO / "notebooks" / "evaluation_report.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout
@@ -533,17 +741,61 @@ def test_report_notebook_passes_nbval(world, workspace):
 def test_cli_review_and_evaluate(world, workspace, capsys, monkeypatch):
     monkeypatch.setenv("DIGESTKIT_DATA", str(world.root))
     ws_arg = ["--workspace", str(workspace)]
-    assert main(["review", f"{RB}@r1", "--claim", "FLG-01", "--verdict", "corrected",
-                 "--text", "Payments API ownership differs from the registry.",
-                 "--reviewer", "m.ross", *ws_arg]) == 0
+    assert (
+        main(
+            [
+                "review",
+                f"{RB}@r1",
+                "--claim",
+                "FLG-01",
+                "--verdict",
+                "corrected",
+                "--text",
+                "Payments API ownership differs from the registry.",
+                "--reviewer",
+                "m.ross",
+                *ws_arg,
+            ]
+        )
+        == 0
+    )
     written = json.loads(capsys.readouterr().out)
     assert written["verdict"] == "corrected" and written["claim_id"] == "FLG-01"
-    assert main(["review", f"{RB}@r1", "--missed", "Carve-out clash not flagged.", "--part",
-                 "flags", "--source", "exceptions:EXC-1043:handling", "--reviewer", "m.ross",
-                 *ws_arg]) == 0
+    assert (
+        main(
+            [
+                "review",
+                f"{RB}@r1",
+                "--missed",
+                "Carve-out clash not flagged.",
+                "--part",
+                "flags",
+                "--source",
+                "exceptions:EXC-1043:handling",
+                "--reviewer",
+                "m.ross",
+                *ws_arg,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["review", f"{RB}@r1", "--claim", "FLG-77", "--verdict", "accepted",
-                 "--reviewer", "m.ross", *ws_arg]) == 2
+    assert (
+        main(
+            [
+                "review",
+                f"{RB}@r1",
+                "--claim",
+                "FLG-77",
+                "--verdict",
+                "accepted",
+                "--reviewer",
+                "m.ross",
+                *ws_arg,
+            ]
+        )
+        == 2
+    )
     assert "has no claim 'FLG-77'" in capsys.readouterr().err
     assert len(rv.load_reviews(workspace)) == 2
 
