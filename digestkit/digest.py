@@ -302,20 +302,31 @@ def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> tuple:
     return ("renumbered", text, tuple(_lines_ref(new_ref, c.new) for c in run), details)
 
 
+_MARKER = re.compile(r"\s*(?:(\d+)[.)]|[-*+])\s+")
+_UNIT_NAMES = {
+    "table_row": "Table row",
+    "heading": "Heading",
+    "paragraph": "Paragraph",
+    "blockquote": "Quote",
+    "code": "Code block",
+    "html": "HTML block",
+}
+
+
 def _unit_label(change: diffmod.Change) -> str:
     span = change.new or change.old
     text = " ".join(span.text.split())
+    marker = _MARKER.match(text) if change.unit == "list_item" else None
+    if marker:
+        text = text[marker.end() :]
+    if change.unit == "table_row":
+        text = " | ".join(cell.strip() for cell in text.strip("|").split("|"))
     preview = text if len(text) <= 80 else text[:77] + "…"
-    names = {
-        "list_item": "Item",
-        "table_row": "Table row",
-        "heading": "Heading",
-        "paragraph": "Paragraph",
-        "blockquote": "Quote",
-        "code": "Code block",
-        "html": "HTML block",
-    }
-    return f"{names.get(change.unit, 'Text')} “{preview}”"
+    if marker:
+        name = f"Step {marker.group(1)}" if marker.group(1) else "Item"
+    else:
+        name = _UNIT_NAMES.get(change.unit, "Text")
+    return f"{name} “{preview}”"
 
 
 def _where(section: Iterable[str]) -> str:
