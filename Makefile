@@ -18,6 +18,7 @@ setup: $(STAMP)
 
 run: setup  ## publication events of the sample world -> HTML digests in the workspace
 	$(BIN)/digestkit run --workspace $(WORKSPACE)
+	$(BIN)/digestkit evaluate --workspace $(WORKSPACE) --simulate --report
 
 test: setup  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest

@@ -33,7 +33,7 @@ FLAG_KINDS = (
     "open_question",
 )
 
-CARRIED_KINDS = ("entitlement_assumption", "exception", "ownership")
+CARRIED_KINDS = ("entitlement_assumption", "exception", "ownership", "unchanged_sections")
 
 _MINUTES = re.compile(r"\bwithin\s+(\d+)\s*(?:minutes|mins?)\b", re.IGNORECASE)
 _EXCEPTION_ID = re.compile(r"\bEXC-\d+\b")
@@ -121,17 +121,22 @@ def assess(
     runbook_id: str,
     context: ContextTables,
     changed_lines: Iterable[tuple[int, int]] = (),
+    changed_sections: Iterable[Sequence[str]] = (),
     baseline: Runbook | None = None,
+    baseline_ref: str | None = None,
     stale_after_days: int = STALE_AFTER_DAYS,
     expiring_within_days: int = EXPIRING_WITHIN_DAYS,
 ) -> list[Finding]:
     """Resolve every reference of ``new`` against the context and return the findings.
 
-    ``changed_lines`` are the new-side line ranges the diff reported; statements inside them are
-    not "carried forward" (they are reported as changes instead).
+    ``changed_lines`` are the new-side line ranges the diff reported and ``changed_sections``
+    the heading paths of every change (removals included); statements inside them are not
+    "carried forward" (they are reported as changes instead).
     """
     resolver = _Resolver(new, revision_ref, runbook_id, context, list(changed_lines), baseline)
     findings: list[Finding] = []
+    if baseline is not None and baseline_ref is not None:
+        findings += resolver.unchanged_sections(baseline_ref, changed_sections)
     findings += resolver.paging_and_ownership(stale_after_days)
     findings += resolver.referenced_exceptions(expiring_within_days)
     findings += resolver.register_problems()
@@ -199,9 +204,12 @@ class _Resolver:
     def exception(self, exception_id: str, locator: str) -> SourceRef:
         return SourceRef("exceptions", exception_id, locator)
 
-    def unchanged(self, unit: Unit) -> bool:
-        first, last = unit.lines
+    def untouched(self, lines: tuple[int, int]) -> bool:
+        first, last = lines
         return not any(a <= last and first <= b for a, b in self.changed)
+
+    def unchanged(self, unit: Unit) -> bool:
+        return self.untouched(unit.lines)
 
     def units(self, *title_words: str, kinds: tuple[str, ...] = ()) -> list[Unit]:
         out = []
@@ -213,6 +221,32 @@ class _Resolver:
                 out.append(unit)
         return out
 
+    def unchanged_sections(
+        self, baseline_ref: str, changed_sections: Iterable[Sequence[str]]
+    ) -> list[Finding]:
+        touched = {tuple(path) for path in changed_sections}
+        sections = [
+            s
+            for s in self.new.sections
+            if len(s.path) == 2
+            and not any(path[: len(s.path)] == s.path for path in touched)
+            and self.untouched(s.lines)
+        ]
+        if not sections:
+            return []
+        names = ", ".join(s.title for s in sections)
+        baseline = baseline_ref.rsplit("@", 1)[-1]
+        return [
+            Finding(
+                "unchanged_sections",
+                f"Unchanged since {baseline}: {names}.",
+                tuple(
+                    SourceRef("runbook", self.ref, f"L{s.lines[0]}-L{s.lines[1]}") for s in sections
+                ),
+                {"sections": [list(s.path) for s in sections], "baseline_ref": baseline_ref},
+            )
+        ]
+
     # -- paging paths and ownership boundaries ----------------------------------------------
     def paging_and_ownership(self, stale_after_days: int) -> list[Finding]:
         findings: list[Finding] = []
@@ -221,9 +255,9 @@ class _Resolver:
             product_cell = _cell(unit, "product", "service")
             if product_cell is None:
                 continue
-            header, name = product_cell
-            if name == header:  # the table's header row
+            if unit.key is None:  # the table's header row
                 continue
+            name = product_cell[1]
             product = self.product_by_name.get(_norm(name))
             if product is None:
                 findings.append(self._unknown("product", name, unit))

@@ -131,7 +131,9 @@ def build_digest(
         runbook_id=runbook_id,
         context=context,
         changed_lines=changed_lines,
+        changed_sections=[c.section for c in changes.changes] if changes else [],
         baseline=old,
+        baseline_ref=old_ref,
         stale_after_days=stale_after_days,
         expiring_within_days=expiring_within_days,
     )

@@ -526,8 +526,10 @@ def _claims(digest: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _carry_forward_present(digest: Mapping[str, Any]) -> bool:
     audit = digest.get("audit", {})
+    # A first published revision has nothing to carry forward from; its header says so.
+    first = digest.get("header", {}).get("baseline") is None
     return (
-        bool(digest.get("carried_forward"))
+        (bool(digest.get("carried_forward")) or first)
         and bool(audit.get("as_of"))
         and bool(audit.get("snapshots"))
     )
