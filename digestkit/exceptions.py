@@ -42,7 +42,7 @@ class MarkdownError(DigestkitError):
 
 
 class RevisionError(DigestkitError):
-    """Raised when a revision is unknown, or is draft or withdrawn where a published one is needed."""
+    """Raised when a revision is unknown, or not published where a published one is needed."""
 
 
 class ScopeError(DigestkitError):

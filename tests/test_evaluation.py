@@ -181,7 +181,7 @@ D2 = make_digest(
         ),
     ],
 )
-D3 = make_digest(  # no carried-forward context: provenance incomplete
+D3 = make_digest(  # first published revision: nothing to carry forward, still complete
     OTHER,
     "r1",
     None,
@@ -534,16 +534,17 @@ def test_every_metric_on_a_known_workspace(world, workspace):
     d = result.digests.set_index("digest_id")
     assert list(d.index) == [f"{RB}@r1", f"{OTHER}@r1", f"{RB}@r2"]  # publication order
 
-    # provenance: 3 published revisions; r2 cites a line beyond its file; the other has no CF
+    # provenance: 3 published revisions; r2 cites a line beyond its file; the other runbook's
+    # first revision has no carried-forward claims but also no baseline to carry them from
     assert s["provenance"] == {
         "published_revisions": 3,
         "digests": 3,
-        "complete": 1,
-        "completeness": pytest.approx(1 / 3),
+        "complete": 2,
+        "completeness": pytest.approx(2 / 3),
         "unresolved_claims": 1,
     }
-    assert list(d["provenance_complete"]) == [True, False, False]
-    assert list(d["carry_forward_present"]) == [True, False, True]
+    assert list(d["provenance_complete"]) == [True, True, False]
+    assert list(d["carry_forward_present"]) == [True, True, True]
 
     # reviewer corrections: 11 claims reviewed (latest verdict), 2 corrected, 1 rejected
     r = s["reviews"]
@@ -595,7 +596,7 @@ def test_period_and_empty_workspace(world, workspace, tmp_path):
     january = ev.evaluate(workspace, data=world, gold=GOLD, period="2024-01")
     assert list(january.digests["digest_id"]) == [f"{RB}@r1", f"{OTHER}@r1"]
     assert january.summary["provenance"]["published_revisions"] == 2
-    assert january.summary["provenance"]["completeness"] == 0.5
+    assert january.summary["provenance"]["completeness"] == 1.0
     with pytest.raises(WorkspaceError, match="period 'January'"):
         ev.evaluate(workspace, data=world, period="January")
     empty = ev.evaluate(tmp_path / "nothing", data=world, missing_ok=True)
@@ -806,3 +807,10 @@ def test_cli_review_and_evaluate(world, workspace, capsys, monkeypatch):
     assert payload["summary"]["reviews"]["missed_items"] == 1
     assert main(["evaluate", "--format", "markdown", *ws_arg]) == 0
     assert "## Corrections by part" in capsys.readouterr().out
+
+
+def test_carry_forward_is_required_once_there_is_a_baseline():
+    first = make_digest(RB, "r1", None, "2024-01-12T09:00:00Z")
+    later = make_digest(RB, "r2", "r1", "2024-02-12T09:00:00Z")
+    assert ev._carry_forward_present(first)
+    assert not ev._carry_forward_present(later)
