@@ -1,0 +1,101 @@
+"""No customer-sensitive value of the CRM or the exception register ever leaves digestkit.
+
+Every sensitive value of the sample world (account names, contact names, e-mails, phones,
+contract clauses, exception summaries) is searched for in every output a user or a log can see:
+digest JSON and Markdown, the posted HTML and notebooks, audit records, the workspace's logs and
+state files, the evaluation report and the command line's own output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digestkit import sources
+from digestkit.digest import build_digest, to_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def world():
+    return sources.open_sources(None)
+
+
+@pytest.fixture(scope="module")
+def sensitive(world) -> re.Pattern[str]:
+    values: set[str] = set()
+    for loader, table in (
+        (sources.load_accounts, "accounts"),
+        (sources.load_contacts, "contacts"),
+        (sources.load_entitlements, "entitlements"),
+        (sources.load_exceptions, "exceptions"),
+    ):
+        frame = loader(world, include_sensitive=True)
+        columns = sources.sensitive_columns(table)
+        assert columns, table
+        for column in columns:
+            values.update(v for v in frame[column].dropna().astype(str) if len(v) >= 6)
+    # names, e-mails, phones, clauses and summaries of the whole sample world
+    assert len(values) > 2000
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+
+
+def _assert_clean(pattern: re.Pattern[str], name: str, text: str) -> None:
+    leak = pattern.search(text)
+    assert leak is None, f"{name} leaks {leak.group(0)!r}"
+
+
+def test_the_scan_finds_a_planted_leak(sensitive, world):
+    name = sources.load_accounts(world, include_sensitive=True)["account_name"].iloc[0]
+    with pytest.raises(AssertionError, match="leaks"):
+        _assert_clean(sensitive, "planted", f"Call {name} now.")
+
+
+def test_no_digest_json_or_markdown_carries_a_sensitive_value(world, sensitive):
+    revisions = sources.load_revisions(world)
+    published = revisions[revisions["status"] == "published"]
+    assert len(published) >= 8
+    for row in published.itertuples():
+        digest = build_digest(row.runbook_id, row.revision)
+        key = f"{row.runbook_id}@{row.revision}"
+        _assert_clean(sensitive, f"{key} json", json.dumps(digest.to_dict(), ensure_ascii=False))
+        _assert_clean(sensitive, f"{key} markdown", to_markdown(digest))
+
+
+def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    workspace = tmp_path / "ws"
+    env = {**os.environ, "DIGESTKIT_DATA": str(data)}
+    outputs = []
+    for args in (
+        ["run", "--workspace", str(workspace)],
+        ["evaluate", "--workspace", str(workspace), "--simulate", "--report"],
+        ["evaluate", "--workspace", str(workspace), "--format", "json"],
+        ["audit", "verify", "--workspace", str(workspace)],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "digestkit", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append((" ".join(args), result.stdout + result.stderr))
+    for name, text in outputs:
+        _assert_clean(sensitive, f"`digestkit {name}` output", text)
+    files = [p for p in workspace.rglob("*") if p.is_file()]
+    kinds = {p.suffix for p in files}
+    assert {".html", ".json", ".ipynb", ".log", ".jsonl"} <= kinds
+    assert len(files) > 30
+    for path in files:
+        _assert_clean(sensitive, str(path.relative_to(workspace)), path.read_text(errors="replace"))
