@@ -11,6 +11,7 @@ from pathlib import Path
 from digestkit.exceptions import DigestkitError
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
+DEBUG_HELP = "show tracebacks on errors"
 
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
@@ -244,12 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digestkit",
         description="Grounded handoff digests for published runbook revisions.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
+        # Also accepted after the command name; SUPPRESS keeps a leading --debug in force.
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
         return p
 
     p = command("sample", cmd_sample, "generate a deterministic sample world of the six sources")

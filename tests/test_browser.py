@@ -5,6 +5,7 @@ Uses Debian's ``chromium`` (``.ci/run`` installs it) through playwright; no brow
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -61,7 +62,10 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[ws.Layout, str]:
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        message = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
+        pytest.skip(message)
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from digestkit.diff import diff_texts
 
 REPO = Path(__file__).resolve().parents[1]
 REALWORLD = (REPO / ".." / "shared" / "realworld").resolve()
+
+# CI lays shared/ beside the clone, so there a missing folder is a failure, not a skip.
+if os.environ.get("CI") and not (REALWORLD / "index.jsonl").is_file():
+    raise RuntimeError(f"real-world revision pairs not found at {REALWORLD}")
 
 pytestmark = pytest.mark.skipif(
     not (REALWORLD / "index.jsonl").is_file(),
