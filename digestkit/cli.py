@@ -77,12 +77,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from digestkit.digest import build_digest, to_markdown
 
+    thresholds = {
+        name: getattr(args, name)
+        for name in ("stale_after_days", "expiring_within_days")
+        if getattr(args, name) is not None
+    }
     digest = build_digest(
         args.runbook,
         args.revision,
         baseline=args.baseline,
         data=args.data,
         as_of=args.as_of,
+        **thresholds,
     )
     if args.format == "json":
         _print_json(digest.to_dict())
@@ -281,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", help="baseline revision (default: previous published revision)")
     p.add_argument("--as-of", dest="as_of", help="read the sources as of this ISO time")
     p.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    p.add_argument(
+        "--stale-after-days",
+        type=int,
+        help="flag ownership not verified for more than this many days (default: 90)",
+    )
+    p.add_argument(
+        "--expiring-within-days",
+        type=int,
+        help="flag referenced exceptions that expire within this many days (default: 30)",
+    )
     _data_option(p)
 
     p = command("run", cmd_run, "process the whole change feed once and print the index path")

@@ -286,3 +286,21 @@ def test_every_sample_digest_passes_the_scope_guard(digests):
     from digestkit.policy import check_digest
 
     assert {key: check_digest(d) for key, d in digests.items() if check_digest(d)} == {}
+
+
+def test_thresholds_are_configurable_from_the_cli():
+    def flags(*extra):
+        result = subprocess.run(
+            [sys.executable, "-m", "digestkit", "digest", "--runbook", "premium-s1-escalation",
+             "--revision", "r9", "--format", "json", *extra],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        digest = json.loads(result.stdout)
+        return {f["kind"] for f in digest["flags"]}, digest["audit"]["parameters"]
+
+    kinds, params = flags()
+    assert {"stale_ownership", "exception_expiring"} <= kinds
+    assert params == {"stale_after_days": 90, "expiring_within_days": 30}
+    kinds, params = flags("--stale-after-days", "400", "--expiring-within-days", "1")
+    assert not {"stale_ownership", "exception_expiring"} & kinds
+    assert params == {"stale_after_days": 400, "expiring_within_days": 1}
