@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import difflib
 import html
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from digestkit.runbook import Fact, Runbook, Unit, parse_runbook, read_runbook
@@ -41,6 +44,7 @@ MOVE_SCORE_CUTOFF: float = 85.0
 MAX_FUZZY_PAIRS = 4_000_000
 """Cross-section fuzzy matching is skipped when it would score more pairs than this (a rewrite)."""
 CHANGE_KINDS = ("added", "removed", "modified", "moved", "renumbered")
+_LOOP_PAIRS = 64  # below this many pairs, scoring pair by pair beats setting up cdist
 
 _FIELDS = {
     ("pager", "primary"): "primary on-call",
@@ -174,26 +178,33 @@ def _containers(units: tuple[Unit, ...]) -> list[int | None]:
     """Index of each unit's innermost heading (for a heading: its parent heading)."""
     latest: dict[tuple[str, ...], int] = {}
     out: list[int | None] = []
+    # Units of one section share one path tuple, so one dict lookup per run of units suffices.
+    run_path: tuple[str, ...] | None = None
+    run_head: int | None = None
     for k, u in enumerate(units):
         if u.kind == "heading":
             out.append(latest.get(u.section[:-1]))
             latest[u.section] = k
+            run_path = None
         else:
-            out.append(latest.get(u.section))
+            if u.section is not run_path:
+                run_path, run_head = u.section, latest.get(u.section)
+            out.append(run_head)
     return out
 
 
-def _stable(
-    pairs: list[tuple[int, int]], weight: dict[tuple[int, int], int]
-) -> set[tuple[int, int]]:
-    """Pairs (old, new) on the heaviest run that keeps order in both revisions.
+def _out_of_order(
+    pairs: list[tuple[int, int]], weigh: Callable[[tuple[int, int]], int]
+) -> list[tuple[int, int]]:
+    """Pairs (old, new) off the heaviest run that keeps order in both revisions.
 
-    A heaviest increasing subsequence (Fenwick tree, n log n) weighted by line count, so when two
-    blocks swap, the shorter one is the one reported as moved, as a line diff would see it.
+    A heaviest increasing subsequence (Fenwick tree, n log n) weighted by ``weigh`` (line count),
+    so when two blocks swap, the shorter one is the one reported as moved, as a line diff would
+    see it. Weights are only asked for when something changed order.
     """
-    pairs = sorted(pairs, key=lambda p: p[1])
+    pairs = sorted(pairs, key=itemgetter(1))
     if all(a[0] < b[0] for a, b in pairwise(pairs)):
-        return set(pairs)  # the usual case: nothing in this group changed order
+        return []  # the usual case: nothing in this group changed order
     rank = {o: r + 1 for r, o in enumerate(sorted(o for o, _ in pairs))}
     size = len(pairs)
     tree_best = [0] * (size + 1)
@@ -207,7 +218,7 @@ def _stable(
             if tree_best[r] > best:
                 best, at = tree_best[r], tree_at[r]
             r -= r & -r
-        total[k] = best + weight[pair]
+        total[k] = best + weigh(pair)
         back[k] = at
         r = rank[pair[0]]
         while r <= size:
@@ -215,11 +226,11 @@ def _stable(
                 tree_best[r], tree_at[r] = total[k], k
             r += r & -r
     keep: set[tuple[int, int]] = set()
-    k = max(range(size), key=total.__getitem__) if size else -1
+    k = max(range(size), key=total.__getitem__)
     while k != -1:
         keep.add(pairs[k])
         k = back[k]
-    return keep
+    return [p for p in pairs if p not in keep]
 
 
 class _Aligner:
@@ -228,40 +239,61 @@ class _Aligner:
         self.ocont, self.ncont = _containers(old), _containers(new)
         self.o2n: dict[int, int] = {}
         self.n2o: dict[int, int] = {}
+        # Old heading index -> new heading index, kept up to date by pair(); None is the top.
+        self.hmap: dict[int | None, int | None] = {None: None}
         self.counts = {"exact": 0, "anchor": 0, "key": 0, "fuzzy": 0, "fuzzy_candidates": 0}
+        # Unmatched indices shrink pass by pass; each pass only rescans what is still left.
+        self._left = {"old": range(len(old)), "new": range(len(new))}
 
     def pair(self, i: int, j: int, how: str) -> None:
         self.o2n[i] = j
         self.n2o[j] = i
         self.counts[how] += 1
+        if self.old[i].kind == "heading":
+            self.hmap[i] = j
 
     def left(self, side: str) -> list[int]:
-        units, matched = (self.old, self.o2n) if side == "old" else (self.new, self.n2o)
-        return [k for k in range(len(units)) if k not in matched]
-
-    def hmap(self) -> dict[int | None, int | None]:
-        mapping: dict[int | None, int | None] = {None: None}
-        for i, j in self.o2n.items():
-            if self.old[i].kind == "heading":
-                mapping[i] = j
-        return mapping
+        matched = self.o2n if side == "old" else self.n2o
+        rest = [k for k in self._left[side] if k not in matched]
+        self._left[side] = rest
+        return rest
 
     def run(self) -> None:
-        self._exact(lambda u: (u.kind, u.section, u.norm))
-        self._exact(lambda u: (u.kind, u.norm))
+        self._exact(with_section=True)
+        self._exact(with_section=False)
         self._anchor_headings()
         self._fuzzy_by_section(headings=True)
         self._table_keys()
         self._fuzzy_by_section(headings=False)
         self._fuzzy_across()
 
-    def _exact(self, key) -> None:
-        waiting: dict[tuple, deque[int]] = defaultdict(deque)
-        for j in self.left("new"):
-            waiting[key(self.new[j])].append(j)
+    def _exact(self, *, with_section: bool) -> None:
+        """Pair equal (kind, [section,] norm) keys, each old unit with the first waiting new one."""
+        new, old = self.new, self.old
+        if with_section:
+            new_keys = [(new[j].kind, new[j].section, new[j].norm) for j in self.left("new")]
+        else:
+            new_keys = [(new[j].kind, new[j].norm) for j in self.left("new")]
+        # Most keys occur once: store a bare index, and a queue only for repeated keys.
+        waiting: dict[tuple, int | deque[int]] = {}
+        for j, key in zip(self._left["new"], new_keys, strict=True):
+            queue = waiting.get(key)
+            if queue is None:
+                waiting[key] = j
+            elif isinstance(queue, int):
+                waiting[key] = deque((queue, j))
+            else:
+                queue.append(j)
         for i in self.left("old"):
-            queue = waiting.get(key(self.old[i]))
-            if queue:
+            u = old[i]
+            key = (u.kind, u.section, u.norm) if with_section else (u.kind, u.norm)
+            queue = waiting.get(key)
+            if queue is None:
+                continue
+            if isinstance(queue, int):
+                del waiting[key]
+                self.pair(i, queue, "exact")
+            elif queue:
                 self.pair(i, queue.popleft(), "exact")
 
     def _anchor_headings(self) -> None:
@@ -285,7 +317,7 @@ class _Aligner:
                 self.pair(h, target, "anchor")
 
     def _table_keys(self) -> None:
-        hmap = self.hmap()
+        hmap = self.hmap
         waiting: dict[tuple, deque[int]] = defaultdict(deque)
         for j in self.left("new"):
             u = self.new[j]
@@ -300,7 +332,7 @@ class _Aligner:
                 self.pair(i, queue.popleft(), "key")
 
     def _fuzzy_by_section(self, *, headings: bool) -> None:
-        hmap = self.hmap()
+        hmap = self.hmap
         groups: dict[tuple, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i in self.left("old"):
             u = self.old[i]
@@ -327,23 +359,13 @@ class _Aligner:
         if not olds or not news:
             return
         self.counts["fuzzy_candidates"] += len(olds) * len(news)
-        scores = process.cdist(
-            [self.old[i].norm for i in olds],
-            [self.new[j].norm for j in news],
-            scorer=fuzz.ratio,
-            score_cutoff=cutoff,
-            dtype="float32",
-        )
-        rows, cols = (scores >= cutoff).nonzero()
+        scored = _scores([self.old[i].norm for i in olds], [self.new[j].norm for j in news], cutoff)
         # Best score first; among equals, the pair closest in relative position.
         n_old, n_new = len(olds), len(news)
-        ranked = sorted(
-            zip(rows.tolist(), cols.tolist(), strict=True),
-            key=lambda rc: (-scores[rc[0], rc[1]], abs(rc[0] / n_old - rc[1] / n_new)),
-        )
+        scored.sort(key=lambda src: (-src[0], abs(src[1] / n_old - src[2] / n_new)))
         used_o: set[int] = set()
         used_n: set[int] = set()
-        for r, c in ranked:
+        for _, r, c in scored:
             if r in used_o or c in used_n:
                 continue
             if _distinct_ids(self.old[olds[r]], self.new[news[c]]):
@@ -360,42 +382,54 @@ class _Aligner:
         Headings are ordered document-wide, weighted by the lines up to the next heading; content
         is ordered within its section. Content of a section whose heading moved moved with it.
         """
-        hmap = self.hmap()
+        hmap, old, new, ocont, ncont = self.hmap, self.old, self.new, self.ocont, self.ncont
         moved: set[int] = set()
         heading_pairs = []
         by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
         for i, j in self.o2n.items():
-            o, n = self.old[i], self.new[j]
-            if hmap.get(self.ocont[i], -1) != self.ncont[j] or o.depth != n.depth:
+            o, n = old[i], new[j]
+            if hmap.get(ocont[i], -1) != ncont[j] or o.depth != n.depth:
                 moved.add(i)
-            if o.kind == "heading":
+                if o.kind == "heading":
+                    heading_pairs.append((i, j))
+            elif o.kind == "heading":
                 heading_pairs.append((i, j))
-            elif i not in moved:
-                by_section[self.ncont[j]].append((i, j))
-        starts = [u.lines[0] for u in self.new if u.kind == "heading"]
-        stop = self.new[-1].lines[1] + 1 if self.new else 0
-        ends = dict(zip(starts, [*starts[1:], stop], strict=False))
-        weight = {
-            (i, j): ends[self.new[j].lines[0]] - self.new[j].lines[0] for i, j in heading_pairs
-        }
-        groups = [(heading_pairs, weight)]
+            else:
+                by_section[ncont[j]].append((i, j))
+
+        def section_lines(pair: tuple[int, int]) -> int:
+            if not ends:
+                starts = [u.lines[0] for u in new if u.kind == "heading"]
+                stop = new[-1].lines[1] + 1 if new else 0
+                ends.update(zip(starts, [*starts[1:], stop], strict=False))
+            first = new[pair[1]].lines[0]
+            return ends[first] - first
+
+        def unit_lines(pair: tuple[int, int]) -> int:
+            lines = new[pair[1]].lines
+            return lines[1] - lines[0] + 1
+
+        ends: dict[int, int] = {}
+        moved.update(i for i, _ in _out_of_order(heading_pairs, section_lines))
         for pairs in by_section.values():
-            groups.append(
-                (pairs, {(i, j): self.new[j].lines[1] - self.new[j].lines[0] + 1 for i, j in pairs})
-            )
-        for pairs, w in groups:
-            keep = _stable(pairs, w)
-            moved.update(i for i, j in pairs if (i, j) not in keep)
-        for i in sorted(self.o2n):
-            parent = self.ocont[i]
-            if parent is not None and parent in moved:
-                moved.add(i)
+            moved.update(i for i, _ in _out_of_order(pairs, unit_lines))
+        if any(old[i].kind == "heading" for i in moved):
+            for i in sorted(self.o2n):
+                parent = ocont[i]
+                if parent is not None and parent in moved:
+                    moved.add(i)
         return moved
 
     def classify(self, old_rb: Runbook, new_rb: Runbook) -> Diff:
         moved = self.moved()
-        old_values = {(f.kind, f.value) for f in old_rb.facts()}
-        new_values = {(f.kind, f.value) for f in new_rb.facts()}
+        values: dict[str, set[tuple[str, str]]] = {}
+
+        def fact_changes(o: tuple[Fact, ...], n: tuple[Fact, ...]) -> list[FactChange]:
+            if not values:  # revision-wide fact values, needed only once a unit changed
+                values["old"] = {(f.kind, f.value) for f in old_rb.facts()}
+                values["new"] = {(f.kind, f.value) for f in new_rb.facts()}
+            return _fact_changes(o, n, values["old"], values["new"])
+
         changes: list[tuple[float, Change]] = []
         formatting: list[Change] = []
         for i, j in self.o2n.items():
@@ -405,8 +439,10 @@ class _Aligner:
                 kind = "moved"
             elif not same:
                 kind = "modified"
-            elif _literal(o) != _literal(n) and (
-                o.number != n.number or _literal(n) == str(n.number)
+            elif (
+                o.marker != n.marker
+                and _literal(o) != _literal(n)
+                and (o.number != n.number or _literal(n) == str(n.number))
             ):
                 # A changed number counts when the item's position changed, or when a slip in
                 # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
@@ -416,24 +452,24 @@ class _Aligner:
                 continue
             else:
                 continue
-            facts = () if same else _fact_changes(o.facts, n.facts, old_values, new_values)
+            facts = () if same else fact_changes(o.facts, n.facts)
             segments = () if same else _segments(o.norm, n.norm)
             changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
         for j in self.left("new"):
             n = self.new[j]
-            facts = _fact_changes((), n.facts, old_values, new_values)
-            changes.append((n.lines[0], _change("added", None, n, facts, ())))
+            changes.append((n.lines[0], _change("added", None, n, fact_changes((), n.facts), ())))
         anchor = 0.0
         for i, o in enumerate(self.old):
             if i in self.o2n:
                 anchor = self.new[self.o2n[i]].lines[0]
                 continue
-            facts = _fact_changes(o.facts, (), old_values, new_values)
+            facts = fact_changes(o.facts, ())
             changes.append((anchor + 0.5, _change("removed", o, None, facts, ())))
-        changes.sort(key=lambda pc: pc[0])
+        changes.sort(key=itemgetter(0))
         ordered = tuple(c for _, c in changes)
+        counts = Counter(c.kind for c in ordered)
         stats = {
-            **{k: sum(1 for c in ordered if c.kind == k) for k in CHANGE_KINDS},
+            **{k: counts[k] for k in CHANGE_KINDS},
             "formatting_only": len(formatting),
             "units_old": len(self.old),
             "units_new": len(self.new),
@@ -451,6 +487,26 @@ class _Aligner:
             ),
         }
         return Diff(ordered, stats, tuple(formatting))
+
+
+def _scores(olds: list[str], news: list[str], cutoff: float) -> list[tuple[float, int, int]]:
+    """(score, row, column) of every pair scoring at least ``cutoff``, row by row.
+
+    Scores are ``fuzz.ratio`` rounded to float32 as ``cdist`` returns them, so small groups,
+    scored one pair at a time (cheaper than setting up a matrix), rank exactly as large ones.
+    """
+    if len(olds) * len(news) <= _LOOP_PAIRS:
+        limit = np.float32(cutoff)
+        out = []
+        for r, a in enumerate(olds):
+            for c, b in enumerate(news):
+                score = np.float32(fuzz.ratio(a, b, score_cutoff=cutoff))
+                if score >= limit:
+                    out.append((float(score), r, c))
+        return out
+    scores = process.cdist(olds, news, scorer=fuzz.ratio, score_cutoff=cutoff, dtype="float32")
+    rows, cols = (scores >= cutoff).nonzero()
+    return list(zip(scores[rows, cols].tolist(), rows.tolist(), cols.tolist(), strict=True))
 
 
 def _distinct_ids(a: Unit, b: Unit) -> bool:
