@@ -6,15 +6,20 @@ section, and an edited paging table row. For each pair, in the same run:
 
 - ``digestkit``: ``diff_texts`` end to end (markdown-it-py parse of both revisions + diff);
 - ``digestkit diff only``: ``diff_runbooks`` on the two already-parsed revisions;
-- ``difflib``: ``SequenceMatcher(None, old_lines, new_lines).get_opcodes()``;
+- ``difflib``: ``SequenceMatcher(None, old_lines, new_lines).get_opcodes()`` on the already-split
+  lines, default settings (autojunk on, the faster setting on these inputs); the opcodes are the
+  work a line diff needs for its answer, constructing the matcher alone computes nothing;
 - ``redlines``: ``Redlines(old, new).output_markdown`` (word-level), in a child process that is
   killed after ``--redlines-timeout`` seconds (default 60); a timed-out size is printed as such.
 
-Time is the best of ``--repeat`` runs (perf_counter); peak memory is measured in a separate run
-under tracemalloc. Targets: digestkit at most 2x difflib at every size, faster than redlines, and
-1,000 -> 4,000 steps growth at most about 4.5x. Misses are printed, not hidden.
+Every contender runs once to warm up, then ``--repeat`` rounds run the three in-process
+contenders one after the other (so load changes hit all three alike); the table shows the median
+wall time (``perf_counter``) and, below it, the median CPU time (``process_time``), which is
+steadier on a shared machine. Peak memory is measured in a separate run under tracemalloc.
+Targets: digestkit at most 2x difflib at every size, faster than redlines, and 1,000 -> 4,000
+steps growth at most about 4.5x. Misses are printed with a profile of where the time goes.
 
-Run: ``.venv/bin/python benchmarks/bench_diff.py [--quick]``
+Run: ``.venv/bin/python benchmarks/bench_diff.py [--quick] [--profile]``
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ import argparse
 import difflib
 import multiprocessing as mp
 import random
+import statistics
 import time
 import tracemalloc
 
 from digestkit.diff import diff_runbooks, diff_texts
-from digestkit.runbook import parse_runbook
+from digestkit.runbook import _markdown, parse_runbook
 
 WORDS = [
     "confirm",
@@ -140,15 +146,16 @@ def _render(sections: list[list[list[str]]], table) -> str:
 def _redlines_job(old: str, new: str, queue) -> None:
     from redlines import Redlines
 
-    tracemalloc.start()
     start = time.perf_counter()
     _ = Redlines(old, new).output_markdown
-    elapsed = time.perf_counter() - start
-    queue.put((elapsed, tracemalloc.get_traced_memory()[1]))
+    queue.put(("time", time.perf_counter() - start))
+    tracemalloc.start()
+    _ = Redlines(old, new).output_markdown
+    queue.put(("memory", tracemalloc.get_traced_memory()[1]))
 
 
 def run_redlines(old: str, new: str, timeout: float) -> tuple[float | None, int | None]:
-    """Time (tracemalloc on, so pessimistic) and peak memory of redlines; None on timeout."""
+    """Time and then peak memory of redlines in a child process; None for what timed out."""
     queue: mp.Queue = mp.Queue()
     proc = mp.Process(target=_redlines_job, args=(old, new, queue))
     proc.start()
@@ -156,49 +163,103 @@ def run_redlines(old: str, new: str, timeout: float) -> tuple[float | None, int 
     if proc.is_alive():
         proc.terminate()
         proc.join()
-        return None, None
-    return queue.get()
+    found = {}
+    while not queue.empty():
+        what, value = queue.get()
+        found[what] = value
+    return found.get("time"), found.get("memory")
 
 
-def measure(fn, repeat: int) -> tuple[float, int]:
-    best = min(_timed(fn) for _ in range(repeat))
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return best, peak
+def measure(contenders: dict, repeat: int) -> dict[str, tuple[float, float, int]]:
+    """Median wall and CPU seconds and tracemalloc peak bytes of each contender."""
+    for fn in contenders.values():
+        fn()  # warm-up: imports, caches, first-call allocations
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            cpu[name].append(time.process_time() - c)
+            wall[name].append(time.perf_counter() - w)
+    out = {}
+    for name, fn in contenders.items():
+        tracemalloc.start()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out[name] = (statistics.median(wall[name]), statistics.median(cpu[name]), peak)
+    return out
 
 
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def phases(old: str, new: str, repeat: int) -> dict[str, float]:
+    """Median seconds of the parts of ``diff_texts``: markdown-it-py's block parse of both
+    revisions, the rest of ``parse_runbook`` (units, facts), and the diff itself."""
+    md = _markdown()
+    parse_s, mdit_s, diff_s = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        md.parse(old, {})
+        md.parse(new, {})
+        t1 = time.perf_counter()
+        rb_old, rb_new = parse_runbook(old), parse_runbook(new)
+        t2 = time.perf_counter()
+        diff_runbooks(rb_old, rb_new)
+        t3 = time.perf_counter()
+        mdit_s.append(t1 - t0)
+        parse_s.append(t2 - t1)
+        diff_s.append(t3 - t2)
+    mdit = statistics.median(mdit_s)
+    return {
+        "markdown-it-py block parse": mdit,
+        "digestkit units and facts": statistics.median(parse_s) - mdit,
+        "diff": statistics.median(diff_s),
+    }
+
+
+def print_profile(old: str, new: str) -> None:
+    """Where diff_texts spends its time, as pyinstrument's call tree."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(5):
+        diff_texts(old, new)
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (200, 400 steps)")
-    parser.add_argument("--repeat", type=int, default=3, help="timing runs per measurement")
+    parser.add_argument("--repeat", type=int, default=9, help="timing rounds per size")
     parser.add_argument("--redlines-timeout", type=float, default=60.0, help="seconds per size")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print pyinstrument's tree for a missed size"
+    )
     args = parser.parse_args()
     sizes = [200, 400] if args.quick else [500, 1000, 2000, 4000]
 
     rows = []
+    pairs = {}
     for steps in sizes:
         old, new = make_pair(steps)
+        pairs[steps] = (old, new)
         rb_old, rb_new = parse_runbook(old), parse_runbook(new)
         old_lines, new_lines = old.splitlines(), new.splitlines()
-        dk_t, dk_m = measure(lambda o=old, n=new: diff_texts(o, n), args.repeat)
-        do_t, do_m = measure(lambda o=rb_old, n=rb_new: diff_runbooks(o, n), args.repeat)
-        dl_t, dl_m = measure(
-            lambda a=old_lines, b=new_lines: difflib.SequenceMatcher(None, a, b).get_opcodes(),
+        m = measure(
+            {
+                "digestkit": lambda o=old, n=new: diff_texts(o, n),
+                "diff only": lambda o=rb_old, n=rb_new: diff_runbooks(o, n),
+                "difflib": lambda a=old_lines, b=new_lines: difflib.SequenceMatcher(
+                    None, a, b
+                ).get_opcodes(),
+            },
             args.repeat,
         )
         rl_t, rl_m = run_redlines(old, new, args.redlines_timeout)
-        diff = diff_texts(old, new)
-        rows.append(
-            (steps, len(old_lines), dk_t, dk_m, do_t, do_m, dl_t, dl_m, rl_t, rl_m, diff.stats)
-        )
+        stats = diff_texts(old, new).stats
+        rows.append((steps, len(old_lines), m, rl_t, rl_m, stats))
 
     def mb(b):
         return "n/a" if b is None else f"{b / 2**20:.1f}"
@@ -211,9 +272,15 @@ def main() -> None:
         f"{'diff-only ms':>12} {'x difflib':>9} {'MB':>6} | {'difflib ms':>10} {'MB':>6} | "
         f"{'redlines ms':>11} {'x difflib':>9} {'MB':>6} | changes"
     )
+    print("Median wall time (perf_counter) and tracemalloc peak memory")
     print(header)
     print("-" * len(header))
-    for steps, lines, dk_t, dk_m, do_t, do_m, dl_t, dl_m, rl_t, rl_m, stats in rows:
+    for steps, lines, m, rl_t, rl_m, stats in rows:
+        (dk_t, _, dk_m), (do_t, _, do_m), (dl_t, _, dl_m) = (
+            m["digestkit"],
+            m["diff only"],
+            m["difflib"],
+        )
         rl_ratio = "n/a" if rl_t is None else f"{rl_t / dl_t:.1f}"
         changes = sum(stats[k] for k in ("added", "removed", "modified", "moved", "renumbered"))
         print(
@@ -223,13 +290,26 @@ def main() -> None:
             f"(fuzzy candidates {stats['fuzzy_candidates']})"
         )
     print()
+    print("Median CPU time (process_time)")
+    for steps, _, m, _, _, _ in rows:
+        dl_c = m["difflib"][1]
+        print(
+            f"{steps:>6} steps: digestkit {ms(m['digestkit'][1])} ms "
+            f"({m['digestkit'][1] / dl_c:.1f}x), diff only {ms(m['diff only'][1])} ms "
+            f"({m['diff only'][1] / dl_c:.1f}x), difflib {ms(dl_c)} ms"
+        )
+    print()
     print(
-        f"redlines runs in a child process with a {args.redlines_timeout:.0f} s timeout per size."
+        f"redlines runs in a child process with a {args.redlines_timeout:.0f} s timeout per size "
+        "(time first, then peak memory in a second run)."
     )
     verdicts = []
-    for steps, _, dk_t, _, do_t, _, dl_t, _, rl_t, _, _ in rows:
+    missed: set[int] = set()
+    for steps, _, m, rl_t, _, _ in rows:
+        dk_t, do_t, dl_t = m["digestkit"][0], m["diff only"][0], m["difflib"][0]
         for label, t in (("end to end", dk_t), ("diff only", do_t)):
             ok = t <= 2 * dl_t
+            missed |= set() if ok else {steps}
             verdicts.append(
                 f"{steps} steps, {label}: {t / dl_t:.1f}x difflib -> "
                 f"{'met' if ok else 'MISSED'} (<= 2x)"
@@ -241,10 +321,10 @@ def main() -> None:
                 f"{steps} steps: redlines {rl_t / dk_t:.1f}x digestkit end to end -> "
                 f"{'met' if dk_t < rl_t else 'MISSED'} (faster than redlines)"
             )
-    by_steps = {r[0]: r for r in rows}
+    by_steps = {r[0]: r[2] for r in rows}
     if 1000 in by_steps and 4000 in by_steps:
-        for label, idx in (("end to end", 2), ("diff only", 4)):
-            growth = by_steps[4000][idx] / by_steps[1000][idx]
+        for label in ("digestkit", "diff only"):
+            growth = by_steps[4000][label][0] / by_steps[1000][label][0]
             verdicts.append(
                 f"growth 1,000 -> 4,000 steps, {label}: {growth:.2f}x -> "
                 f"{'met' if growth <= 4.5 else 'MISSED'} (<= about 4.5x)"
@@ -252,6 +332,17 @@ def main() -> None:
     print("Targets:")
     for v in verdicts:
         print(f"  {v}")
+    if missed:
+        worst = max(missed)
+        old, new = pairs[worst]
+        print()
+        print(f"Profile of a missed size ({worst} steps): median ms per diff_texts call")
+        split = phases(old, new, args.repeat)
+        total = sum(split.values())
+        for name, seconds in split.items():
+            print(f"  {name:<28} {seconds * 1000:>8.1f} ms {seconds / total:>6.0%}")
+        if args.profile:
+            print_profile(old, new)
 
 
 if __name__ == "__main__":

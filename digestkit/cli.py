@@ -258,9 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         # Also accepted after the command name; SUPPRESS keeps a leading --debug in force.
-        p.add_argument(
-            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
-        )
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         return p
 
     p = command("sample", cmd_sample, "generate a deterministic sample world of the six sources")

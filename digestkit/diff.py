@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import html
+from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,6 @@ from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from digestkit.runbook import Fact, Runbook, Unit, parse_runbook, read_runbook
@@ -202,9 +202,9 @@ def _out_of_order(
     so when two blocks swap, the shorter one is the one reported as moved, as a line diff would
     see it. Weights are only asked for when something changed order.
     """
-    pairs = sorted(pairs, key=itemgetter(1))
-    if all(a[0] < b[0] for a, b in pairwise(pairs)):
+    if all(a[0] < b[0] and a[1] < b[1] for a, b in pairwise(pairs)):
         return []  # the usual case: nothing in this group changed order
+    pairs = sorted(pairs, key=itemgetter(1))
     rank = {o: r + 1 for r, o in enumerate(sorted(o for o, _ in pairs))}
     size = len(pairs)
     tree_best = [0] * (size + 1)
@@ -212,18 +212,20 @@ def _out_of_order(
     total = [0] * size
     back = [-1] * size
     for k, pair in enumerate(pairs):
-        r = rank[pair[0]] - 1
+        start = rank[pair[0]]
+        r = start - 1
         best, at = 0, -1
         while r > 0:  # best chain ending at an old index below this one
             if tree_best[r] > best:
                 best, at = tree_best[r], tree_at[r]
             r -= r & -r
-        total[k] = best + weigh(pair)
+        best += weigh(pair)
+        total[k] = best
         back[k] = at
-        r = rank[pair[0]]
+        r = start
         while r <= size:
-            if total[k] > tree_best[r]:
-                tree_best[r], tree_at[r] = total[k], k
+            if best > tree_best[r]:
+                tree_best[r], tree_at[r] = best, k
             r += r & -r
     keep: set[tuple[int, int]] = set()
     k = max(range(size), key=total.__getitem__)
@@ -243,7 +245,7 @@ class _Aligner:
         self.hmap: dict[int | None, int | None] = {None: None}
         self.counts = {"exact": 0, "anchor": 0, "key": 0, "fuzzy": 0, "fuzzy_candidates": 0}
         # Unmatched indices shrink pass by pass; each pass only rescans what is still left.
-        self._left = {"old": range(len(old)), "new": range(len(new))}
+        self._left = {"old": list(range(len(old))), "new": list(range(len(new)))}
 
     def pair(self, i: int, j: int, how: str) -> None:
         self.o2n[i] = j
@@ -254,7 +256,7 @@ class _Aligner:
 
     def left(self, side: str) -> list[int]:
         matched = self.o2n if side == "old" else self.n2o
-        rest = [k for k in self._left[side] if k not in matched]
+        rest = [k for k in self._left[side] if k not in matched] if matched else self._left[side]
         self._left[side] = rest
         return rest
 
@@ -270,13 +272,14 @@ class _Aligner:
     def _exact(self, *, with_section: bool) -> None:
         """Pair equal (kind, [section,] norm) keys, each old unit with the first waiting new one."""
         new, old = self.new, self.old
+        news = self.left("new")
         if with_section:
-            new_keys = [(new[j].kind, new[j].section, new[j].norm) for j in self.left("new")]
+            keys = [(new[j].kind, new[j].section, new[j].norm) for j in news]
         else:
-            new_keys = [(new[j].kind, new[j].norm) for j in self.left("new")]
+            keys = [(new[j].kind, new[j].norm) for j in news]
         # Most keys occur once: store a bare index, and a queue only for repeated keys.
         waiting: dict[tuple, int | deque[int]] = {}
-        for j, key in zip(self._left["new"], new_keys, strict=True):
+        for j, key in zip(news, keys, strict=True):
             queue = waiting.get(key)
             if queue is None:
                 waiting[key] = j
@@ -284,17 +287,25 @@ class _Aligner:
                 waiting[key] = deque((queue, j))
             else:
                 queue.append(j)
+        o2n, n2o, hmap = self.o2n, self.n2o, self.hmap
+        before = len(o2n)
         for i in self.left("old"):
             u = old[i]
             key = (u.kind, u.section, u.norm) if with_section else (u.kind, u.norm)
-            queue = waiting.get(key)
-            if queue is None:
+            j = waiting.get(key)
+            if j is None:
                 continue
-            if isinstance(queue, int):
+            if isinstance(j, int):
                 del waiting[key]
-                self.pair(i, queue, "exact")
-            elif queue:
-                self.pair(i, queue.popleft(), "exact")
+            elif j:
+                j = j.popleft()
+            else:
+                continue
+            o2n[i] = j  # pair(i, j, "exact"), inlined: this pass pairs nearly every unit
+            n2o[j] = i
+            if u.kind == "heading":
+                hmap[i] = j
+        self.counts["exact"] += len(o2n) - before
 
     def _anchor_headings(self) -> None:
         votes: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
@@ -458,13 +469,19 @@ class _Aligner:
         for j in self.left("new"):
             n = self.new[j]
             changes.append((n.lines[0], _change("added", None, n, fact_changes((), n.facts), ())))
-        anchor = 0.0
-        for i, o in enumerate(self.old):
-            if i in self.o2n:
-                anchor = self.new[self.o2n[i]].lines[0]
-                continue
-            facts = fact_changes(o.facts, ())
-            changes.append((anchor + 0.5, _change("removed", o, None, facts, ())))
+        # A removed unit sits after the new position of the nearest matched unit before it.
+        anchor, prev = 0.0, -1
+        for i in self.left("old"):
+            k = i - 1
+            while k > prev and k not in self.o2n:
+                k -= 1
+            if k > prev:
+                anchor = self.new[self.o2n[k]].lines[0]
+            prev = i
+            o = self.old[i]
+            changes.append(
+                (anchor + 0.5, _change("removed", o, None, fact_changes(o.facts, ()), ()))
+            )
         changes.sort(key=itemgetter(0))
         ordered = tuple(c for _, c in changes)
         counts = Counter(c.kind for c in ordered)
@@ -496,14 +513,10 @@ def _scores(olds: list[str], news: list[str], cutoff: float) -> list[tuple[float
     scored one pair at a time (cheaper than setting up a matrix), rank exactly as large ones.
     """
     if len(olds) * len(news) <= _LOOP_PAIRS:
-        limit = np.float32(cutoff)
-        out = []
-        for r, a in enumerate(olds):
-            for c, b in enumerate(news):
-                score = np.float32(fuzz.ratio(a, b, score_cutoff=cutoff))
-                if score >= limit:
-                    out.append((float(score), r, c))
-        return out
+        ratios = array("f", [fuzz.ratio(a, b, score_cutoff=cutoff) for a in olds for b in news])
+        limit = array("f", [cutoff])[0]
+        width = len(news)
+        return [(s, k // width, k % width) for k, s in enumerate(ratios.tolist()) if s >= limit]
     scores = process.cdist(olds, news, scorer=fuzz.ratio, score_cutoff=cutoff, dtype="float32")
     rows, cols = (scores >= cutoff).nonzero()
     return list(zip(scores[rows, cols].tolist(), rows.tolist(), cols.tolist(), strict=True))
@@ -521,18 +534,30 @@ def _literal(u: Unit) -> str:
 
 
 def _change(kind, o: Unit | None, n: Unit | None, facts, segments) -> Change:
+    # Filled through __dict__: a frozen dataclass's __init__ sets each field with
+    # object.__setattr__, three times the cost, and a renumbering makes thousands of changes.
+    change = object.__new__(Change)
     side = n if n is not None else o
-    return Change(
+    change.__dict__.update(
         kind=kind,
         section=side.section,
-        old=Span(o.text, o.lines) if o is not None else None,
-        new=Span(n.text, n.lines) if n is not None else None,
+        old=_span(o),
+        new=_span(n),
         facts=tuple(facts),
-        redline=_redline_text(segments),
+        redline=_redline_text(segments) if segments else "",
         unit=side.kind,
         locator=side.locator,
         segments=tuple(segments),
     )
+    return change
+
+
+def _span(u: Unit | None) -> Span | None:
+    if u is None:
+        return None
+    span = object.__new__(Span)
+    span.__dict__.update(text=u.text, lines=u.lines)
+    return span
 
 
 # ----------------------------------------------------------------------------- redlines and facts

@@ -57,10 +57,19 @@ _OPEN_RE = re.compile(
     r"|\b(?i:pending)\b[^.;\n]{0,60}?\b(?i:confirmation)\b"
     r"|\b(?i:open question)",
 )
+# Necessary conditions: every pager slug, tier or open-question match contains _WORDY_HINT_RE;
+# every exception id, checkpoint or duration match contains _NUMERIC_HINT_RE (all units begin
+# with m or h).
+_WORDY_HINT_RE = re.compile(
+    r"-(?:oncall|primary|secondary|pager)|Premium|Standard|TB[DC]|TODO|(?i:pending|open question)"
+)
+_NUMERIC_HINT_RE = re.compile(r"\d\s*(?i:[mh])|EXC-\d|T\s?\+\s?\d")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SPACE_RE = re.compile(r"\s+")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
-_LIST_MARKER_RE = re.compile(r"^\s*(?:[-+*]|\d{1,9}[.)])(?=\s|$)")
+# Characters that start an inline rule of CommonMark (escapes, code, emphasis, links, images,
+# autolinks and raw HTML, entities); without them inline parsing yields the text unchanged.
+_INLINE_MARKUP_RE = re.compile(r"[\\`*_\[<&]")
 
 
 @dataclass(frozen=True)
@@ -183,8 +192,11 @@ def parse_runbook(
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
     _reject_non_markdown(body, name)
-    tokens = _markdown().parse(body)
-    builder = _Builder(lines, products=tuple(products), teams=tuple(teams), pagers=tuple(pagers))
+    md, env = _markdown(), {}
+    tokens = md.parse(body, env)
+    builder = _Builder(
+        lines, env, products=tuple(products), teams=tuple(teams), pagers=tuple(pagers)
+    )
     builder.add_front_matter(front_matter, body_start)
     builder.walk(tokens)
     builder.add_orphans(body_start)
@@ -215,7 +227,11 @@ def extract_facts(
         found.append((pos, Fact(kind, value, line, None, role)))
 
     taken: list[tuple[int, int]] = []
-    for m in _PAGER_RE.finditer(text):
+    # Most units state few facts: one scan each decides whether the word-like and the numeric
+    # patterns can match at all (each prefilter is implied by the patterns it guards).
+    wordy = _WORDY_HINT_RE.search(text) is not None
+    numeric = _NUMERIC_HINT_RE.search(text) is not None
+    for m in _PAGER_RE.finditer(text) if wordy else ():
         add(m.start(), "pager", m.group(0))
     for name, kind in ((pagers, "pager"), (teams, "team"), (products, "product")):
         pattern = _phrase_re(tuple(name))
@@ -225,24 +241,26 @@ def extract_facts(
             if kind == "pager" and _PAGER_RE.fullmatch(m.group(0)):
                 continue
             add(m.start(), kind, _canonical(tuple(name), m.group(0)))
-    for m in _EXCEPTION_RE.finditer(text):
-        add(m.start(), "exception", m.group(0))
-    for m in _TPLUS_RE.finditer(text):
-        add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2) or "min"), "t_plus")
-        taken.append(m.span())
-    for regex, role in ((_WITHIN_RE, "within"), (_EVERY_RE, "every")):
-        for m in regex.finditer(text):
-            add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2)), role)
+    if numeric:
+        for m in _EXCEPTION_RE.finditer(text):
+            add(m.start(), "exception", m.group(0))
+        for m in _TPLUS_RE.finditer(text):
+            add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2) or "min"), "t_plus")
             taken.append(m.span())
-    for m in _DURATION_RE.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        role = "escalate_after" if _ESCALATE_RE.search(text, 0, m.start()) else None
-        add(m.start(), "duration", _minutes(m.group(1), m.group(2)), role)
-    for m in _TIER_RE.finditer(text):
-        add(m.start(), "tier", m.group(1))
-    for m in _OPEN_RE.finditer(text):
-        add(m.start(), "open_question", _SPACE_RE.sub(" ", m.group(0)))
+        for regex, role in ((_WITHIN_RE, "within"), (_EVERY_RE, "every")):
+            for m in regex.finditer(text):
+                add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2)), role)
+                taken.append(m.span())
+        for m in _DURATION_RE.finditer(text):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            role = "escalate_after" if _ESCALATE_RE.search(text, 0, m.start()) else None
+            add(m.start(), "duration", _minutes(m.group(1), m.group(2)), role)
+    if wordy:
+        for m in _TIER_RE.finditer(text):
+            add(m.start(), "tier", m.group(1))
+        for m in _OPEN_RE.finditer(text):
+            add(m.start(), "open_question", _SPACE_RE.sub(" ", m.group(0)))
     facts = [f for _, f in sorted(found, key=lambda pf: pf[0])]
     named = {f.value for f in facts if f.kind == "product"}
     if len(named) == 1:
@@ -256,7 +274,9 @@ def extract_facts(
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table")
+    # Block structure only: inline content is parsed on demand by _inline_norm, and only for
+    # text that has inline markup at all (most runbook lines have none).
+    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
 def _decode(text: str | bytes, name: str) -> str:
@@ -390,15 +410,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "_"
 
 
-def _inline_norm(token: Token) -> str:
-    """Plain content of an inline token: text and code, link targets kept, emphasis dropped."""
-    if not token.children:
+def _inline_norm(token: Token, env: dict) -> str:
+    """Plain content of an inline token: text and code, link targets kept, emphasis dropped.
+
+    Callers collapse whitespace, so text without inline markup is returned as it is: parsing it
+    would only turn its line breaks into spaces. ``env`` holds the link reference definitions.
+    """
+    if not _INLINE_MARKUP_RE.search(token.content):
         return token.content
+    md = _markdown()
     parts: list[str] = []
     hrefs: list[str] = []
-    for child in token.children:
+    for child in md.inline.parse(token.content, md, env, []):
         t = child.type
-        if t in ("text", "code_inline", "html_inline"):
+        if t in ("text", "text_special", "code_inline", "html_inline"):
             parts.append(child.content)
         elif t in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -443,8 +468,9 @@ class _Table:
 class _Builder:
     """Turns the markdown-it token stream into units and sections."""
 
-    def __init__(self, lines: list[str], *, products, teams, pagers) -> None:
+    def __init__(self, lines: list[str], env: dict, *, products, teams, pagers) -> None:
         self.lines = lines
+        self.inline_env = env  # markdown-it's env of the block parse: reference definitions
         self.products, self.teams, self.pagers = products, teams, pagers
         self.units: list[dict] = []
         self.headings: list[tuple[int, tuple[str, ...], int]] = []  # (line0, path, level)
@@ -524,7 +550,7 @@ class _Builder:
 
     def _heading(self, tok: Token, inline: Token) -> None:
         level = int(tok.tag[1])
-        title = _collapse(_inline_norm(inline)) or "(untitled)"
+        title = _collapse(_inline_norm(inline, self.inline_env)) or "(untitled)"
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
             self.path = self.path[:-1]
@@ -572,9 +598,9 @@ class _Builder:
 
     def _inline(self, tok: Token) -> None:
         if self.table is not None and not self.owners and self.quote_depth == 0:
-            self.table.cells.append(_collapse(_inline_norm(tok)))
+            self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
         elif self.owners:
-            self.owners[-1].parts.append(_inline_norm(tok))
+            self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
 
     def _leaf(self, tok: Token) -> None:
         content = tok.content
@@ -653,11 +679,8 @@ class _Builder:
         )
 
     def _emit(self, kind, section, start, end, holes, norm, locator, **extra) -> None:
-        own = [
-            k
-            for k in range(start, min(end, len(self.lines)))
-            if not any(a <= k < b for a, b in holes)
-        ]
+        span = range(start, min(end, len(self.lines)))
+        own = [k for k in span if not any(a <= k < b for a, b in holes)] if holes else list(span)
         while own and not self.lines[own[-1]].strip():
             own.pop()
         if not own:

@@ -318,3 +318,43 @@ def test_diff_files_reads_both_revisions(tmp_path):
     (tmp_path / "bad.md").write_bytes(b"\xff\xfe# T")
     with pytest.raises(MarkdownError, match=r"bad\.md"):
         diff_files(tmp_path / "r1.md", tmp_path / "bad.md")
+
+
+def test_changes_are_complete_frozen_dataclasses():
+    from dataclasses import FrozenInstanceError, fields
+
+    from digestkit.diff import Change, Span
+
+    new = BASE.replace("Page the primary on-call", "Page the secondary on-call")
+    new = new.replace("4. Post the first customer update at T+15.\n", "")
+    for c in diff_texts(BASE, new).changes:
+        assert c == Change(**{f.name: getattr(c, f.name) for f in fields(Change)})
+        for side in (c.old, c.new):
+            assert side is None or side == Span(side.text, side.lines)
+        with pytest.raises(FrozenInstanceError):
+            c.kind = "added"
+
+
+def test_consecutive_removals_sit_after_the_preceding_unit():
+    new = BASE.replace(
+        "2. Page the primary on-call for the affected product.\n"
+        "3. Open the incident bridge and invite the incident lead.\n",
+        "",
+    ).replace("4. Post", "2. Post")
+    d = diff_texts(BASE, new)
+    assert [(c.kind, c.old.lines) for c in d.changes] == [
+        ("removed", (11, 11)),
+        ("removed", (12, 12)),
+        ("renumbered", (13, 13)),
+    ]
+
+
+def test_small_and_large_fuzzy_groups_score_alike(monkeypatch):
+    from digestkit import diff as diff_module
+
+    olds = ["Page the payments on-call now.", "Open the bridge.", "Call the duty manager."]
+    news = ["Page the payments on-call today.", "Open the incident bridge.", "Notify security."]
+    small = diff_module._scores(olds, news, SCORE_CUTOFF)
+    monkeypatch.setattr(diff_module, "_LOOP_PAIRS", 0)
+    assert diff_module._scores(olds, news, SCORE_CUTOFF) == small
+    assert [(r, c) for _, r, c in small] == [(0, 0), (1, 1)]

@@ -249,3 +249,33 @@ def test_broken_front_matter_names_file_and_line():
 def test_missing_file_is_a_markdown_error(tmp_path):
     with pytest.raises(MarkdownError, match="cannot read"):
         read_runbook(tmp_path / "nope.md")
+
+
+def test_inline_markup_is_parsed_only_where_present_and_resolves_references():
+    text = (
+        "- See [the docs][ref] and `code` &amp; \\*stars\\*.\n"
+        "- Plain text\n  wrapped   here.\n"
+        "\n[ref]: https://example.com/docs\n"
+    )
+    linked, plain = [u for u in parse_runbook(text).units if u.kind == "list_item"]
+    assert linked.norm == "See the docs <https://example.com/docs> and code & *stars*."
+    assert plain.norm == "Plain text wrapped here."
+
+
+def test_fact_prefilters_keep_case_insensitive_and_spaced_forms():
+    facts = extract_facts(
+        "WITHIN 15 MINUTES, at T + 5 and every 2 h. Open Question: owner PENDING final "
+        "CONFIRMATION; EXC-7 for Premium Plus via ops-secondary.",
+        1,
+    )
+    assert {(f.kind, f.value, f.role) for f in facts} == {
+        ("checkpoint", "15", "within"),
+        ("checkpoint", "5", "t_plus"),
+        ("checkpoint", "120", "every"),
+        ("open_question", "Open Question", None),
+        ("open_question", "PENDING final CONFIRMATION", None),
+        ("exception", "EXC-7", None),
+        ("tier", "Premium Plus", None),
+        ("pager", "ops-secondary", None),
+    }
+    assert extract_facts("Step 12 of 40: call the bridge.", 1) == []
