@@ -31,12 +31,26 @@ from dataclasses import dataclass
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from digestkit.runbook import Fact, Runbook, Unit, parse_runbook, read_runbook
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SCHEMA_VERSION = 1
+_FRAME_COLUMNS = [
+    "kind",
+    "section",
+    "unit",
+    "old lines",
+    "new lines",
+    "old text",
+    "new text",
+    "facts",
+]
 SCORE_CUTOFF: float = 60.0
 """Minimum ``fuzz.ratio`` (0-100) for two leftovers of one section to be one unit edited."""
 MOVE_SCORE_CUTOFF: float = 85.0
@@ -103,6 +117,25 @@ class Diff:
     changes: tuple[Change, ...]
     stats: dict
     formatting: tuple[Change, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per change (kind, section, unit, lines and text of both sides) for notebooks."""
+        import pandas as pd  # only notebooks need it; keep `digestkit diff` light
+
+        rows = [
+            {
+                "kind": c.kind,
+                "section": " > ".join(c.section),
+                "unit": c.unit,
+                "old lines": c.old.lines if c.old else None,
+                "new lines": c.new.lines if c.new else None,
+                "old text": c.old.text if c.old else None,
+                "new text": c.new.text if c.new else None,
+                "facts": "; ".join(f.statement for f in c.facts),
+            }
+            for c in self.changes
+        ]
+        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 
     def to_dict(self) -> dict:
         """The documented JSON contract (docs/diff-json.md), schema_version 1."""

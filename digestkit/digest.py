@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +78,21 @@ class Digest:
             for ref in claim.sources:
                 seen.setdefault(ref, f"S{len(seen) + 1}")
         return [{"ref": label, **ref.to_dict()} for ref, label in seen.items()]
+
+    def claims_frame(self, parts: Sequence[str] = PARTS) -> pd.DataFrame:
+        """One row per claim of ``parts``: id, part, kind, text and its sources."""
+        rows = [
+            {
+                "id": c.id,
+                "part": c.part,
+                "kind": c.kind,
+                "text": c.text,
+                "sources": "; ".join(f"{s.system}:{s.id}#{s.locator}" for s in c.sources),
+            }
+            for part in parts
+            for c in getattr(self, part)
+        ]
+        return pd.DataFrame(rows, columns=["id", "part", "kind", "text", "sources"])
 
     def to_dict(self) -> dict:
         return {
@@ -178,6 +193,33 @@ def build_digest(
         by_part[f.part].append((f.kind, f.text, f.sources, f.details))
     parts = {part: _number(part, items) for part, items in by_part.items()}
     return Digest(header=header, audit=audit, **parts)
+
+
+def revision_pair(
+    runbook_id: str,
+    old: str | None = None,
+    new: str | None = None,
+    *,
+    data: str | Path | src_mod.DataSources | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Two revisions of a runbook to compare, any status.
+
+    ``new`` defaults to the latest published revision, ``old`` to the published revision before
+    ``new`` (or, when ``new`` is a draft, the latest published one before it).
+    """
+    revisions = src_mod.load_revisions(data, runbook_id=runbook_id)
+    published = revisions[revisions["status"] == "published"]
+    if new is None:
+        if published.empty:
+            raise RevisionError(f"runbook '{runbook_id}' has no published revision")
+        new = str(published["revision"].iloc[-1])
+    new_row = src_mod.get_revision(data, runbook_id, new)
+    if old is None:
+        earlier = published[published["seq"] < new_row["seq"]]
+        if earlier.empty:
+            raise RevisionError(f"{runbook_id}@{new} has no earlier published revision to compare")
+        old = str(earlier["revision"].iloc[-1])
+    return src_mod.get_revision(data, runbook_id, old), new_row
 
 
 def _number(part: str, items: Iterable[tuple]) -> tuple[Claim, ...]:

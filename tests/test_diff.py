@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from digestkit.diff import SCORE_CUTOFF, diff_runbooks, diff_texts, to_html, to_markdown
@@ -358,3 +359,10 @@ def test_small_and_large_fuzzy_groups_score_alike(monkeypatch):
     monkeypatch.setattr(diff_module, "_LOOP_PAIRS", 0)
     assert diff_module._scores(olds, news, SCORE_CUTOFF) == small
     assert [(r, c) for _, r, c in small] == [(0, 0), (1, 1)]
+
+
+def test_to_frame_has_one_row_per_change():
+    d = diff_texts("1. Page ops.\n2. Call.\n", "1. Triage.\n2. Page ops.\n3. Call.\n")
+    frame = d.to_frame()
+    assert list(frame["kind"]) == ["added", "renumbered", "renumbered"]
+    assert frame.loc[0, "new lines"] == (1, 1) and pd.isna(frame.loc[0, "old text"])

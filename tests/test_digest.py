@@ -304,3 +304,18 @@ def test_thresholds_are_configurable_from_the_cli():
     kinds, params = flags("--stale-after-days", "400", "--expiring-within-days", "1")
     assert not {"stale_ownership", "exception_expiring"} & kinds
     assert params == {"stale_after_days": 400, "expiring_within_days": 1}
+
+
+def test_revision_pair_defaults_and_claims_frame(digests):
+    from digestkit.digest import revision_pair
+
+    old, new = revision_pair("premium-s1-escalation")
+    assert (old["revision"], new["revision"]) == ("r8", "r9")
+    old, new = revision_pair("premium-s1-escalation", new="r3")  # a draft: compare to r2
+    assert (old["revision"], new["status"]) == ("r2", "draft")
+    with pytest.raises(RevisionError, match="no earlier published revision"):
+        revision_pair("premium-s1-escalation", new="r1")
+    frame = build_digest("premium-s1-escalation", "r7").claims_frame(["flags", "open_questions"])
+    expected = digests["premium-s1-escalation@r7"]
+    assert list(frame["id"]) == [c["id"] for c in expected["flags"] + expected["open_questions"]]
+    assert frame["sources"].str.contains("registry:PRD-NOTGW#owning_team").any()
