@@ -69,48 +69,71 @@ class Finding:
 
 @dataclass(frozen=True)
 class ContextTables:
-    """The source tables a digest reads, each as it stood at ``as_of``."""
+    """The source records a digest reads, each as it stood at ``as_of``.
+
+    Registry and register tables are small and loaded whole; entitlements stay in the CRM and
+    are only counted (:meth:`entitlement_counts`), so a million accounts cost a few SQL counts.
+    """
 
     as_of: pd.Timestamp
     products: pd.DataFrame
     teams: pd.DataFrame
     exceptions: pd.DataFrame
-    entitlements: pd.DataFrame
+    sources: src_mod.DataSources
+    _counts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def entitlement_counts(self, tier: str, minutes: int) -> tuple[int, int, pd.DataFrame]:
+        """(accounts, deviating accounts, deviating accounts per terms) of approved, active
+        ``tier`` entitlements, where deviating means terms other than ``minutes`` minutes."""
+        key = (tier, minutes)
+        if key not in self._counts:
+            scope = {
+                "as_of": self.as_of,
+                "tiers": [tier],
+                "approved_only": True,
+                "active_on": self.as_of,
+            }
+            count = src_mod.count_entitlement_accounts
+            total = int(count(self.sources, **scope)["accounts"].iloc[0])
+            by_terms = count(
+                self.sources, **scope, deviating_from_minutes=minutes, group_by=["terms"]
+            )
+            # An account may deviate in two ways; only a second count says how many accounts.
+            if len(by_terms) > 1:
+                deviating = int(
+                    count(self.sources, **scope, deviating_from_minutes=minutes)["accounts"].iloc[0]
+                )
+            else:
+                deviating = int(by_terms["accounts"].sum())
+            self._counts[key] = (total, deviating, by_terms)
+        return self._counts[key]
 
     def snapshot_hashes(self) -> dict[str, str]:
+        """sha256 of every table read, entitlements as the counts the digest used."""
+        counts = pd.DataFrame(
+            [
+                {"tier": t, "minutes": m, "accounts": total, "deviating": dev, "terms": terms}
+                for (t, m), (total, dev, frame) in sorted(self._counts.items())
+                for terms in [";".join(f"{a}={b}" for a, b in frame.itertuples(index=False))]
+            ],
+            columns=["tier", "minutes", "accounts", "deviating", "terms"],
+        )
         return {
-            name: src_mod.snapshot_sha256(getattr(self, name))
-            for name in ("products", "teams", "exceptions", "entitlements")
+            "products": src_mod.snapshot_sha256(self.products),
+            "teams": src_mod.snapshot_sha256(self.teams),
+            "exceptions": src_mod.snapshot_sha256(self.exceptions),
+            "entitlements": src_mod.snapshot_sha256(counts),
         }
 
 
-def load_context(
-    sources: src_mod.DataSources, *, as_of: pd.Timestamp, tiers: Sequence[str] | None = None
-) -> ContextTables:
-    """Load the registry, exception register and approved, active entitlements as of ``as_of``.
-
-    Only the entitlement columns a digest counts are read, filtered in SQL.
-    """
-    entitlements = src_mod.load_entitlements(
-        sources,
-        as_of=as_of,
-        tiers=list(tiers) if tiers else None,
-        approved_only=True,
-        active_on=as_of,
-        columns=[
-            "account_id",
-            "product_id",
-            "tier",
-            "initial_response_minutes",
-            "notification_variant",
-        ],
-    )
+def load_context(sources: src_mod.DataSources, *, as_of: pd.Timestamp) -> ContextTables:
+    """The registry and exception register as of ``as_of``; entitlements are counted on demand."""
     return ContextTables(
         as_of=as_of,
         products=src_mod.load_products(sources, as_of=as_of),
         teams=src_mod.load_teams(sources, as_of=as_of),
         exceptions=src_mod.load_exceptions(sources, as_of=as_of),
-        entitlements=entitlements,
+        sources=sources,
     )
 
 
@@ -475,7 +498,6 @@ class _Resolver:
     # -- entitlement assumptions --------------------------------------------------------------
     def impact_assumptions(self) -> list[Finding]:
         findings: list[Finding] = []
-        ent = self.ctx.entitlements
         for unit in self.units(kinds=("list_item", "paragraph")):
             tiers = [f.value for f in unit.facts if f.kind == "tier"]
             minutes = _MINUTES.search(unit.text)
@@ -484,35 +506,22 @@ class _Resolver:
             # "Premium Plus" also contains "Premium": the longest tier named is the subject.
             tier = max(tiers, key=len)
             promised = int(minutes.group(1))
-            scope = ent[ent["tier"] == tier]
-            accounts = scope["account_id"].nunique()
+            accounts, deviating, by_terms = self.ctx.entitlement_counts(tier, promised)
             query = f"tier={tier};record_status=approved;active_on={self.as_of:%Y-%m-%d}"
-            crm = SourceRef("crm", "entitlements", query)
-            deviating = scope[
-                scope["notification_variant"].notna()
-                | (scope["initial_response_minutes"] != promised)
-            ]
-            if len(deviating):
-                terms = deviating["notification_variant"].fillna(
-                    deviating["initial_response_minutes"].astype(str) + "-minute initial response"
-                )
-                by_variant = deviating.groupby(terms)["account_id"].nunique()
-                n_accounts = deviating["account_id"].nunique()
-                variants = ", ".join(
-                    f"{variant} ({count})" for variant, count in by_variant.sort_index().items()
-                )
+            if deviating:
+                terms = ", ".join(f"{t} ({n})" for t, n in by_terms.itertuples(index=False))
                 findings.append(
                     Finding(
                         "unsupported_impact_assumption",
                         f"The runbook states an initial update within {promised} minutes for "
-                        f"{tier} accounts; {n_accounts} of {accounts} active {tier} accounts "
-                        f"(approved records) have different contractual terms: {variants}.",
+                        f"{tier} accounts; {deviating} of {accounts} active {tier} accounts "
+                        f"(approved records) have different contractual terms: {terms}.",
                         (self.lines(unit), SourceRef("crm", "entitlements", query + ";deviating")),
                         {
                             "tier": tier,
                             "minutes": promised,
-                            "accounts": int(accounts),
-                            "deviating_accounts": int(n_accounts),
+                            "accounts": accounts,
+                            "deviating_accounts": deviating,
                         },
                     )
                 )
@@ -522,8 +531,8 @@ class _Resolver:
                         "entitlement_assumption",
                         f"{tier}: initial update within {promised} minutes — {accounts} active "
                         "accounts, approved records.",
-                        (self.lines(unit), crm),
-                        {"tier": tier, "minutes": promised, "accounts": int(accounts)},
+                        (self.lines(unit), SourceRef("crm", "entitlements", query)),
+                        {"tier": tier, "minutes": promised, "accounts": accounts},
                     )
                 )
         return findings

@@ -903,6 +903,99 @@ def load_entitlements(
     return frame
 
 
+def count_entitlement_accounts(
+    src: str | Path | DataSources | None = None,
+    *,
+    as_of: TimeLike | None = None,
+    tiers: Sequence[str] | None = None,
+    approved_only: bool = False,
+    active_on: TimeLike | None = None,
+    deviating_from_minutes: int | None = None,
+    group_by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Distinct accounts with a matching entitlement, counted in SQL, per ``group_by`` group.
+
+    ``deviating_from_minutes=N`` keeps entitlements whose terms differ from an N-minute initial
+    response (another ``initial_response_minutes`` or any ``notification_variant``). Besides
+    columns, ``group_by`` takes ``terms``: the notification variant, or "<N>-minute initial
+    response" when there is none. Nothing sensitive can be grouped by, and no row leaves the
+    database: a digest only needs counts. Returns the ``group_by`` columns and ``accounts``.
+    """
+    _check_tiers(tiers)
+    allowed = ("tier", "product_id", "notification_variant", "initial_response_minutes", "terms")
+    for name in group_by:
+        if name not in allowed:
+            raise SourceError(f"cannot group by it; choose from {', '.join(allowed)}", field=name)
+    sources = _sources(src)
+    where = _crm_where(sources.crm_url, "entitlements")
+    t = _TABLES["entitlements"]
+    conditions: list[sa.ColumnElement[bool]] = []
+    if tiers is not None:
+        conditions.append(t.c.tier.in_(list(tiers)))
+    if approved_only:
+        conditions.append(t.c.record_status == "approved")
+    if active_on is not None:
+        day = _utc(active_on, "active_on").strftime("%Y-%m-%d")
+        conditions += [t.c.starts_on <= day, t.c.ends_on >= day]
+    if deviating_from_minutes is not None:
+        conditions.append(
+            sa.or_(
+                t.c.notification_variant.is_not(None),
+                t.c.initial_response_minutes != int(deviating_from_minutes),
+            )
+        )
+    with _engine(sources.crm_url).connect() as conn:
+        if not sa.inspect(conn).has_table("entitlements"):
+            raise SourceError("table is missing from the CRM database", path=where)
+        if as_of is not None:
+            when = _utc(as_of, "as_of")
+            column_type = {
+                c["name"]: c["type"] for c in sa.inspect(conn).get_columns("entitlements")
+            }["updated_at"]
+            bound = _sql_bound(when, column_type)
+            # The bound is the next whole second; rows of the last second that are really after
+            # as_of are found exactly in pandas and excluded by id.
+            edge = pd.read_sql_query(
+                sa.select(t.c.entitlement_id, t.c.updated_at).where(
+                    t.c.updated_at >= _sql_second(when, column_type), t.c.updated_at <= bound
+                ),
+                conn,
+            )
+            stamps = pd.to_datetime(edge["updated_at"], utc=True, errors="coerce", format="ISO8601")
+            late = edge.loc[~(stamps <= when), "entitlement_id"].astype(str).tolist()
+            conditions.append(t.c.updated_at <= bound)
+            if late:
+                conditions.append(t.c.entitlement_id.not_in(late))
+        terms = sa.func.coalesce(
+            t.c.notification_variant,
+            sa.cast(t.c.initial_response_minutes, sa.String) + "-minute initial response",
+        ).label("terms")
+        keys = [terms if name == "terms" else t.c[name] for name in group_by]
+        stmt = (
+            sa.select(*keys, sa.func.count(sa.distinct(t.c.account_id)).label("accounts"))
+            .where(*conditions)
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        frame = pd.read_sql_query(stmt, conn)
+    if not group_by and frame.empty:
+        frame = pd.DataFrame({"accounts": [0]})
+    frame["accounts"] = frame["accounts"].astype("int64")
+    return frame
+
+
+def _sql_second(when: pd.Timestamp, column_type: Any) -> Any:
+    """The start of ``when``'s second, comparable with the column (ISO text sorts by prefix)."""
+    start = when.floor("s")
+    if isinstance(column_type, sa.DateTime):
+        return (
+            start.to_pydatetime()
+            if column_type.timezone
+            else start.tz_localize(None).to_pydatetime()
+        )
+    return start.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 # --- registry and exception register (append-only CSV) -------------------------------------------
 
 
