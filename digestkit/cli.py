@@ -163,7 +163,7 @@ def cmd_run_event(args: argparse.Namespace) -> int:
 def cmd_clarify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
-    layout = ws.open_workspace(args.workspace)
+    layout = ws.open_workspace(args.workspace, create=False)
     ws.clarify(layout, args.digest, author=args.author, text=args.text)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
@@ -172,7 +172,7 @@ def cmd_clarify(args: argparse.Namespace) -> int:
 def cmd_share(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
-    layout = ws.open_workspace(args.workspace)
+    layout = ws.open_workspace(args.workspace, create=False)
     ws.share(layout, args.digest, by=args.by)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
@@ -181,7 +181,7 @@ def cmd_share(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
-    layout = ws.open_workspace(args.workspace)
+    layout = ws.open_workspace(args.workspace, create=False)
     problems = ws.verify_audit(layout)
     for p in problems:
         print(f"{layout.audit_log}:{p.line}: {p.message}", file=sys.stderr)

@@ -34,7 +34,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from digestkit import render
-from digestkit.exceptions import WorkspaceError
+from digestkit.exceptions import ScopeError, WorkspaceError
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
 SHARE_MEANING = "reviewed for duty-manager handoff"
@@ -125,9 +125,20 @@ class AuditProblem:
     message: str
 
 
-def open_workspace(root: str | Path = DEFAULT_WORKSPACE) -> Layout:
-    """Create the workspace folders if needed and return its layout."""
+def open_workspace(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = True) -> Layout:
+    """Return the workspace's layout, creating its folders unless ``create`` is False.
+
+    With ``create=False`` a folder that is not a workspace is an error, so a mistyped path is
+    never reported as an intact, empty workspace.
+    """
     layout = Layout(Path(root).resolve())
+    if not create:
+        if not layout.digests.is_dir():
+            raise WorkspaceError(
+                f"no handoff workspace at {layout.root}: check --workspace, or create one with "
+                f"`digestkit run --workspace {root}`"
+            )
+        return layout
     for folder in (layout.digests, layout.tmp, layout.cursor.parent):
         folder.mkdir(parents=True, exist_ok=True)
     return layout
@@ -318,8 +329,17 @@ def clarify(
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> dict[str, Any]:
     """Append a reviewer's clarification to the digest's audit, re-render it, return the note."""
+    from digestkit.policy import check_digest
+
     if not author.strip() or not text.strip():
         raise WorkspaceError("clarify needs a non-empty --author and --text")
+    violations = check_digest({"clarifications": [{"text": text}]})
+    if violations:
+        v = violations[0]
+        raise ScopeError(
+            f"refusing the clarification: {v.rule.replace('_', ' ')} in '{v.sentence}'; a digest "
+            "is informational, so state a fact or an open question instead"
+        )
     with locked(layout):
         audit = load_audit(layout, digest_id)
         note = {"author": author.strip(), "at": now_iso(), "text": text.strip()}
@@ -379,7 +399,7 @@ def share(
         if problems:
             raise WorkspaceError(
                 f"refusing to share {digest_id}: {'; '.join(problems)}; "
-                "fix the sources and rebuild the digest"
+                "resolve these first (a source problem needs the digest rebuilt)"
             )
         transition = {
             "from": audit.get("state", "draft"),

@@ -16,7 +16,7 @@ from digestkit import events, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
 from digestkit.cli import main
-from digestkit.exceptions import WorkspaceError
+from digestkit.exceptions import ScopeError, WorkspaceError
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
@@ -287,8 +287,28 @@ def test_cli_run_prints_the_index_path(data, tmp_path, capsys) -> None:
     assert capsys.readouterr().out.strip() == str((tmp_path / "w" / "index.html").resolve())
 
 
-def test_cli_errors_are_one_line_on_stderr(tmp_path, capsys) -> None:
-    code = main(["share", "nope@r1", "--by", "u-lead", "--workspace", str(tmp_path / "w")])
+def test_cli_errors_are_one_line_on_stderr(full_run, tmp_path, capsys) -> None:
+    _, layout = full_run
+    code = main(["share", "nope@r1", "--by", "u-lead", "--workspace", str(layout.root)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("digestkit: error: no digest 'nope@r1'")
     assert "\n" not in err
+
+
+def test_a_mistyped_workspace_is_an_error_not_an_empty_intact_one(tmp_path, capsys) -> None:
+    for args in (["audit", "verify"], ["share", "x@r1", "--by", "u"], ["clarify", "x@r1",
+                 "--author", "u", "--text", "t"]):  # fmt: skip
+        assert main([*args, "--workspace", str(tmp_path / "typo")]) == 2
+        assert "no handoff workspace" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_clarification_outside_the_digest_scope_is_refused_and_not_written(full_run) -> None:
+    _, layout = full_run
+    digest_id = ws.list_digests(layout)[-1].digest_id
+    before = ws.load_audit(layout, digest_id)
+    log = layout.audit_log.read_text()
+    with pytest.raises(ScopeError, match="refusing the clarification: concession"):
+        ws.clarify(layout, digest_id, author="u-dm", text="Offer them a 20% service credit.")
+    assert ws.load_audit(layout, digest_id) == before
+    assert layout.audit_log.read_text() == log
