@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from digestkit.exceptions import DigestkitError
 
@@ -246,13 +247,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line like every other digestkit error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"digestkit: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from digestkit import __version__
+
+    parser = _Parser(
         prog="digestkit",
         description="Grounded handoff digests for published runbook revisions.",
     )
+    parser.add_argument("--version", action="version", version=f"digestkit {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
         p = sub.add_parser(name, help=help, description=help)

@@ -168,6 +168,17 @@ def assess(
     return findings
 
 
+def quote(text: str, limit: int = 90) -> str:
+    """Runbook ``text`` on one line, cut at a word boundary to fit ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+_LIST_MARKER = re.compile(r"\s*(?:\d+[.)]|[-*+])\s+")
+
+
 def _norm(name: str) -> str:
     return " ".join(name.lower().split())
 
@@ -441,8 +452,8 @@ class _Resolver:
                 findings.append(
                     Finding(
                         "exception",
-                        f"Exception {exc_id} ({exc['kind']}, {exc['product_id']}) is still "
-                        "approved and in force.",
+                        f"Exception {exc_id} ({exc['kind']}, {exc['product_id']}) is "
+                        f"{'still ' if self.baseline is not None else ''}approved and in force.",
                         (self.lines(unit), self.exception(exc_id, "status")),
                         details,
                     )
@@ -544,11 +555,12 @@ class _Resolver:
             markers = sorted({f.value for f in unit.facts if f.kind == "open_question"})
             if markers:
                 section = " › ".join(unit.section[1:] or unit.section)
+                text = quote(_LIST_MARKER.sub("", unit.text, count=1))
                 findings.append(
                     Finding(
                         "open_question",
                         f"Open question in {section} (lines {unit.lines[0]}-{unit.lines[1]}), "
-                        f"marked {', '.join(repr(m) for m in markers)}.",
+                        f"marked {', '.join(repr(m) for m in markers)}: “{text}”",
                         (self.lines(unit),),
                         {"markers": markers},
                     )

@@ -108,6 +108,7 @@ class Change:
     unit: str
     locator: str
     segments: tuple[tuple[str, str], ...] = ()
+    old_section: tuple[str, ...] = ()  # heading path on the old side (differs for moves)
 
 
 @dataclass(frozen=True)
@@ -581,6 +582,7 @@ def _change(kind, o: Unit | None, n: Unit | None, facts, segments) -> Change:
         unit=side.kind,
         locator=side.locator,
         segments=tuple(segments),
+        old_section=o.section if o is not None else (),
     )
     return change
 
@@ -694,6 +696,7 @@ def change_to_dict(c: Change) -> dict:
     return {
         "kind": c.kind,
         "section": list(c.section),
+        "old_section": list(c.old_section),
         "old": span(c.old),
         "new": span(c.new),
         "facts": [

@@ -267,13 +267,21 @@ def _baseline(
 
 
 def _as_of(as_of: str | pd.Timestamp | None, row: pd.Series) -> pd.Timestamp:
+    published = pd.Timestamp(row["published_at"])
     if as_of is None:
-        return pd.Timestamp(row["published_at"])
+        return published
     try:
         when = pd.Timestamp(as_of)
     except (ValueError, TypeError) as exc:
         raise RevisionError(f"--as-of '{as_of}' is not an ISO date or time") from exc
-    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    if when < published:
+        # Before publication the revision did not apply; its context would be someone else's.
+        raise RevisionError(
+            f"--as-of {when:%Y-%m-%dT%H:%M:%SZ} is before {row['runbook_id']}@{row['revision']} "
+            f"was published ({published:%Y-%m-%dT%H:%M:%SZ}); pass a later time or omit --as-of"
+        )
+    return when
 
 
 def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -331,7 +339,12 @@ def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> tuple:
         match = _LIST_NUMBER.match(span.text)
         return match.group(1) if match else "?"
 
-    moves = ", ".join(f"{number(c.old)} → {number(c.new)}" for c in run)
+    def label(c: diffmod.Change) -> str:
+        # Nested items are indented in the source; say so, their numbers restart per parent.
+        nested = "sub-step " if c.new.text[:1].isspace() else ""
+        return f"{nested}{number(c.old)} → {number(c.new)}"
+
+    moves = ", ".join(label(c) for c in run)
     first, last = run[0].new.lines[0], run[-1].new.lines[1]
     noun = "item" if len(run) == 1 else "items"
     text = (
@@ -365,12 +378,17 @@ def _unit_label(change: diffmod.Change) -> str:
         text = text[marker.end() :]
     if change.unit == "table_row":
         text = " | ".join(cell.strip() for cell in text.strip("|").split("|"))
-    preview = text if len(text) <= 80 else text[:77] + "…"
+    preview = ctx.quote(text)
     if marker:
         name = f"Step {marker.group(1)}" if marker.group(1) else "Item"
     else:
         name = _UNIT_NAMES.get(change.unit, "Text")
     return f"{name} “{preview}”"
+
+
+def _step_number(span: diffmod.Span | None) -> str | None:
+    match = _LIST_NUMBER.match(span.text) if span else None
+    return match.group(1) if match else None
 
 
 def _where(section: Iterable[str]) -> str:
@@ -392,7 +410,13 @@ def _change_sentence(change: diffmod.Change) -> str:
     if change.kind == "removed":
         return f"{label} removed from {where} (was {_span(change.old)}).{tail}"
     if change.kind == "moved":
-        return f"{label} moved to {where} ({_span(change.new)}; was {_span(change.old)}).{tail}"
+        old_where = _where(change.old_section) if change.old_section else where
+        old_no, new_no = _step_number(change.old), _step_number(change.new)
+        was = f"step {old_no} in {old_where}" if old_no else old_where
+        now = f"step {new_no} in {where}" if new_no else where
+        return (
+            f"{label} moved from {was} ({_span(change.old)}) to {now} ({_span(change.new)}).{tail}"
+        )
     return f"{label} modified in {where} ({_span(change.new)}).{tail}"
 
 
@@ -432,15 +456,17 @@ def to_markdown(digest: Digest) -> str:
         "concessions._",
     ]
     titles = {
-        "changed_steps": "1. What changed",
-        "carried_forward": "2. What still holds (carried forward)",
-        "open_questions": "3. What is open: questions",
-        "flags": "3. What is open: flags",
+        "changed_steps": "## 1. What changed",
+        "carried_forward": "## 2. What still holds (carried forward)",
+        "open_questions": "## 3. What is open\n\n### Open questions",
+        "flags": "### Flags",
     }
     for part in PARTS:
         claims = getattr(digest, part)
-        lines += ["", f"## {titles[part]}", ""]
-        if not claims:
+        lines += ["", titles[part], ""]
+        if not claims and part == "changed_steps" and h["baseline"] is None:
+            lines.append("_First published revision: there is no baseline, so every step is new._")
+        elif not claims:
             lines.append("_None._")
         for claim in claims:
             cites = " ".join(f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources)

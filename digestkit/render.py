@@ -25,7 +25,12 @@ TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
 KERNEL_NAME = "python3"
 
 PARTS = (
-    ("changed", "What changed", "Escalation steps added, removed, modified, moved or renumbered."),
+    (
+        "changed",
+        "What changed",
+        "Runbook changes since the baseline — escalation steps, paging paths, checkpoints, "
+        "ownership and exceptions: added, removed, modified, moved or renumbered.",
+    ),
     ("carried-forward", "What still holds", "Assumptions carried forward from the sources."),
     ("open", "What is open", "Open questions and flags for the duty manager."),
 )
@@ -149,7 +154,7 @@ def header_card(digest: Mapping[str, Any], *, state: str = "draft") -> str:
         ("Sources read as of", h.get("as_of") or "—"),
         (
             "Counts",
-            f"{len(digest.get('changed_steps', []))} changed steps · "
+            f"{len(digest.get('changed_steps', []))} changes · "
             f"{len(digest.get('carried_forward', []))} carried forward · "
             f"{len(digest.get('open_questions', []))} open questions · "
             f"{len(digest.get('flags', []))} flags",
@@ -173,7 +178,12 @@ def changed_steps(digest: Mapping[str, Any]) -> str:
         old, new = (d.get("old") or {}).get("text"), (d.get("new") or {}).get("text")
         body = f'<div class="dk-redline">{redline(old, new)}</div>' if old or new else ""
         items.append(_claim(claim, refs, body))
-    return _wrap(_part("changed", items, empty="No escalation step changed."))
+    empty = (
+        "No change since the baseline."
+        if digest["header"].get("baseline")
+        else "First published revision: there is no baseline, so every step is new."
+    )
+    return _wrap(_part("changed", items, empty=empty))
 
 
 def carried_forward(digest: Mapping[str, Any]) -> str:

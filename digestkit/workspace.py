@@ -468,7 +468,7 @@ def index_html(entries: list[DigestEntry]) -> str:
         '<p class="dk-lede">Published runbook revisions, newest first. Draft digests are not yet '
         "reviewed; shared ones were reviewed for duty-manager handoff.</p>"
         '<table id="digests"><thead><tr><th>Digest</th><th>Runbook</th><th>Revision</th>'
-        "<th>Baseline</th><th>Published</th><th>State</th><th>Changed steps</th><th>Flags</th>"
+        "<th>Baseline</th><th>Published</th><th>State</th><th>Changes</th><th>Flags</th>"
         f"<th>Open questions</th></tr></thead><tbody>{rows}</tbody></table>{empty}"
         "</div></body></html>\n"
     )

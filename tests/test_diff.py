@@ -254,6 +254,7 @@ def test_json_contract_shape():
         assert set(change) == {
             "kind",
             "section",
+            "old_section",
             "old",
             "new",
             "facts",
@@ -262,6 +263,7 @@ def test_json_contract_shape():
             "locator",
         }
         assert change["kind"] in {"added", "removed", "modified", "moved", "renumbered"}
+        assert (change["old_section"] == []) == (change["old"] is None)
         for side in ("old", "new"):
             if change[side] is not None:
                 first, last = change[side]["lines"]

@@ -319,3 +319,10 @@ def test_revision_pair_defaults_and_claims_frame(digests):
     expected = digests["premium-s1-escalation@r7"]
     assert list(frame["id"]) == [c["id"] for c in expected["flags"] + expected["open_questions"]]
     assert frame["sources"].str.contains("registry:PRD-NOTGW#owning_team").any()
+
+
+def test_as_of_before_publication_is_refused():
+    with pytest.raises(RevisionError, match="before premium-s1-escalation@r7 was published"):
+        build_digest("premium-s1-escalation", "r7", as_of="2026-01-01")
+    later = build_digest("premium-s1-escalation", "r7", as_of="2026-06-15").to_dict()
+    assert later["header"]["as_of"] == "2026-06-15T00:00:00Z"
