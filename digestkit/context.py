@@ -108,14 +108,18 @@ class ContextTables:
             self._counts[key] = (total, deviating, by_terms)
         return self._counts[key]
 
-    def snapshot_hashes(self) -> dict[str, str]:
-        """sha256 of every table read, entitlements as the counts the digest used."""
+    def snapshot_hashes(self, counts_used: Iterable[tuple[str, int]]) -> dict[str, str]:
+        """sha256 of every table read; entitlements as the counts of ``counts_used``."""
+        rows = []
+        for tier, minutes in sorted(set(counts_used)):
+            total, deviating, by_terms = self.entitlement_counts(tier, minutes)
+            terms = ";".join(f"{a}={b}" for a, b in by_terms.itertuples(index=False))
+            rows.append(
+                {"tier": tier, "minutes": minutes, "accounts": total, "deviating": deviating,
+                 "terms": terms}
+            )  # fmt: skip
         counts = pd.DataFrame(
-            [
-                {"tier": t, "minutes": m, "accounts": total, "deviating": dev, "terms": terms}
-                for (t, m), (total, dev, frame) in sorted(self._counts.items())
-                for terms in [";".join(f"{a}={b}" for a, b in frame.itertuples(index=False))]
-            ],
+            rows,
             columns=["tier", "minutes", "accounts", "deviating", "terms"],
         )
         return {

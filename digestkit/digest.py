@@ -131,7 +131,7 @@ def build_digest(
     old_row = _baseline(revisions, new_row, baseline)
     when = _as_of(as_of, new_row)
 
-    context = ctx.load_context(sources, as_of=when)
+    context = _context(sources, when)
     names = _names(context)
     new = _parse(new_row["text"], new_row["path"], names)
     old = _parse(old_row["text"], old_row["path"], names) if old_row is not None else None
@@ -168,7 +168,15 @@ def build_digest(
         "change_reason": str(new_row["change_reason"]),
         "as_of": _iso(when),
     }
-    snapshots = {"revisions": src_mod.snapshot_sha256(revisions), **context.snapshot_hashes()}
+    counts_used = [
+        (f.details["tier"], f.details["minutes"])
+        for f in findings
+        if f.kind in ("entitlement_assumption", "unsupported_impact_assumption")
+    ]
+    snapshots = {
+        "revisions": src_mod.snapshot_sha256(revisions),
+        **context.snapshot_hashes(counts_used),
+    }
     audit = {
         "revision_ref": new_ref,
         "baseline_ref": old_ref,
@@ -289,6 +297,38 @@ def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...]
     teams = tuple(sorted(context.teams["display_name"]))
     pagers = tuple(sorted(set(context.products["escalation_pager"]) | set(context.teams["pager"])))
     return products, teams, pagers
+
+
+_CONTEXTS: dict[tuple, ctx.ContextTables] = {}
+
+
+def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTables:
+    """The context as of ``when``, reused while the source files are unchanged.
+
+    A replay digests many revisions published at the same few times; each context is read once.
+    Sources that are not local files (a CRM server) are read every time.
+    """
+    stamp = _fingerprint(sources)
+    if stamp is None:
+        return ctx.load_context(sources, as_of=when)
+    key = (sources, when, stamp)
+    if key not in _CONTEXTS:
+        if len(_CONTEXTS) >= 32:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+        _CONTEXTS[key] = ctx.load_context(sources, as_of=when)
+    return _CONTEXTS[key]
+
+
+def _fingerprint(sources: src_mod.DataSources) -> tuple | None:
+    url = sources.crm_url
+    if not url.startswith("sqlite:///"):
+        return None
+    files = [Path(url.removeprefix("sqlite:///")), sources.exceptions]
+    files += sorted(sources.registry.glob("*.csv"))
+    try:
+        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return None
 
 
 @lru_cache(maxsize=256)
