@@ -133,6 +133,9 @@ def build_event_digest(
         "data": str(sources.root),
         "as_of": digest["header"]["as_of"],
         "workspace": str(layout.root),
+        # The notebook renders the digest built here (relative to its folder) instead of
+        # building it a second time: one build per event, and the HTML shows the hashed JSON.
+        "digest_json": "digest.json",
     }
     build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
     try:

@@ -255,6 +255,25 @@ def title_for(digest: Mapping[str, Any]) -> str:
     return f"Digest — {digest['header']['runbook_id']} {digest['header']['revision']}"
 
 
+def notebook_digest(
+    runbook: str,
+    revision: str,
+    *,
+    baseline: str | None = None,
+    data: str | Path | None = None,
+    as_of: str | None = None,
+    digest_json: str | Path | None = None,
+) -> dict[str, Any]:
+    """The digest the notebook shows: the runner's ``digest_json`` if given, else built now."""
+    if digest_json is not None:
+        import json
+
+        return json.loads(Path(digest_json).read_text(encoding="utf-8"))
+    from digestkit.digest import build_digest
+
+    return build_digest(runbook, revision, baseline=baseline, data=data, as_of=as_of).to_dict()
+
+
 def execute_notebook(
     output: Path,
     *,

@@ -305,6 +305,7 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
     write_atomic(folder / "audit.json", canonical_json(audit))
     build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
     try:
+        shutil.copyfile(folder / "digest.json", build / "digest.json")
         render_folder(
             build,
             parameters=audit["parameters"]["notebook"],
