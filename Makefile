@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.digestkit-installed
 WORKSPACE ?= reports/workspace
 
-.PHONY: setup run test bench lint format clean
+.PHONY: setup run test bench bench-diff bench-pipeline bench-replay lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ run: setup  ## publication events of the sample world -> HTML digests in the wor
 test: setup  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: bench-diff bench-pipeline  ## every benchmark; each prints its table with ratios
+
+bench-diff: setup
 	$(BIN)/python benchmarks/bench_diff.py
+
+bench-pipeline: setup  ## generates 10k/100k/1M-account worlds into /tmp once (1M: ~1 min, 4.5 GB)
+	$(BIN)/python benchmarks/bench_pipeline.py --results benchmarks/RESULTS.md
+
+bench-replay: setup
+	$(BIN)/python benchmarks/bench_replay.py
 
 lint: setup
 	$(BIN)/ruff check .
