@@ -562,6 +562,10 @@ def evaluate(
         layout = rv.workspace_layout(root)
         posted = _posted(layout)
         reviews = rv.load_reviews(layout)
+    # Once a person has reviewed, the simulation's records would only blur their numbers.
+    people = reviews["reviewer"].notna() & (reviews["reviewer"] != SIMULATED_REVIEWER)
+    if people.any():
+        reviews = reviews[people]
     posted = [(d, a) for d, a in posted if _in(_utc(d["header"].get("published_at")), bounds)]
     revisions = src_mod.load_revisions(sources)
     published = revisions[revisions["status"] == "published"]

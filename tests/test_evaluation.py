@@ -814,3 +814,13 @@ def test_carry_forward_is_required_once_there_is_a_baseline():
     later = make_digest(RB, "r2", "r1", "2024-02-12T09:00:00Z")
     assert ev._carry_forward_present(first)
     assert not ev._carry_forward_present(later)
+
+
+def test_simulated_reviews_are_set_aside_once_a_person_reviews(world, workspace):
+    ev.simulate_reviews(workspace, gold=GOLD, data=world)
+    simulated = ev.evaluate(workspace, data=world, gold=GOLD).summary["reviews"]
+    assert simulated["simulated"] is True and simulated["reviewers"] == [ev.SIMULATED_REVIEWER]
+    write_reviews(workspace)
+    real = ev.evaluate(workspace, data=world, gold=GOLD).summary["reviews"]
+    assert real["simulated"] is False and real["reviewers"] == ["m.ross"]
+    assert real["reviewed_claims"] == 11  # the person's verdicts only, as in the known workspace
