@@ -40,6 +40,8 @@ FACT_KINDS = (
 )
 TIERS = ("Premium Plus", "Premium", "Standard")
 
+_WORD_RE = re.compile(r"\w+")
+_NAME_CHAR_RE = re.compile(r"[\w-]")
 _PAGER_RE = re.compile(
     r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)*-(?:oncall|primary|secondary|pager)(?![\w-])"
 )
@@ -233,14 +235,11 @@ def extract_facts(
     numeric = _NUMERIC_HINT_RE.search(text) is not None
     for m in _PAGER_RE.finditer(text) if wordy else ():
         add(m.start(), "pager", m.group(0))
-    for name, kind in ((pagers, "pager"), (teams, "team"), (products, "product")):
-        pattern = _phrase_re(tuple(name))
-        if pattern is None:
-            continue
-        for m in pattern.finditer(text):
-            if kind == "pager" and _PAGER_RE.fullmatch(m.group(0)):
+    for names, kind in ((pagers, "pager"), (teams, "team"), (products, "product")):
+        for start, matched, canonical in _phrases(names).finditer(text):
+            if kind == "pager" and _PAGER_RE.fullmatch(matched):
                 continue
-            add(m.start(), kind, _canonical(tuple(name), m.group(0)))
+            add(start, kind, canonical)
     if numeric:
         for m in _EXCEPTION_RE.finditer(text):
             add(m.start(), "exception", m.group(0))
@@ -351,18 +350,60 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict, int]:
     return data, end + 1
 
 
-@lru_cache(maxsize=64)
-def _phrase_re(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    names = tuple(n for n in names if n and n.strip())
-    if not names:
-        return None
-    alternatives = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+class _Phrases:
+    """Registry names found in text: exact, case-insensitive, whole words, longest first.
+
+    Thousands of product names make one regex alternation slow (it tries every name at every
+    position), so names are indexed by their first word and only those candidates are compared.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_first: dict[str, list[tuple[str, str]]] = {}
+        for name in sorted({n for n in names if n and n.strip()}, key=len, reverse=True):
+            first = _WORD_RE.match(name)
+            key = first.group(0).casefold() if first else ""
+            self.by_first.setdefault(key, []).append((name.casefold(), name))
+        odd = self.by_first.pop("", [])  # names that do not start with a word character
+        self.odd_names = {folded: name for folded, name in odd}
+        alternatives = "|".join(re.escape(n) for _, n in odd)
+        self.odd = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I) if odd else None
+
+    def finditer(self, text: str) -> list[tuple[int, str, str]]:
+        """(position, text found, registry spelling) of every non-overlapping match."""
+        hits = []
+        end = 0
+        for word in _WORD_RE.finditer(text) if self.by_first else ():
+            start = word.start()
+            if start < end or (start and _NAME_CHAR_RE.match(text, start - 1)):
+                continue
+            for folded, name in self.by_first.get(word.group(0).casefold(), ()):
+                stop = start + len(name)
+                if text[start:stop].casefold() == folded and not _NAME_CHAR_RE.match(text, stop):
+                    hits.append((start, text[start:stop], name))
+                    end = stop
+                    break
+        if self.odd is not None:
+            for m in self.odd.finditer(text):
+                if not any(a <= m.start() < a + len(f) for a, f, _ in hits):
+                    name = self.odd_names.get(m.group(0).casefold(), m.group(0))
+                    hits.append((m.start(), m.group(0), name))
+            hits.sort()
+        return hits
 
 
-def _canonical(names: tuple[str, ...], found: str) -> str:
-    folded = found.casefold()
-    return next((n for n in names if n.casefold() == folded), found)
+_PHRASES: dict[int, tuple[object, _Phrases]] = {}
+
+
+def _phrases(names: Iterable[str]) -> _Phrases:
+    # Keyed by identity: callers pass the same registry tuple for every unit of a document, and
+    # hashing thousands of names per unit would cost more than the matching.
+    cached = _PHRASES.get(id(names))
+    if cached is None or cached[0] is not names:
+        if len(_PHRASES) > 64:
+            _PHRASES.clear()
+        cached = (names, _Phrases(tuple(names)))
+        _PHRASES[id(names)] = cached
+    return cached[1]
 
 
 def _minutes(amount: str, unit: str) -> str:
