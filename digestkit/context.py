@@ -8,9 +8,12 @@ finding cites where its facts come from. Accounts are only ever counted, never n
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -81,6 +84,14 @@ class ContextTables:
     exceptions: pd.DataFrame
     sources: src_mod.DataSources
     _counts: dict = field(default_factory=dict, repr=False, compare=False)
+    _hashes: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per context: lookups every digest of a cached context shares."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def entitlement_counts(self, tier: str, minutes: int) -> tuple[int, int, pd.DataFrame]:
         """(accounts, deviating accounts, deviating accounts per terms) of approved, active
@@ -94,17 +105,16 @@ class ContextTables:
                 "active_on": self.as_of,
             }
             count = src_mod.count_entitlement_accounts
-            total = int(count(self.sources, **scope)["accounts"].iloc[0])
-            by_terms = count(
-                self.sources, **scope, deviating_from_minutes=minutes, group_by=["terms"]
-            )
-            # An account may deviate in two ways; only a second count says how many accounts.
-            if len(by_terms) > 1:
-                deviating = int(
-                    count(self.sources, **scope, deviating_from_minutes=minutes)["accounts"].iloc[0]
+            # One scan counts the accounts and, of them, those with other terms (an account may
+            # deviate in two ways, so the per-terms counts below need not add up to it).
+            first = count(self.sources, **scope, count_deviating_from=minutes).iloc[0]
+            total, deviating = int(first["accounts"]), int(first["deviating"])
+            if deviating:
+                by_terms = count(
+                    self.sources, **scope, deviating_from_minutes=minutes, group_by=["terms"]
                 )
             else:
-                deviating = int(by_terms["accounts"].sum())
+                by_terms = pd.DataFrame(columns=["terms", "accounts"])
             self._counts[key] = (total, deviating, by_terms)
         return self._counts[key]
 
@@ -122,12 +132,10 @@ class ContextTables:
             rows,
             columns=["tier", "minutes", "accounts", "deviating", "terms"],
         )
-        return {
-            "products": src_mod.snapshot_sha256(self.products),
-            "teams": src_mod.snapshot_sha256(self.teams),
-            "exceptions": src_mod.snapshot_sha256(self.exceptions),
-            "entitlements": src_mod.snapshot_sha256(counts),
-        }
+        if not self._hashes:  # a cached context serves many digests: hash its tables once
+            for name in ("products", "teams", "exceptions"):
+                self._hashes[name] = src_mod.snapshot_sha256(getattr(self, name))
+        return {**self._hashes, "entitlements": src_mod.snapshot_sha256(counts)}
 
 
 def load_context(sources: src_mod.DataSources, *, as_of: pd.Timestamp) -> ContextTables:
@@ -196,6 +204,54 @@ def _cell(unit: Unit, *words: str) -> tuple[str, str] | None:
     return None
 
 
+def _lookups(context: ContextTables) -> tuple:
+    products, teams = context.products, context.teams
+    product_by_name = {
+        _norm(n): row
+        for n, row in zip(products["product_name"], products.itertuples(), strict=True)
+    }
+    team_by_display = {
+        _norm(n): t for n, t in zip(teams["display_name"], teams["team"], strict=True)
+    }
+    team_display = dict(zip(teams["team"], teams["display_name"], strict=True))
+    known_pagers = set(products["escalation_pager"]) | set(teams["pager"])
+    exceptions = context.exceptions.set_index("exception_id", drop=False)
+    return product_by_name, team_by_display, team_display, known_pagers, exceptions
+
+
+def _in_force(context: ContextTables, runbook_id: str) -> tuple[pd.DataFrame, list[tuple]]:
+    """The runbook's approved, valid exceptions (id, section, normalized section), and the
+    (account, product, ids, handlings) of those that give one account and product two handlings.
+
+    Both depend on the context only, so a replay computes them once per runbook and as_of.
+    """
+    exc = context.exceptions
+    as_of = context.as_of
+    today = as_of.tz_localize(None).normalize() if as_of.tzinfo else as_of
+    in_force = exc[
+        (exc["runbook_id"] == runbook_id)
+        & (exc["status"] == "approved")
+        & (exc["valid_from"] <= today)
+        & (exc["valid_to"].isna() | (exc["valid_to"] >= today))
+    ]
+    sections = in_force[["exception_id", "section"]].astype(object)
+    normed = {title: _norm(title) for title in sections["section"].unique()}
+    sections = sections.assign(normed=sections["section"].map(normed))
+    groups = in_force.groupby(["account_id", "product_id"], sort=True)["handling"].nunique()
+    keys = groups[groups > 1].index
+    candidates = in_force[
+        pd.MultiIndex.from_frame(in_force[["account_id", "product_id"]]).isin(keys)
+    ]
+    ambiguous = []
+    for account_id, product_id in keys:
+        same = candidates[
+            (candidates["account_id"] == account_id) & (candidates["product_id"] == product_id)
+        ].sort_values("exception_id")
+        handling = tuple(sorted(set(same["handling"])))
+        ambiguous.append((account_id, product_id, tuple(same["exception_id"]), handling))
+    return sections, ambiguous
+
+
 def _days(delta: pd.Timedelta) -> int:
     return int(delta / pd.Timedelta(days=1))
 
@@ -215,22 +271,15 @@ class _Resolver:
         self.runbook_id = runbook_id
         self.ctx = context
         self.as_of = context.as_of
-        self.changed = changed
         self.baseline = baseline
-        products = context.products
-        self.product_by_name = {
-            _norm(n): row
-            for n, row in zip(products["product_name"], products.itertuples(), strict=True)
-        }
-        self.team_by_display = {
-            _norm(n): t
-            for n, t in zip(context.teams["display_name"], context.teams["team"], strict=True)
-        }
-        self.team_display = dict(
-            zip(context.teams["team"], context.teams["display_name"], strict=True)
-        )
-        self.known_pagers = set(products["escalation_pager"]) | set(context.teams["pager"])
-        self.exceptions = context.exceptions.set_index("exception_id", drop=False)
+        lookups = context.memo("lookups", lambda: _lookups(context))
+        self.product_by_name, self.team_by_display, self.team_display = lookups[:3]
+        self.known_pagers, self.exceptions = lookups[3:]
+        # Changed line ranges, sorted with running maxima of their ends: an overlap test is one
+        # bisection, not a scan of every change (large diffs have thousands).
+        spans = sorted(changed)
+        self._starts = [a for a, _ in spans]
+        self._reach = list(itertools.accumulate((b for _, b in spans), max))
 
     # -- citations -------------------------------------------------------------------------
     def lines(self, unit: Unit) -> SourceRef:
@@ -244,7 +293,9 @@ class _Resolver:
 
     def untouched(self, lines: tuple[int, int]) -> bool:
         first, last = lines
-        return not any(a <= last and first <= b for a, b in self.changed)
+        # Changes starting at or before ``last`` overlap when one of them reaches ``first``.
+        n = bisect.bisect_right(self._starts, last)
+        return n == 0 or self._reach[n - 1] < first
 
     def unchanged(self, unit: Unit) -> bool:
         return self.untouched(unit.lines)
@@ -466,46 +517,40 @@ class _Resolver:
 
     def register_problems(self) -> list[Finding]:
         """Orphaned and ambiguous carve-outs among the runbook's approved, valid exceptions."""
-        exc = self.ctx.exceptions
-        today = self.as_of.tz_localize(None).normalize() if self.as_of.tzinfo else self.as_of
-        in_force = exc[
-            (exc["runbook_id"] == self.runbook_id)
-            & (exc["status"] == "approved")
-            & (exc["valid_from"] <= today)
-            & (exc["valid_to"].isna() | (exc["valid_to"] >= today))
-        ]
+        sections, ambiguous = self.ctx.memo(
+            ("in_force", self.runbook_id), lambda: _in_force(self.ctx, self.runbook_id)
+        )
         findings: list[Finding] = []
         titles = {_norm(s.title) for s in self.new.sections}
         old_titles = {_norm(s.title) for s in self.baseline.sections} if self.baseline else set()
-        for row in in_force.itertuples():
-            if _norm(row.section) not in titles:
-                how = "removed or renamed" if _norm(row.section) in old_titles else "missing"
-                findings.append(
-                    Finding(
-                        "orphaned_exception",
-                        f"Approved exception {row.exception_id} points to section "
-                        f"'{row.section}', which this revision does not have ({how}).",
-                        (
-                            self.exception(row.exception_id, "section"),
-                            SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
-                        ),
-                        {"exception_id": row.exception_id, "section": row.section},
-                    )
+        orphaned = sections[~sections["normed"].isin(titles)]
+        for row in orphaned.itertuples():
+            how = "removed or renamed" if row.normed in old_titles else "missing"
+            findings.append(
+                Finding(
+                    "orphaned_exception",
+                    f"Approved exception {row.exception_id} points to section "
+                    f"'{row.section}', which this revision does not have ({how}).",
+                    (
+                        self.exception(row.exception_id, "section"),
+                        SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
+                    ),
+                    {"exception_id": row.exception_id, "section": row.section},
                 )
-        groups = in_force.groupby(["account_id", "product_id"], sort=True)["handling"].nunique()
-        for account_id, product_id in groups[groups > 1].index:
-            same = in_force[
-                (in_force["account_id"] == account_id) & (in_force["product_id"] == product_id)
-            ].sort_values("exception_id")
-            ids = list(same["exception_id"])
+            )
+        for account_id, product_id, ids, handling in ambiguous:
             findings.append(
                 Finding(
                     "ambiguous_carve_out",
                     f"Approved exceptions {', '.join(ids)} apply to the same account "
                     f"({account_id}) and product ({product_id}) with different handling "
-                    f"({', '.join(sorted(set(same['handling'])))}).",
+                    f"({', '.join(handling)}).",
                     tuple(self.exception(i, "handling") for i in ids),
-                    {"exception_ids": ids, "account_id": account_id, "product_id": product_id},
+                    {
+                        "exception_ids": list(ids),
+                        "account_id": account_id,
+                        "product_id": product_id,
+                    },
                 )
             )
         return findings

@@ -174,7 +174,7 @@ def build_digest(
         if f.kind in ("entitlement_assumption", "unsupported_impact_assumption")
     ]
     snapshots = {
-        "revisions": src_mod.snapshot_sha256(revisions),
+        "revisions": _revisions_sha256(revisions),
         **context.snapshot_hashes(counts_used),
     }
     audit = {
@@ -329,6 +329,20 @@ def _fingerprint(sources: src_mod.DataSources) -> tuple | None:
         return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     except OSError:
         return None
+
+
+_REVISION_HASHES: dict[tuple, str] = {}
+
+
+def _revisions_sha256(revisions: pd.DataFrame) -> str:
+    # Every column of the repository table follows from its files' paths and bytes, so those
+    # identify the snapshot: a replay hashes the (large) table once, not once per digest.
+    key = tuple(zip(revisions["path"], revisions["sha256"], strict=True))
+    if key not in _REVISION_HASHES:
+        if len(_REVISION_HASHES) >= 64:
+            _REVISION_HASHES.pop(next(iter(_REVISION_HASHES)))
+        _REVISION_HASHES[key] = src_mod.snapshot_sha256(revisions)
+    return _REVISION_HASHES[key]
 
 
 @lru_cache(maxsize=256)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from digestkit.exceptions import DigestkitError
-from digestkit.sources import SCHEMAS, TIERS
+from digestkit.sources import FRONT_MATTER_KEYS, SCHEMAS, TIERS
 
 GENERATOR = "digestkit.sample"
 STALE_AFTER_DAYS = 90
@@ -297,18 +297,6 @@ def _yaml_scalar(value: str | None) -> str:
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._/-]*[A-Za-z0-9.]", value) and value not in YAML_WORDS:
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-FRONT_MATTER_KEYS = (
-    "runbook_id",
-    "revision",
-    "title",
-    "status",
-    "supersedes",
-    "approved_by",
-    "published_at",
-    "change_reason",
-)
 
 
 def _render(

@@ -26,7 +26,7 @@ import os
 import re
 import subprocess
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -207,7 +207,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 _CRM_TABLES = ("accounts", "contacts", "entitlements")
 _SOURCE_KEYS = ("runbooks", "crm_url", "registry", "exceptions", "feed", "gold")
-_FRONT_MATTER_KEYS = (
+FRONT_MATTER_KEYS = (
     "runbook_id",
     "revision",
     "title",
@@ -486,20 +486,48 @@ def get_revision(src: str | Path | DataSources | None, runbook_id: str, revision
     return match.iloc[0]
 
 
+def _file_key(paths: Iterable[Path]) -> tuple:
+    """What identifies the files' contents without reading them: path, size, times, inode."""
+    out = []
+    for path in paths:
+        st = path.stat()
+        out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+def _cached(cache: dict, key: tuple, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    # Callers only filter or sort what they get (new frames), so the cached frame stays intact.
+    if key not in cache:
+        if len(cache) >= 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = read()
+    return cache[key]
+
+
+_REVISIONS: dict[tuple, pd.DataFrame] = {}
+_CSVS: dict[tuple, pd.DataFrame] = {}
+
+
 def _read_revisions(sources: DataSources) -> pd.DataFrame:
     if sources.runbooks_are_git:
-        files = _git_files(sources.runbooks)
-    else:
+        return _parse_revisions(sources, _git_files(sources.runbooks))
+    # Every digest and event reads the repository; parse it again only when a file changed.
+    paths = sorted(sources.runbooks.glob("*/*.md"))
+
+    def read() -> pd.DataFrame:
+        root = sources.runbooks
         files = [
-            (
-                p.relative_to(sources.runbooks).as_posix(),
-                str(p),
-                p.parent.name,
-                p.stem,
-                p.read_bytes(),
-            )
-            for p in sorted(sources.runbooks.glob("*/*.md"))
+            (p.relative_to(root).as_posix(), str(p), p.parent.name, p.stem, p.read_bytes())
+            for p in paths
         ]
+        return _parse_revisions(sources, files)
+
+    return _cached(_REVISIONS, (str(sources.runbooks), _file_key(paths)), read)
+
+
+def _parse_revisions(
+    sources: DataSources, files: list[tuple[str, str, str, str | None, bytes]]
+) -> pd.DataFrame:
     if not files:
         raise SourceError("no revision files found", path=sources.runbooks)
     rows = [
@@ -588,9 +616,9 @@ def _parse_revision(
         )
 
     for key in meta:
-        if key not in _FRONT_MATTER_KEYS:
-            fail(str(key), f"unknown front matter key; known: {', '.join(_FRONT_MATTER_KEYS)}")
-    for key in _FRONT_MATTER_KEYS:
+        if key not in FRONT_MATTER_KEYS:
+            fail(str(key), f"unknown front matter key; known: {', '.join(FRONT_MATTER_KEYS)}")
+    for key in FRONT_MATTER_KEYS:
         if key not in meta:
             fail(key, "missing front matter key")
         value = meta[key]
@@ -912,14 +940,17 @@ def count_entitlement_accounts(
     active_on: TimeLike | None = None,
     deviating_from_minutes: int | None = None,
     group_by: Sequence[str] = (),
+    count_deviating_from: int | None = None,
 ) -> pd.DataFrame:
     """Distinct accounts with a matching entitlement, counted in SQL, per ``group_by`` group.
 
     ``deviating_from_minutes=N`` keeps entitlements whose terms differ from an N-minute initial
     response (another ``initial_response_minutes`` or any ``notification_variant``). Besides
     columns, ``group_by`` takes ``terms``: the notification variant, or "<N>-minute initial
-    response" when there is none. Nothing sensitive can be grouped by, and no row leaves the
-    database: a digest only needs counts. Returns the ``group_by`` columns and ``accounts``.
+    response" when there is none. ``count_deviating_from=N`` adds a ``deviating`` column: the
+    accounts among them with such different terms, counted in the same scan. Nothing sensitive
+    can be grouped by, and no row leaves the database: a digest only needs counts. Returns the
+    ``group_by`` columns and ``accounts``.
     """
     _check_tiers(tiers)
     allowed = ("tier", "product_id", "notification_variant", "initial_response_minutes", "terms")
@@ -929,58 +960,78 @@ def count_entitlement_accounts(
     sources = _sources(src)
     where = _crm_where(sources.crm_url, "entitlements")
     t = _TABLES["entitlements"]
+
+    def deviates(minutes: int) -> sa.ColumnElement[bool]:
+        return sa.or_(
+            t.c.notification_variant.is_not(None), t.c.initial_response_minutes != int(minutes)
+        )
+
     conditions: list[sa.ColumnElement[bool]] = []
     if tiers is not None:
         conditions.append(t.c.tier.in_(list(tiers)))
     if approved_only:
-        conditions.append(t.c.record_status == "approved")
+        # Nearly every record is approved: through its index that filter reads most of the table,
+        # so it is written as an expression no index serves and the selective tier index is used.
+        conditions.append(sa.func.coalesce(t.c.record_status, "") == "approved")
     if active_on is not None:
         day = _utc(active_on, "active_on").strftime("%Y-%m-%d")
         conditions += [t.c.starts_on <= day, t.c.ends_on >= day]
     if deviating_from_minutes is not None:
-        conditions.append(
-            sa.or_(
-                t.c.notification_variant.is_not(None),
-                t.c.initial_response_minutes != int(deviating_from_minutes),
+        conditions.append(deviates(deviating_from_minutes))
+    terms = sa.func.coalesce(
+        t.c.notification_variant,
+        sa.cast(t.c.initial_response_minutes, sa.String) + "-minute initial response",
+    ).label("terms")
+    keys = [terms if name == "terms" else t.c[name] for name in group_by]
+    counts = [sa.func.count(sa.distinct(t.c.account_id)).label("accounts")]
+    if count_deviating_from is not None:
+        deviating = sa.case((deviates(count_deviating_from), t.c.account_id), else_=None)
+        counts.append(sa.func.count(sa.distinct(deviating)).label("deviating"))
+
+    def count(extra: list[sa.ColumnElement[bool]], edge: Any = None) -> pd.DataFrame:
+        columns = list(counts)
+        if edge is not None:
+            columns.append(
+                sa.func.sum(sa.case((t.c.updated_at >= edge, 1), else_=0)).label("_edge")
             )
-        )
+        stmt = sa.select(*keys, *columns).where(*conditions, *extra).group_by(*keys).order_by(*keys)
+        return pd.read_sql_query(stmt, conn)
+
     with _engine(sources.crm_url).connect() as conn:
         if not sa.inspect(conn).has_table("entitlements"):
             raise SourceError("table is missing from the CRM database", path=where)
-        if as_of is not None:
+        if as_of is None:
+            frame = count([])
+        else:
             when = _utc(as_of, "as_of")
             column_type = {
                 c["name"]: c["type"] for c in sa.inspect(conn).get_columns("entitlements")
             }["updated_at"]
             bound = _sql_bound(when, column_type)
-            # The bound is the next whole second; rows of the last second that are really after
-            # as_of are found exactly in pandas and excluded by id.
-            edge = pd.read_sql_query(
-                sa.select(t.c.entitlement_id, t.c.updated_at).where(
-                    t.c.updated_at >= _sql_second(when, column_type), t.c.updated_at <= bound
-                ),
-                conn,
-            )
-            stamps = pd.to_datetime(edge["updated_at"], utc=True, errors="coerce", format="ISO8601")
-            late = edge.loc[~(stamps <= when), "entitlement_id"].astype(str).tolist()
-            conditions.append(t.c.updated_at <= bound)
-            if late:
-                conditions.append(t.c.entitlement_id.not_in(late))
-        terms = sa.func.coalesce(
-            t.c.notification_variant,
-            sa.cast(t.c.initial_response_minutes, sa.String) + "-minute initial response",
-        ).label("terms")
-        keys = [terms if name == "terms" else t.c[name] for name in group_by]
-        stmt = (
-            sa.select(*keys, sa.func.count(sa.distinct(t.c.account_id)).label("accounts"))
-            .where(*conditions)
-            .group_by(*keys)
-            .order_by(*keys)
-        )
-        frame = pd.read_sql_query(stmt, conn)
+            second = _sql_second(when, column_type)
+            # The bound is the next whole second. The same scan counts the rows of as_of's own
+            # second; only when there are some are they checked exactly in pandas, and those
+            # really after as_of excluded by id in a second count.
+            frame = count([t.c.updated_at <= bound], edge=second)
+            if frame["_edge"].fillna(0).sum() > 0:
+                edge = pd.read_sql_query(
+                    sa.select(t.c.entitlement_id, t.c.updated_at).where(
+                        t.c.updated_at >= second, t.c.updated_at <= bound
+                    ),
+                    conn,
+                )
+                stamps = pd.to_datetime(
+                    edge["updated_at"], utc=True, errors="coerce", format="ISO8601"
+                )
+                late = edge.loc[~(stamps <= when), "entitlement_id"].astype(str).tolist()
+                if late:
+                    frame = count([t.c.updated_at <= bound, t.c.entitlement_id.not_in(late)])
+            frame = frame.drop(columns="_edge", errors="ignore")
     if not group_by and frame.empty:
-        frame = pd.DataFrame({"accounts": [0]})
-    frame["accounts"] = frame["accounts"].astype("int64")
+        frame = pd.DataFrame({name: [0] for name in frame.columns})
+    for name in ("accounts", "deviating"):
+        if name in frame:
+            frame[name] = frame[name].astype("int64")
     return frame
 
 
@@ -1018,6 +1069,11 @@ def _csv_locator(path: Path) -> Locate:
 
 
 def _read_csv(path: Path, table: str) -> pd.DataFrame:
+    # Replays and bursts read the same registry and register for many as_of times.
+    return _cached(_CSVS, (table, _file_key([path])), lambda: _parse_csv(path, table))
+
+
+def _parse_csv(path: Path, table: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
             path, dtype="string", keep_default_na=False, na_values=[""], encoding="utf-8"
@@ -1285,7 +1341,7 @@ def schema_markdown() -> str:
         f"- `sources.toml` (optional, in the data directory) may set {', '.join(_SOURCE_KEYS)};",
         "  paths (and relative `sqlite:///` paths) are relative to the data directory.",
         "- A revision file starts with YAML front matter holding exactly",
-        f"  {', '.join(_FRONT_MATTER_KEYS)}; `runbook_id` must match its folder",
+        f"  {', '.join(FRONT_MATTER_KEYS)}; `runbook_id` must match its folder",
         "  (git: its file name `<runbook_id>.md`) and `revision` its file name.",
         "  A git runbook repository gives one revision per committed version.",
         "- `seq` orders a runbook's revisions by revision id in natural order (r2 before r10).",
