@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -383,7 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the digestkit command line; return the process exit code."""
-    parser = build_parser()
+    try:
+        return _run(build_parser(), argv)
+    except BrokenPipeError:
+        # The reader (`| head`) left: not an error. Point stdout at devnull so the interpreter's
+        # final flush does not complain again (the recipe in Python's signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -392,6 +402,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"digestkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # handled in main, not an error to report
     except (OSError, ValueError) as exc:
         if args.debug:
             raise

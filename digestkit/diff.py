@@ -27,7 +27,7 @@ import html
 from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -118,6 +118,8 @@ class Diff:
     changes: tuple[Change, ...]
     stats: dict
     formatting: tuple[Change, ...] = ()
+    old_label: str = ""  # what was compared, for report headings: runbook@revision or file
+    new_label: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per change (kind, section, unit, lines and text of both sides) for notebooks."""
@@ -202,7 +204,15 @@ def diff_runbooks(old: Runbook, new: Runbook, *, score_cutoff: float = SCORE_CUT
     """
     a = _Aligner(old.units, new.units, score_cutoff)
     a.run()
-    return a.classify(old, new)
+    return replace(a.classify(old, new), old_label=_label(old), new_label=_label(new))
+
+
+def _label(rb: Runbook) -> str:
+    fm = rb.front_matter
+    if fm.get("runbook_id") and fm.get("revision"):
+        name = f"{fm['runbook_id']}@{fm['revision']}"
+        return f"{name} ({rb.path})" if rb.path else name
+    return rb.path or ""
 
 
 # ----------------------------------------------------------------------------- alignment
@@ -724,6 +734,12 @@ def _where(c: Change) -> str:
     return ", ".join(parts)
 
 
+def _compared(diff: Diff) -> str:
+    if not (diff.old_label or diff.new_label):
+        return ""
+    return f"{diff.old_label or '(old)'} → {diff.new_label or '(new)'}"
+
+
 def _summary(diff: Diff) -> str:
     s = diff.stats
     counts = ", ".join(f"{s[k]} {k}" for k in CHANGE_KINDS)
@@ -732,7 +748,10 @@ def _summary(diff: Diff) -> str:
 
 def to_markdown(diff: Diff) -> str:
     """The diff as a Markdown report: one bullet per change with its redline and fact changes."""
-    out = ["# Runbook changes", "", _summary(diff), ""]
+    out = ["# Runbook changes", ""]
+    if _compared(diff):
+        out += [_compared(diff), ""]
+    out += [_summary(diff), ""]
     for c in diff.changes:
         section = " › ".join(c.section) or "(top of document)"
         out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
@@ -767,9 +786,10 @@ def to_html(diff: Diff) -> str:
         )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Runbook changes</title>"
+        f"<title>{e(' '.join(['Runbook changes', _compared(diff)]).strip())}</title>"
         "<style>del{background:#fdd}ins{background:#dfd;text-decoration:none}"
         "li.change{margin:.5em 0}</style></head><body>"
-        f"<h1>Runbook changes</h1><p>{e(_summary(diff))}</p>"
+        f"<h1>Runbook changes</h1><p>{e(_compared(diff))}</p>"
+        f"<p>{e(_summary(diff))}</p>"
         f"<ul>{''.join(rows)}</ul></body></html>\n"
     )

@@ -9,7 +9,8 @@ quotes, code and HTML blocks, thematic breaks, link reference definitions). Ever
 and the typed facts found in it (:func:`extract_facts`).
 
 Input decisions: a UTF-8 BOM and CRLF/CR line endings are accepted; NUL bytes, other control
-characters, invalid UTF-8 and JSON documents raise :class:`~digestkit.exceptions.MarkdownError`;
+characters, invalid UTF-8, JSON, HTML and XML documents, and files named like data (``.csv``,
+``.json``, ...) raise :class:`~digestkit.exceptions.MarkdownError`;
 an empty file is valid Markdown and parses to a runbook without units.
 """
 
@@ -166,6 +167,12 @@ def read_runbook(
     pagers: Iterable[str] = (),
 ) -> Runbook:
     """Read and parse a revision file; MarkdownError (naming the file) if it is not Markdown."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _NOT_MARKDOWN_SUFFIXES:
+        raise MarkdownError(
+            f"{path}: a {suffix} file is {_NOT_MARKDOWN_SUFFIXES[suffix]}, not a Markdown "
+            "revision; pass the runbook's .md file."
+        )
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -306,8 +313,39 @@ def _decode(text: str | bytes, name: str) -> str:
     return text
 
 
+# Any text parses as Markdown, so a data file passed by mistake would "diff" as one paragraph;
+# these suffixes name formats that are never a runbook revision.
+_NOT_MARKDOWN_SUFFIXES = {
+    ".csv": "a comma-separated table",
+    ".tsv": "a tab-separated table",
+    ".json": "a JSON document",
+    ".jsonl": "a JSON Lines file",
+    ".ndjson": "a JSON Lines file",
+    ".yaml": "a YAML document",
+    ".yml": "a YAML document",
+    ".xml": "an XML document",
+    ".html": "an HTML page",
+    ".htm": "an HTML page",
+    ".ipynb": "a Jupyter notebook",
+    ".sqlite": "a database",
+    ".db": "a database",
+    ".xlsx": "a spreadsheet",
+    ".xls": "a spreadsheet",
+    ".docx": "a Word document",
+    ".pdf": "a PDF document",
+    ".zip": "an archive",
+    ".gz": "an archive",
+}
+_DOCUMENT_RE = re.compile(r"\A\s*<(?:!doctype\s+html|html[\s>]|\?xml\s)", re.IGNORECASE)
+
+
 def _reject_non_markdown(body: str, name: str) -> None:
     stripped = body.strip()
+    if _DOCUMENT_RE.match(stripped):
+        raise MarkdownError(
+            f"{name}: the file is an HTML or XML document, not a Markdown revision; "
+            "pass the runbook's .md file."
+        )
     if stripped[:1] in ("{", "["):
         try:
             json.loads(stripped)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -321,6 +322,39 @@ def test_diff_files_reads_both_revisions(tmp_path):
     (tmp_path / "bad.md").write_bytes(b"\xff\xfe# T")
     with pytest.raises(MarkdownError, match=r"bad\.md"):
         diff_files(tmp_path / "r1.md", tmp_path / "bad.md")
+
+
+def test_reports_name_what_was_compared(tmp_path):
+    from digestkit.diff import diff_files
+
+    (tmp_path / "r1.md").write_text("---\nrunbook_id: rb\nrevision: r1\n---\n" + BASE)
+    (tmp_path / "r2.md").write_text(BASE.replace("30 min without", "15 min without"))
+    d = diff_files(tmp_path / "r1.md", tmp_path / "r2.md")
+    compared = f"rb@r1 ({tmp_path / 'r1.md'}) → {tmp_path / 'r2.md'}"
+    assert to_markdown(d).splitlines()[2] == compared
+    assert f"<title>Runbook changes {compared}</title>" in to_html(d)
+    assert to_markdown(diff_texts(BASE, BASE)).splitlines()[2].startswith("0 added")
+
+
+def test_cli_output_cut_short_by_a_pipe_is_not_an_error():
+    import os
+    import subprocess
+    import sys
+
+    sample = "data/sample/runbooks/premium-s1-escalation"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, as after `| head -1`
+    try:
+        cli = subprocess.run(
+            [sys.executable, "-m", "digestkit", "diff", f"{sample}/r1.md", f"{sample}/r9.md"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[1],
+        )
+    finally:
+        os.close(write_end)
+    assert (cli.returncode, cli.stderr) == (141, "")
 
 
 def test_changes_are_complete_frozen_dataclasses():

@@ -237,6 +237,32 @@ def test_json_is_not_markdown(tmp_path):
         read_runbook(path)
 
 
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        (
+            "accounts.csv",
+            "account_id,tier\nA-1,Premium\n",
+            r"accounts\.csv: a \.csv file",
+        ),
+        ("registry.yaml", "products: []\n", r"registry\.yaml: a \.yaml file is a YAML"),
+        ("digest.html", "# looks like markdown\n", r"digest\.html: a \.html file is an HTML"),
+        ("r2.md", "<!DOCTYPE html>\n<html><body>x</body></html>\n", r"r2\.md: .*HTML or XML"),
+        ("r3.md", '<?xml version="1.0"?>\n<runbook/>\n', r"r3\.md: .*HTML or XML"),
+    ],
+)
+def test_data_files_are_not_markdown(tmp_path, filename, content, message):
+    path = tmp_path / filename
+    path.write_text(content)
+    with pytest.raises(MarkdownError, match=message):
+        read_runbook(path)
+
+
+def test_html_blocks_inside_markdown_still_parse():
+    rb = parse_runbook("<div>note</div>\n\n# Steps\n1. Page ops-oncall.\n")
+    assert [u.kind for u in rb.units] == ["html", "heading", "list_item"]
+
+
 def test_broken_front_matter_names_file_and_line():
     with pytest.raises(MarkdownError, match=r"r4\.md: line 3: front matter is not valid YAML"):
         parse_runbook("---\nrunbook_id: x\nrevision: [r4\n---\n# T\n", path="r4.md")
