@@ -138,8 +138,13 @@ def _wrap(inner: str) -> str:
     return f'{STYLE}<div class="dk">{inner}</div>'
 
 
-def header_card(digest: Mapping[str, Any], *, state: str = "draft") -> str:
-    """The header card: runbook, revision, baseline, publication, change reason and counts."""
+def header_card(
+    digest: Mapping[str, Any], *, state: str = "draft", shared: Mapping[str, Any] | None = None
+) -> str:
+    """The header card: runbook, revision, baseline, publication, change reason and counts.
+
+    ``shared`` is the share transition (by, at, meaning) once a reviewer has shared the digest.
+    """
     h, audit = digest["header"], digest.get("audit", {})
     baseline = h.get("baseline") or "none (first published revision)"
     if h.get("baseline_note"):
@@ -160,6 +165,8 @@ def header_card(digest: Mapping[str, Any], *, state: str = "draft") -> str:
             f"{len(digest.get('flags', []))} flags",
         ),
     ]
+    if shared:
+        rows.append(("Shared", f"{shared['at']} by {shared['by']} — {shared['meaning']}"))
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
     return _wrap(
         f'<div class="dk-card" id="header"><h2>{_e(h.get("title") or h["runbook_id"])} — '
@@ -235,12 +242,13 @@ def digest_html(
     digest: Mapping[str, Any],
     *,
     state: str = "draft",
+    shared: Mapping[str, Any] | None = None,
     notes: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """The whole digest as one HTML fragment (header, three parts, clarifications, sources)."""
     return "".join(
         [
-            header_card(digest, state=state),
+            header_card(digest, state=state, shared=shared),
             changed_steps(digest),
             carried_forward(digest),
             open_items(digest),

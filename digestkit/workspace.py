@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from filelock import FileLock, Timeout
 
@@ -115,6 +115,15 @@ class DigestEntry:
     changed_steps: int
     flags: int
     open_questions: int
+    shared: Mapping[str, Any] | None = None  # the share transition: by, at, meaning
+
+
+class Annotations(NamedTuple):
+    """What the workspace adds to a digest page: clarifications, state and who shared it."""
+
+    notes: list[dict[str, Any]]
+    state: str
+    shared: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -237,15 +246,25 @@ def load_digest(layout: Layout, digest_id: str) -> dict[str, Any]:
     return _read_json(find_digest(layout, digest_id) / "digest.json")
 
 
-def annotations(workspace: str | Path | None, digest_id: str) -> tuple[list[dict[str, Any]], str]:
-    """Clarifications and state of a digest for rendering; ``([], "draft")`` if not posted yet."""
+def annotations(workspace: str | Path | None, digest_id: str) -> Annotations:
+    """Clarifications, state and share record of a digest; a bare draft if not posted yet."""
     if workspace is None:
-        return [], "draft"
+        return Annotations([], "draft", None)
     path = Layout(Path(workspace).resolve()).digest_dir(digest_id) / "audit.json"
     if not path.is_file():
-        return [], "draft"
+        return Annotations([], "draft", None)
     audit = _read_json(path)
-    return list(audit.get("clarifications", [])), str(audit.get("state", "draft"))
+    return Annotations(
+        list(audit.get("clarifications", [])), str(audit.get("state", "draft")), shared_by(audit)
+    )
+
+
+def shared_by(audit: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The transition that shared the digest (by, at, meaning), or None while it is a draft."""
+    if audit.get("state") != "shared":
+        return None
+    shares = [t for t in audit.get("transitions", []) if t.get("to") == "shared"]
+    return dict(shares[-1]) if shares else None
 
 
 def new_audit(
@@ -393,8 +412,8 @@ def share(
         raise WorkspaceError("share needs a non-empty --by (who reviewed the digest)")
     with locked(layout):
         audit = load_audit(layout, digest_id)
-        if audit.get("state") == "shared":
-            last = audit["transitions"][-1]
+        last = shared_by(audit)
+        if last is not None:
             raise WorkspaceError(f"{digest_id} is already shared (by {last['by']} at {last['at']})")
         problems = share_problems(layout, digest_id)
         if problems:
@@ -442,6 +461,7 @@ def list_digests(layout: Layout) -> list[DigestEntry]:
                 changed_steps=len(digest.get("changed_steps", [])),
                 flags=len(digest.get("flags", [])),
                 open_questions=len(digest.get("open_questions", [])),
+                shared=shared_by(audit),
             )
         )
     entries.sort(key=lambda e: (e.published_at or "", e.created_at, e.digest_id), reverse=True)
@@ -454,7 +474,8 @@ def index_html(entries: list[DigestEntry]) -> str:
         f'<tr><td><a href="digests/{escape(e.digest_id)}/digest.html">{escape(e.digest_id)}</a>'
         f"</td><td>{escape(e.runbook_id)}</td><td>{escape(e.revision)}</td>"
         f"<td>{escape(e.baseline or '—')}</td><td>{escape(e.published_at or '—')}</td>"
-        f'<td><span class="dk-state dk-state-{escape(e.state)}">{escape(e.state)}</span></td>'
+        f'<td><span class="dk-state dk-state-{escape(e.state)}">{escape(e.state)}</span>'
+        f"{_shared_note(e.shared)}</td>"
         f'<td class="n">{e.changed_steps}</td><td class="n">{e.flags}</td>'
         f'<td class="n">{e.open_questions}</td></tr>'
         for e in entries
@@ -473,6 +494,13 @@ def index_html(entries: list[DigestEntry]) -> str:
         f"<th>Open questions</th></tr></thead><tbody>{rows}</tbody></table>{empty}"
         "</div></body></html>\n"
     )
+
+
+def _shared_note(shared: Mapping[str, Any] | None) -> str:
+    if not shared:
+        return ""
+    by, at = escape(shared["by"]), escape(shared["at"])
+    return f'<br><small class="dk-shared">by {by} at {at}</small>'
 
 
 def write_index(layout: Layout) -> Path:

@@ -268,8 +268,13 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     audit = ws.load_audit(layout, digest_id)
     assert audit["state"] == "shared"
     assert [t["to"] for t in audit["transitions"]] == ["draft", "shared"]
-    assert "dk-state-shared" in (folder / "digest.html").read_text()
-    assert "dk-state-shared" in layout.index.read_text()
+    page, index = (folder / "digest.html").read_text(), layout.index.read_text()
+    assert "dk-state-shared" in page and "dk-state-shared" in index
+    at = transition["at"]
+    assert f"{at} by u-lead — reviewed for duty-manager handoff" in page
+    assert f"by u-lead at {at}" in index
+    others = [e.digest_id for e in ws.list_digests(layout) if e.digest_id != digest_id]
+    assert "Shared" not in (layout.digest_dir(others[0]) / "digest.html").read_text()
     with pytest.raises(WorkspaceError, match="already shared"):
         ws.share(layout, digest_id, by="u-other")
     actions = [e["action"] for e in ws.read_jsonl(layout.audit_log)]
