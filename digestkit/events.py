@@ -4,8 +4,9 @@
 once, under the workspace lock:
 
 - a malformed line goes to ``quarantine.jsonl`` (line number and reason, never its text);
-- ``runbook.draft_saved`` and ``runbook.withdrawn`` events, and publications of revisions
-  withdrawn since, are recorded as ``skipped``;
+- ``runbook.draft_saved`` events, and publications of revisions withdrawn since, are recorded
+  as ``skipped``; a ``runbook.withdrawn`` event marks the revision's digest ``withdrawn`` (and
+  is skipped when there is none);
 - a publication event is validated (schema, by :func:`digestkit.sources.iter_feed`; runbook and
   revision exist; revision is published; content sha256 matches), its digest is built, the
   notebook executed with papermill and rendered with nbconvert in ``tmp/``, and the folder
@@ -39,6 +40,7 @@ from digestkit.exceptions import DigestkitError, EventError
 log = logging.getLogger("digestkit.events")
 
 PUBLISHED = "runbook.published"
+WITHDRAWN = "runbook.withdrawn"
 HANDLED = ("processed", "skipped", "duplicate", "quarantined")
 
 
@@ -187,6 +189,8 @@ def handle_line(
     if event["event_id"] in seen_ids:
         reason = f"event id already handled at feed line {seen_ids[event['event_id']]}"
         return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
+    if event["type"] == WITHDRAWN and layout.digest_dir(digest_id).exists():
+        return _record(layout, _withdraw(layout, line.line_no, event, digest_id, notebook))
     if event["type"] != PUBLISHED:
         reason = f"{event['type']} event: no digest for unpublished revisions"
         return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
@@ -205,6 +209,26 @@ def handle_line(
     except (DigestkitError, OSError, ValueError) as exc:
         return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
     return _record(layout, Outcome(line.line_no, event_id, "processed", "digest built", digest_id))
+
+
+def _withdraw(
+    layout: ws.Layout, line_no: int, event: Mapping[str, Any], digest_id: str, notebook: Path
+) -> Outcome:
+    event_id = event["event_id"]
+    try:
+        transition = ws.mark_withdrawn(
+            layout,
+            digest_id,
+            by=event["actor"],
+            at=event["occurred_at"],
+            event_id=event_id,
+            notebook=notebook,
+        )
+    except (DigestkitError, OSError, ValueError) as exc:
+        return Outcome(line_no, event_id, "failed", str(exc), digest_id)
+    if transition is None:
+        return Outcome(line_no, event_id, "skipped", f"{digest_id} is already withdrawn", digest_id)
+    return Outcome(line_no, event_id, "processed", "digest marked withdrawn", digest_id)
 
 
 def _feed_lines(sources: src_mod.DataSources, feed: Path | None) -> list[src_mod.FeedLine]:

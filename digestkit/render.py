@@ -73,6 +73,8 @@ STYLE = """<style>
 .dk .dk-state { font-weight: 600; text-transform: uppercase; font-size: .8rem; }
 .dk .dk-state-draft { color: #b7791f; }
 .dk .dk-state-shared { color: #276749; }
+.dk .dk-state-withdrawn { color: #c53030; }
+.dk .dk-withdrawn { border-left: 4px solid #c53030; padding: .4rem .8rem; background: #fff5f5; }
 </style>"""
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
@@ -139,11 +141,14 @@ def _wrap(inner: str) -> str:
 
 
 def header_card(
-    digest: Mapping[str, Any], *, state: str = "draft", shared: Mapping[str, Any] | None = None
+    digest: Mapping[str, Any],
+    *,
+    state: str = "draft",
+    transition: Mapping[str, Any] | None = None,
 ) -> str:
     """The header card: runbook, revision, baseline, publication, change reason and counts.
 
-    ``shared`` is the share transition (by, at, meaning) once a reviewer has shared the digest.
+    ``transition`` is how the digest reached ``state`` (by, at, meaning) once it left draft.
     """
     h, audit = digest["header"], digest.get("audit", {})
     baseline = h.get("baseline") or "none (first published revision)"
@@ -165,14 +170,21 @@ def header_card(
             f"{len(digest.get('flags', []))} flags",
         ),
     ]
-    if shared:
-        rows.append(("Shared", f"{shared['at']} by {shared['by']} — {shared['meaning']}"))
+    if transition:
+        t = transition
+        rows.append((state.capitalize(), f"{t['at']} by {t['by']} — {t['meaning']}"))
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    banner = ""
+    if state == "withdrawn":
+        banner = (
+            '<p class="dk-withdrawn">This revision was withdrawn after publication. '
+            "Do not use this digest for handoff.</p>"
+        )
     return _wrap(
         f'<div class="dk-card" id="header"><h2>{_e(h.get("title") or h["runbook_id"])} — '
         f"{_e(h['revision'])}</h2>"
         f'<span class="dk-state dk-state-{_e(state)}">{_e(state)}</span>'
-        f" · digest {_e(digest.get('digest_id'))}<dl>{dl}</dl></div>"
+        f" · digest {_e(digest.get('digest_id'))}{banner}<dl>{dl}</dl></div>"
     )
 
 
@@ -242,13 +254,13 @@ def digest_html(
     digest: Mapping[str, Any],
     *,
     state: str = "draft",
-    shared: Mapping[str, Any] | None = None,
+    transition: Mapping[str, Any] | None = None,
     notes: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """The whole digest as one HTML fragment (header, three parts, clarifications, sources)."""
     return "".join(
         [
-            header_card(digest, state=state, shared=shared),
+            header_card(digest, state=state, transition=transition),
             changed_steps(digest),
             carried_forward(digest),
             open_items(digest),

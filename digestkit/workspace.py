@@ -13,7 +13,8 @@ Layout (default root ``reports/workspace``)::
     tmp/                              digests being built; renamed into digests/ when complete
 
 A digest is built as ``draft``; :func:`clarify` adds a reviewer's note and :func:`share` marks
-it ``shared`` (reviewed for duty-manager handoff). Both re-render the HTML.
+it ``shared`` (reviewed for duty-manager handoff); a withdrawal event makes it ``withdrawn``
+(:func:`mark_withdrawn`), after which it cannot be shared. Each re-renders the HTML.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from digestkit.exceptions import ScopeError, WorkspaceError
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
 SHARE_MEANING = "reviewed for duty-manager handoff"
-STATES = ("draft", "shared")
+WITHDRAW_MEANING = "revision withdrawn after publication; not for duty-manager handoff"
+STATES = ("draft", "shared", "withdrawn")
 GENESIS = "0" * 64
 
 # Fields a digest must carry before it may be shared: (where, key) in digest.json.
@@ -115,15 +117,15 @@ class DigestEntry:
     changed_steps: int
     flags: int
     open_questions: int
-    shared: Mapping[str, Any] | None = None  # the share transition: by, at, meaning
+    transition: Mapping[str, Any] | None = None  # into the current state: by, at, meaning
 
 
 class Annotations(NamedTuple):
-    """What the workspace adds to a digest page: clarifications, state and who shared it."""
+    """What the workspace adds to a digest page: clarifications, state and who set it."""
 
     notes: list[dict[str, Any]]
     state: str
-    shared: dict[str, Any] | None
+    transition: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,7 @@ def load_digest(layout: Layout, digest_id: str) -> dict[str, Any]:
 
 
 def annotations(workspace: str | Path | None, digest_id: str) -> Annotations:
-    """Clarifications, state and share record of a digest; a bare draft if not posted yet."""
+    """Clarifications, state and its transition of a digest; a bare draft if not posted yet."""
     if workspace is None:
         return Annotations([], "draft", None)
     path = Layout(Path(workspace).resolve()).digest_dir(digest_id) / "audit.json"
@@ -255,16 +257,19 @@ def annotations(workspace: str | Path | None, digest_id: str) -> Annotations:
         return Annotations([], "draft", None)
     audit = _read_json(path)
     return Annotations(
-        list(audit.get("clarifications", [])), str(audit.get("state", "draft")), shared_by(audit)
+        list(audit.get("clarifications", [])),
+        str(audit.get("state", "draft")),
+        state_transition(audit),
     )
 
 
-def shared_by(audit: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The transition that shared the digest (by, at, meaning), or None while it is a draft."""
-    if audit.get("state") != "shared":
+def state_transition(audit: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The transition into the current state (by, at, meaning); None while a digest is a draft."""
+    state = audit.get("state", "draft")
+    if state == "draft":
         return None
-    shares = [t for t in audit.get("transitions", []) if t.get("to") == "shared"]
-    return dict(shares[-1]) if shares else None
+    into = [t for t in audit.get("transitions", []) if t.get("to") == state]
+    return dict(into[-1]) if into else None
 
 
 def new_audit(
@@ -383,6 +388,8 @@ def share_problems(layout: Layout, digest_id: str) -> list[str]:
     folder = find_digest(layout, digest_id)
     audit, digest = load_audit(layout, digest_id), load_digest(layout, digest_id)
     problems = []
+    if audit.get("state") == "withdrawn":
+        problems.append("the revision was withdrawn after publication")
     if sha256_bytes((folder / "digest.json").read_bytes()) != audit.get("digest_sha256"):
         problems.append("digest.json does not match the sha256 recorded in audit.json")
     for where, key in REQUIRED_FIELDS:
@@ -412,8 +419,8 @@ def share(
         raise WorkspaceError("share needs a non-empty --by (who reviewed the digest)")
     with locked(layout):
         audit = load_audit(layout, digest_id)
-        last = shared_by(audit)
-        if last is not None:
+        if audit.get("state") == "shared":
+            last = state_transition(audit) or {"by": "?", "at": "?"}
             raise WorkspaceError(f"{digest_id} is already shared (by {last['by']} at {last['at']})")
         problems = share_problems(layout, digest_id)
         if problems:
@@ -433,6 +440,38 @@ def share(
         _rerender(layout, digest_id, audit, notebook=notebook)
         append_audit(layout, "digest.shared", digest_id=digest_id, by=transition["by"])
         write_index(layout)
+    return transition
+
+
+def mark_withdrawn(
+    layout: Layout,
+    digest_id: str,
+    *,
+    by: str,
+    at: str,
+    event_id: str,
+    notebook: Path = render.DIGEST_NOTEBOOK,
+) -> dict[str, Any] | None:
+    """Mark the digest of a withdrawn revision ``withdrawn`` and re-render it.
+
+    The caller holds the workspace lock (the event runner does). Returns the transition, or None
+    if the digest was already withdrawn. A withdrawn digest can no longer be shared.
+    """
+    audit = load_audit(layout, digest_id)
+    if audit.get("state") == "withdrawn":
+        return None
+    transition = {
+        "from": audit.get("state", "draft"),
+        "to": "withdrawn",
+        "at": at,
+        "by": by,
+        "meaning": WITHDRAW_MEANING,
+        "event_id": event_id,
+    }
+    audit["state"] = "withdrawn"
+    audit["transitions"] = [*audit.get("transitions", []), transition]
+    _rerender(layout, digest_id, audit, notebook=notebook)
+    append_audit(layout, "digest.withdrawn", digest_id=digest_id, by=by, event_id=event_id)
     return transition
 
 
@@ -461,7 +500,7 @@ def list_digests(layout: Layout) -> list[DigestEntry]:
                 changed_steps=len(digest.get("changed_steps", [])),
                 flags=len(digest.get("flags", [])),
                 open_questions=len(digest.get("open_questions", [])),
-                shared=shared_by(audit),
+                transition=state_transition(audit),
             )
         )
     entries.sort(key=lambda e: (e.published_at or "", e.created_at, e.digest_id), reverse=True)
@@ -475,7 +514,7 @@ def index_html(entries: list[DigestEntry]) -> str:
         f"</td><td>{escape(e.runbook_id)}</td><td>{escape(e.revision)}</td>"
         f"<td>{escape(e.baseline or '—')}</td><td>{escape(e.published_at or '—')}</td>"
         f'<td><span class="dk-state dk-state-{escape(e.state)}">{escape(e.state)}</span>'
-        f"{_shared_note(e.shared)}</td>"
+        f"{_transition_note(e.transition)}</td>"
         f'<td class="n">{e.changed_steps}</td><td class="n">{e.flags}</td>'
         f'<td class="n">{e.open_questions}</td></tr>'
         for e in entries
@@ -496,11 +535,11 @@ def index_html(entries: list[DigestEntry]) -> str:
     )
 
 
-def _shared_note(shared: Mapping[str, Any] | None) -> str:
-    if not shared:
+def _transition_note(transition: Mapping[str, Any] | None) -> str:
+    if not transition:
         return ""
-    by, at = escape(shared["by"]), escape(shared["at"])
-    return f'<br><small class="dk-shared">by {by} at {at}</small>'
+    by, at = escape(transition["by"]), escape(transition["at"])
+    return f'<br><small class="dk-transition">by {by} at {at}</small>'
 
 
 def write_index(layout: Layout) -> Path:

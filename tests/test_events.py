@@ -254,6 +254,45 @@ def test_run_event_handles_one_event_and_reports_duplicates(data, feed_lines, tm
     assert again.status == "duplicate" and "already digested" in again.reason
 
 
+def test_a_withdrawal_after_the_digest_marks_it_withdrawn(data, feed_lines, tmp_path) -> None:
+    published = next(e for e in _published(feed_lines) if e["revision"] == "r7")
+    withdrawn = {
+        **published,
+        "event_id": "EVT-900001",
+        "type": events.WITHDRAWN,
+        "occurred_at": "2026-06-02T08:00:00Z",
+        "actor": "u-mokafor",
+    }
+    feed = _write_feed(tmp_path / "feed.jsonl", [published, withdrawn, {**withdrawn}])
+    workspace = tmp_path / "ws"
+    result = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        ("processed", "digest built"),
+        ("processed", "digest marked withdrawn"),
+        ("duplicate", "event id already handled at feed line 2"),
+    ]
+    layout = ws.open_workspace(workspace, create=False)
+    digest_id = "premium-s1-escalation@r7"
+    audit = ws.load_audit(layout, digest_id)
+    assert audit["state"] == "withdrawn"
+    assert audit["transitions"][-1] == {
+        "from": "draft",
+        "to": "withdrawn",
+        "at": "2026-06-02T08:00:00Z",
+        "by": "u-mokafor",
+        "meaning": ws.WITHDRAW_MEANING,
+        "event_id": "EVT-900001",
+    }
+    page = (layout.digest_dir(digest_id) / "digest.html").read_text()
+    assert "Do not use this digest for handoff" in page and "dk-state-withdrawn" in page
+    assert "dk-state-withdrawn" in layout.index.read_text()
+    with pytest.raises(WorkspaceError, match="withdrawn after publication"):
+        ws.share(layout, digest_id, by="u-lead")
+    assert ws.load_audit(layout, digest_id)["state"] == "withdrawn"
+    assert [e["action"] for e in ws.read_jsonl(layout.audit_log)][-1] == "digest.withdrawn"
+    assert ws.verify_audit(layout) == []
+
+
 def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     _, layout = full_run
     digest_id = ws.list_digests(layout)[0].digest_id
