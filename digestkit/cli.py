@@ -208,6 +208,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             source=args.source,
             kind=args.kind,
             reviewer=args.reviewer,
+            data=args.data,
         )
     else:
         if not args.verdict:
@@ -357,6 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="source of a missed item: SYSTEM:ID[:LOCATOR]")
     p.add_argument("--kind", help="kind of a missed item, e.g. stale_ownership (optional)")
     p.add_argument("--reviewer", required=True, help="who reviewed the digest")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data a missed item's --source must resolve in (default: the data the digest "
+        "was built from)",
+    )
     _workspace_option(p)
 
     p = command("evaluate", cmd_evaluate, "quality metrics of the workspace's digests")

@@ -145,8 +145,13 @@ def add_missed(
     reviewer: str,
     kind: str | None = None,
     at: str | None = None,
+    data: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Record an item the digest should have contained (its part and source); return the record."""
+    """Record an item the digest should have contained (its part and source); return the record.
+
+    The source must resolve (as a claim's would) in ``data``, by default the data the digest was
+    built from as its audit records it; a workspace that records none is checked for form only.
+    """
     layout = workspace_layout(workspace)
     reviewer = _check_reviewer(reviewer)
     ws.find_digest(layout, digest_id)
@@ -162,6 +167,7 @@ def add_missed(
             f"source {ref} needs a system ({', '.join(SYSTEMS)}) and an id; "
             "give it as SYSTEM:ID[:LOCATOR]"
         )
+    _check_resolves(layout, digest_id, ref, data)
     record = {
         "claim_id": None,
         "verdict": "missed",
@@ -172,6 +178,26 @@ def add_missed(
         "reviewer": reviewer,
     }
     return _append(layout, digest_id, record, at)
+
+
+def _check_resolves(
+    layout: ws.Layout, digest_id: str, ref: dict[str, Any], data: str | Path | None
+) -> None:
+    from digestkit import evaluation  # evaluation reads reviews; import late to avoid a cycle
+    from digestkit import sources as src_mod
+
+    if data is None:
+        data = (
+            ws.load_audit(layout, digest_id).get("parameters", {}).get("notebook", {}).get("data")
+        )
+        if data is None:
+            return
+    if not evaluation.resolve_source(ref, src_mod.open_sources(data)):
+        shown = ":".join(str(ref[k]) for k in ("system", "id", "locator") if ref.get(k))
+        raise WorkspaceError(
+            f"source {shown} does not resolve in {data or 'the default data'}: no such revision "
+            "lines, product, exception or approved CRM rows; check the id and locator"
+        )
 
 
 def load_reviews(

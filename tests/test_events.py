@@ -293,6 +293,36 @@ def test_a_withdrawal_after_the_digest_marks_it_withdrawn(data, feed_lines, tmp_
     assert ws.verify_audit(layout) == []
 
 
+def test_a_missed_item_source_must_resolve_in_the_digest_data(data, feed_lines, tmp_path) -> None:
+    from digestkit import review as rv
+
+    event = next(e for e in _published(feed_lines) if e["revision"] == "r7")
+    workspace = tmp_path / "ws"
+    digest_id = events.run_event(event["event_id"], data=data, workspace=workspace).digest_id
+    args = {"text": "x", "part": "flags", "reviewer": "m.ross"}
+    for source in (
+        "registry:PRD-NOPE:owning_team",
+        "registry:PRD-PAYAPI:no_such_column",
+        f"runbook:{digest_id}:L1-L99999",
+        "exceptions:EXC-0000",
+        "crm:entitlements:tier=Gold",
+    ):
+        with pytest.raises(WorkspaceError, match=f"source {source} does not resolve in {data}"):
+            rv.add_missed(workspace, digest_id, source=source, **args)
+    assert not rv.reviews_path(ws.open_workspace(workspace), digest_id).exists()
+    record = rv.add_missed(workspace, digest_id, source=f"runbook:{digest_id}:L1-L3", **args)
+    assert record["source"] == {"system": "runbook", "id": digest_id, "locator": "L1-L3"}
+    other = tmp_path / "other-world"  # r7 cut down to its front matter: line 40 is gone
+    shutil.copytree(data, other)
+    r7 = other / "runbooks" / "premium-s1-escalation" / "r7.md"
+    front_matter = r7.read_text().split("\n---\n", 1)[0] + "\n---\n"
+    r7.write_text(front_matter)
+    source = f"runbook:{digest_id}:L40-L40"
+    rv.add_missed(workspace, digest_id, source=source, **args)
+    with pytest.raises(WorkspaceError, match=f"does not resolve in {other}"):
+        rv.add_missed(workspace, digest_id, source=source, data=other, **args)
+
+
 def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     _, layout = full_run
     digest_id = ws.list_digests(layout)[0].digest_id
