@@ -167,6 +167,7 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 _CONCESSION = (
     r"\b(?:credits?|refunds?|discounts?|concessions?|waivers?|compensation|goodwill|rebates?|"
     r"reimbursements?|make-?goods?|free\s+(?:months?|weeks?|period|upgrade|tier|seats?)|"
+    r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
     r"(?!\s*-?\s*(?:cards?|apis?|services?|teams?|queues?|products?|workflows?|paths?|paging|"
     r"process|system|desk|portal|endpoints?|steps?|sections?|ledger|flow|pipeline|engineers?|"
@@ -190,6 +191,17 @@ CONCESSION = Rule(
         # "Credit the account", "refund them", "compensate the customer"
         rf"{_LEAD}(?P<hit>\b(?:{_PAY_VERBS})\s+(?:them|him|her|it|the|their|this|that|those|these|"
         r"each|every|all|both|back|\$|\d))",
+        # "A goodwill discount should be applied to their renewal"
+        rf"(?P<hit>{_CONCESSION}\s+(?:[\w%'’-]+\s+){{0,4}}?{_MODAL}\s+(?:also\s+|now\s+)?be\s+"
+        r"(?:applied|given|offered|granted|issued|extended|processed|approved|added|posted|"
+        r"honou?red|arranged)\b)",
+        # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include)\b[^.;!?]{{0,60}}?"
+        r"\b(?:at\s+no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
+        r"on\s+the\s+house|on\s+us)\b)",
+        # "Make it right with a goodwill gesture"
+        rf"{_LEAD}(?P<hit>\bmake\s+(?:it|this|things)\s+(?:right|good|up\s+to\s+(?:them|the\s+"
+        rf"customer))\s+(?:with|by\s+\w+ing)\s+{_window(6)}{_CONCESSION})",
         # "waive the late fees"
         rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out)\s+{_window(4)}"
         r"(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|surcharges?|balance)\b)",
@@ -225,7 +237,7 @@ _CASE_NOUN = (
 )
 _CASE_OBJ = (
     rf"(?:{_PRONOUN_OBJ}\b|(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
-    rf"(?:[\w-]+\s+){{0,3}}?{_CASE_NOUN})"
+    rf"(?:[\w'’-]+\s+){{0,3}}?{_CASE_NOUN})"
 )
 _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{_SEV})"
 _TARGET = r"(?:(?:the|a|an|our|their)\s+)?[\w@-]+"
@@ -264,6 +276,10 @@ CASE_ROUTING = Rule(
         # "platform-oncall should take this case", "let identity-eng handle it"
         rf"(?P<hit>(?:{_MODAL}|\blet\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:take(?:\s+over)?|own|handle|"
         rf"pick\s+up|work|lead|run)\s+{_CASE_OBJ})",
+        # "Have identity-eng pick up the open ticket", "get platform-oncall to take this case"
+        rf"{_LEAD}(?P<hit>\b(?:have|get|let)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+(?:to\s+)?"
+        rf"(?:take(?:\s+over)?|own|handle|pick\s+up|work(?:\s+on)?|grab|lead|run|look\s+at)\s+"
+        rf"{_CASE_OBJ})",
         # "Put identity-eng on this incident"
         rf"{_LEAD}(?P<hit>\bput\s+{_window(3)}on\s+(?:this|the|that)\s+{_CASE_NOUN})",
     ),
@@ -285,6 +301,12 @@ _SEV_WORD = (
     r"(?!\s*-?\s*(?:definitions?|criteria|sections?|vocabulary|matrix|table|levels?|polic(?:y|ies)|"
     r"model|scale|wording|rules?|guidance|labels?|names?|headings?)\b)"
 )
+# Severity said in words: "treat it as critical", "mark it as high priority".
+_SEV_WORDS = (
+    r"(?:critical|urgent|blocker|major\s+incident|(?:high|higher|highest|low|lower|lowest|top|"
+    r"medium|normal)[\s-]+priority)\b(?![\s-]*(?:definitions?|criteria|sections?|polic(?:y|ies)|"
+    r"matrix|table|levels?|rules?|wording|labels?|queue|path|paging|handling|response|tier)\b)"
+)
 _SET_VERBS = (
     r"(?:set|reset|change|bump|drop|reduce|increase|elevate|raise|lower|downgrade|upgrade|"
     r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock)"
@@ -295,9 +317,10 @@ _SEV_PARTICIPLES = (
     r"reclassified|marked|flagged|tagged|labell?ed|logged|filed|moved|kept|opened|"
     r"categori[sz]ed|counted|considered)"
 )
+# "the Refunds API outage": up to three words may name what the incident is about.
 _INCIDENT_SUBJ = (
-    r"(?:this|it|that|this\s+one|(?:the|this)\s+(?:incident|outage|case|ticket|issue|event|"
-    r"escalation))"
+    r"(?:this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]+\s+){0,3}?(?:incident|"
+    r"outage|case|ticket|issue|event|escalation)s?)"
 )
 _CLAUSE_END = (
     r"(?=\s*(?:$|[.!?,;:)\]—–]|(?:and|but|so|now|per|for|according|given|because|since|as|with|"
@@ -310,14 +333,14 @@ SEVERITY_DECLARATION = Rule(
     patterns=_compile(
         # "Declare Sev1", "open a Sev-1 bridge", "call a P1"
         rf"{_LEAD}(?P<hit>\b(?:declare|re-?declare|open|call|log|file|raise|start|kick\s+off|"
-        rf"spin\s+up|run|record|confirm)\s+(?:a\s+|an\s+)?{_SEV_VALUE})",
+        rf"spin\s+up|run|record|confirm|(?:go|stick|roll)\s+with)\s+(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Bump it to P1", "downgrade to Sev2", "keep the incident at Sev 2"
-        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(3)}(?:to|at|into|down\s+to|up\s+to)\s+"
+        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:to|at|into|down\s+to|up\s+to)\s+"
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
         rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|mark|flag|tag|label|classify|reclassify|categori[sz]e|"
-        rf"count|consider|log|file|record)\s+{_window(3)}as\s+|(?:call|make|declare|consider|"
-        rf"confirm)\s+{_window(3)})(?:a\s+|an\s+)?{_SEV_VALUE})",
+        rf"count|consider|log|file|record)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
+        rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
         rf"{_LEAD}(?P<hit>\b(?:declare|raise|lower|downgrade|upgrade|set|reset|change|bump|drop|"
         rf"reduce|increase|elevate|escalate|adjust|update|lift|revise)\s+{_SEV_WORD})",

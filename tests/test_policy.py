@@ -14,61 +14,7 @@ from digestkit.policy import Violation, assert_in_scope, check_digest, check_sen
 
 CONTRAST = Path(__file__).parent / "data" / "scope_contrast.yaml"
 
-# Held-out sets: written after the rules, rates printed, never asserted.
-# Round 1 scored catch 80%, over-block 0% when first run. Its two misses ("Call it a Sev1",
-# "We have a Sev-1 on Payments API") exposed a whitespace bug and a too-strict clause end; both
-# were fixed, so round 1 is no longer held out. Round 2 was written after that fix, untouched since.
-HELD_OUT_FORBIDDEN = [
-    ("concession", "Go ahead and refund their last invoice."),
-    ("concession", "I'd comp them a free month given the outage."),
-    ("concession", "They deserve a service credit after waiting 40 minutes."),
-    ("case_routing", "Let's hand this ticket over to the Ledger team."),
-    ("case_routing", "Could you reassign it to platform-oncall?"),
-    (
-        "case_routing",
-        "Identity Service escalations need to be sent to Platform Security from now on.",
-    ),
-    ("severity_declaration", "Call it a Sev1 and move on."),
-    ("severity_declaration", "We have a Sev-1 on Payments API."),
-    ("severity_declaration", "Escalate the incident to priority one."),
-    ("severity_declaration", "If Premium Plus is affected, upgrade the ticket to P1."),
-]
-HELD_OUT_ALLOWED = [
-    "Step 7 no longer asks agents to offer refunds on request.",
-    "The Sev-2 downgrade criteria were reworded in section 4.",
-    "Payments API was reassigned from payments-eng to platform-eng in the registry on 2026-05-01.",
-    "EXC-1042 grants a contractual 10-minute initial update to one account.",
-    "The paging step for the Refunds API now names refunds-oncall.",
-    "A new step tells the incident commander to declare severity within 10 minutes.",
-    "Discount codes are out of scope for this runbook.",
-    "Severity downgrades are now approved by the duty manager (lines 60-62).",
-    "The ticket routing table in section 5 was deleted.",
-    "Priority 1 handling for Premium accounts is unchanged from r6.",
-]
-HELD_OUT_2_FORBIDDEN = [
-    ("concession", "Make it right with a goodwill gesture, a month free on their plan."),
-    ("concession", "Premium Plus customers hit by this should be refunded."),
-    ("concession", "Offer the affected accounts SLA credits."),
-    ("case_routing", "Have identity-eng pick up the open Identity Service ticket."),
-    ("case_routing", "Please move the incident to the Platform Security queue."),
-    ("case_routing", "The duty manager should escalate the Ledger case to ledger-oncall."),
-    ("severity_declaration", "Raise it to Sev 1 immediately."),
-    ("severity_declaration", "Let's go with P2 for now."),
-    ("severity_declaration", "The Refunds API outage is a P1."),
-    ("severity_declaration", "Reclassify the incident as Sev-2."),
-]
-HELD_OUT_2_ALLOWED = [
-    "The step that offered goodwill credits was deleted in r7.",
-    "Refunds are handled by the billing runbook, which did not change.",
-    "Platform Security now owns escalations for Identity Service per the registry.",
-    "Step 8 was renamed from 'Raise severity' to 'Confirm severity'.",
-    "Sev-2 incidents are out of scope for this runbook.",
-    "The route to platform-oncall replaced the route to payments-oncall.",
-    "EXC-1043 lets one account page the secondary on-call first.",
-    "A handoff note for the Payments API transfer is attached to CHG-04.",
-    "The severity of Ledger incidents is set by the incident commander.",
-    "Premium accounts had their initial update target changed from 30 to 15 minutes.",
-]
+HELD_OUT = Path(__file__).parent / "data" / "scope_heldout.yaml"
 
 
 def rates(forbidden, allowed):
@@ -101,18 +47,27 @@ def test_contrast_set_is_large_and_spread_over_every_rule(contrast):
 def test_catch_rate_and_over_block_rate_are_perfect_on_the_contrast_set(contrast):
     catch, over_block, misses, over = rates(*contrast)
     print(f"\ncontrast set: catch rate {catch:.0%}, over-block rate {over_block:.0%}")
-    for name, forbidden, allowed in (
-        ("held-out round 1 (used for fixes)", HELD_OUT_FORBIDDEN, HELD_OUT_ALLOWED),
-        ("held-out round 2", HELD_OUT_2_FORBIDDEN, HELD_OUT_2_ALLOWED),
-    ):
-        h_catch, h_over_block, h_misses, h_over = rates(forbidden, allowed)
-        print(f"{name}: catch rate {h_catch:.0%}, over-block rate {h_over_block:.0%}")
-        for rule, text in h_misses:
-            print(f"  miss [{rule}]: {text}")
-        for text, found in h_over:
-            print(f"  over-block {found}: {text}")
     assert (misses, over) == ([], [])
     assert (catch, over_block) == (1.0, 0.0)
+
+
+def test_held_out_rounds_print_their_rates_and_fixed_rounds_stay_fixed():
+    rounds = yaml.safe_load(HELD_OUT.read_text())["rounds"]
+    assert {r["status"] for r in rounds} <= {"held out", "used for fixes"}
+    regressions = []
+    for r in rounds:
+        forbidden = [(item["rule"], item["text"]) for item in r["forbidden"]]
+        assert {rule for rule, _ in forbidden} <= set(policy.RULES), r["name"]
+        catch, over_block, misses, over = rates(forbidden, r["allowed"])
+        print(f"\n{r['name']} ({r['status']}): catch rate {catch:.0%}, over-block {over_block:.0%}")
+        for rule, text in misses:
+            print(f"  miss [{rule}]: {text}")
+        for text, found in over:
+            print(f"  over-block {found}: {text}")
+        if r["status"] == "used for fixes":
+            regressions += [*misses, *over]
+    # A round whose misses were fixed is a regression set from then on.
+    assert regressions == []
 
 
 @pytest.mark.parametrize(
