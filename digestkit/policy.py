@@ -566,3 +566,103 @@ def assert_in_scope(digest: Mapping[str, Any]) -> None:
     )
     error.violations = found
     raise error
+
+
+# --- minimization of typed text ------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# "+61 434 74397", "(415) 555-0199", "415.555.0199": a leading "+" or the 3-3-4 pattern, so ISO
+# dates, line ranges and ids are not phone numbers.
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})(?!\w)")
+_NAME_TOKEN = re.compile(r"[^\W_]+")
+# Legal forms dropped from account names, so "Montague Bicycle Works" matches
+# "Montague Bicycle Works Pte. Ltd.".
+_LEGAL_FORMS = frozenset(
+    [
+        "pte",
+        "ltd",
+        "limited",
+        "inc",
+        "incorporated",
+        "llc",
+        "llp",
+        "gmbh",
+        "bv",
+        "b",
+        "v",
+        "nv",
+        "sa",
+        "s",
+        "a",
+        "ag",
+        "plc",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "kk",
+        "oy",
+        "ab",
+        "as",
+        "srl",
+        "spa",
+        "pty",
+        "sarl",
+        "kg",
+        "ug",
+        "se",
+    ]
+)
+_MAX_NAME_WORDS = 8
+
+
+def _name_key(text: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in _NAME_TOKEN.findall(text))
+
+
+def _name_keys(name: str) -> set[tuple[str, ...]]:
+    """The full name and the name without its trailing legal form, if two words or longer."""
+    key = _name_key(name)
+    stem = list(key)
+    while stem and stem[-1] in _LEGAL_FORMS:
+        stem.pop()
+    return {k for k in (key, tuple(stem)) if len(k) >= 2}
+
+
+def find_sensitive(text: str, src: Any = None) -> list[str]:
+    """What customer-sensitive data typed ``text`` contains, described by kind and id only.
+
+    Any e-mail address or phone number counts; with ``src`` (a data location or
+    :class:`~digestkit.sources.DataSources`) so do the CRM's account and contact names, matched
+    word by word, case-insensitively, with or without the account's legal form. The result never
+    repeats the value, so it can go into an error message or a log.
+    """
+    found = []
+    if _EMAIL.search(text):
+        found.append("an e-mail address")
+    if _PHONE.search(text):
+        found.append("a phone number")
+    if src is None:
+        return found
+    from digestkit import sources
+
+    names: dict[tuple[str, ...], str] = {}
+    accounts = sources.load_accounts(
+        src, columns=["account_id", "account_name"], include_sensitive=True
+    )
+    for account_id, name in zip(accounts["account_id"], accounts["account_name"], strict=True):
+        for key in _name_keys(str(name)):
+            names.setdefault(key, f"the name of CRM account {account_id}")
+    contacts = sources.load_contacts(
+        src, columns=["contact_id", "contact_name"], include_sensitive=True
+    )
+    for contact_id, name in zip(contacts["contact_id"], contacts["contact_name"], strict=True):
+        for key in _name_keys(str(name)):
+            names.setdefault(key, f"the name of CRM contact {contact_id}")
+    words = _name_key(text)
+    for i in range(len(words)):
+        for n in range(2, min(_MAX_NAME_WORDS, len(words) - i) + 1):
+            what = names.get(words[i : i + n])
+            if what and what not in found:
+                found.append(what)
+    return found

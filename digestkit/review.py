@@ -122,6 +122,8 @@ def add_review(
         raise WorkspaceError(
             f"verdict 'accepted' takes no --text; use 'corrected' to change {claim_id}'s text"
         )
+    if text:
+        ws.refuse_sensitive(text, ws.digest_sources(layout, digest_id), what="review text")
     claim = claims[claim_id]
     record = {
         "claim_id": claim_id,
@@ -151,6 +153,7 @@ def add_missed(
 
     The source must resolve (as a claim's would) in ``data``, by default the data the digest was
     built from as its audit records it; a workspace that records none is checked for form only.
+    Text holding customer-sensitive data is refused (ScopeError), as in clarifications.
     """
     layout = workspace_layout(workspace)
     reviewer = _check_reviewer(reviewer)
@@ -167,7 +170,9 @@ def add_missed(
             f"source {ref} needs a system ({', '.join(SYSTEMS)}) and an id; "
             "give it as SYSTEM:ID[:LOCATOR]"
         )
-    _check_resolves(layout, digest_id, ref, data)
+    src = _sources(layout, digest_id, data)
+    ws.refuse_sensitive(text, src, what="missed item")
+    _check_resolves(layout, digest_id, ref, src)
     record = {
         "claim_id": None,
         "verdict": "missed",
@@ -180,24 +185,21 @@ def add_missed(
     return _append(layout, digest_id, record, at)
 
 
-def _check_resolves(
-    layout: ws.Layout, digest_id: str, ref: dict[str, Any], data: str | Path | None
-) -> None:
+def _check_resolves(layout: ws.Layout, digest_id: str, ref: dict[str, Any], src: Any) -> None:
     from digestkit import evaluation  # evaluation reads reviews; import late to avoid a cycle
-    from digestkit import sources as src_mod
 
-    if data is None:
-        data = (
-            ws.load_audit(layout, digest_id).get("parameters", {}).get("notebook", {}).get("data")
-        )
-        if data is None:
-            return
-    if not evaluation.resolve_source(ref, src_mod.open_sources(data)):
+    if src is not None and not evaluation.resolve_source(ref, src):
         shown = ":".join(str(ref[k]) for k in ("system", "id", "locator") if ref.get(k))
         raise WorkspaceError(
-            f"source {shown} does not resolve in {data or 'the default data'}: no such revision "
-            "lines, product, exception or approved CRM rows; check the id and locator"
+            f"source {shown} does not resolve in {src.root}: no such revision lines, product, "
+            "exception or approved CRM rows; check the id and locator"
         )
+
+
+def _sources(layout: ws.Layout, digest_id: str, data: str | Path | None) -> Any:
+    from digestkit import sources as src_mod
+
+    return src_mod.open_sources(data) if data is not None else ws.digest_sources(layout, digest_id)
 
 
 def load_reviews(

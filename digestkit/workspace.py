@@ -345,6 +345,28 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
         shutil.rmtree(build, ignore_errors=True)
 
 
+def digest_sources(layout: Layout, digest_id: str) -> Any:
+    """The sources the digest was built from, as its audit records them; None if it does not."""
+    from digestkit import sources
+
+    recorded = load_audit(layout, digest_id).get("parameters", {}).get("notebook")
+    if recorded is None:
+        return None
+    return sources.open_sources(recorded.get("data"))  # None: the default world
+
+
+def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
+    """Raise ScopeError if typed ``text`` holds customer-sensitive data (named by kind and id)."""
+    from digestkit.policy import find_sensitive
+
+    found = find_sensitive(text, src)
+    if found:
+        raise ScopeError(
+            f"refusing the {what}: it contains {'; '.join(found)}; customer-sensitive data never "
+            "goes into the workspace, so refer to accounts and contacts by id or count instead"
+        )
+
+
 def clarify(
     layout: Layout,
     digest_id: str,
@@ -353,11 +375,17 @@ def clarify(
     text: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> dict[str, Any]:
-    """Append a reviewer's clarification to the digest's audit, re-render it, return the note."""
+    """Append a reviewer's clarification to the digest's audit, re-render it, return the note.
+
+    Refused (ScopeError, nothing written) when the text is out of the digest's scope or holds
+    customer-sensitive data.
+    """
     from digestkit.policy import check_digest
 
     if not author.strip() or not text.strip():
         raise WorkspaceError("clarify needs a non-empty --author and --text")
+    # Checked first: the scope refusal quotes the sentence, this one never repeats the value.
+    refuse_sensitive(text, digest_sources(layout, digest_id), what="clarification")
     violations = check_digest({"clarifications": [{"text": text}]})
     if violations:
         v = violations[0]

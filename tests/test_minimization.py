@@ -76,12 +76,35 @@ def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive
     workspace = tmp_path / "ws"
     env = {**os.environ, "DIGESTKIT_DATA": str(data)}
     outputs = []
-    for args in (
-        ["run", "--workspace", str(workspace)],
-        ["evaluate", "--workspace", str(workspace), "--simulate", "--report"],
-        ["evaluate", "--workspace", str(workspace), "--format", "json"],
-        ["audit", "verify", "--workspace", str(workspace)],
-    ):
+    contact = sources.load_contacts(data, include_sensitive=True).iloc[0]
+    account = sources.load_accounts(data, include_sensitive=True)["account_name"].iloc[1]
+    digest_id, ws_arg = "premium-s1-escalation@r7", ["--workspace", str(workspace)]
+    # People type too: a clarification or review that carries customer data is refused (exit 2)
+    # and its value appears nowhere, not even in the refusal.
+    typed = [
+        ["clarify", digest_id, "--author", "u-dm", "--text", f"Call {contact.contact_name}."],
+        ["clarify", digest_id, "--author", "u-dm", "--text", f"Mail {contact.email} first."],
+        ["clarify", digest_id, "--author", "u-dm", "--text", f"Phone {contact.phone}."],
+        ["clarify", digest_id, "--author", "u-dm", "--text", f"{account} agreed."],
+        [
+            *("review", digest_id, "--claim", "CHG-01", "--verdict", "corrected", "--text"),
+            f"Step changed for {contact.contact_name}.",
+            "--reviewer",
+            "r",
+        ],
+        [
+            *("review", digest_id, "--missed", f"Flag {account}.", "--part", "flags"),
+            *("--source", "registry:PRD-PAYAPI", "--reviewer", "r"),
+        ],
+    ]
+    steps = [
+        (["run", *ws_arg], 0),
+        *((args + ws_arg, 2) for args in typed),
+        (["evaluate", *ws_arg, "--simulate", "--report"], 0),
+        (["evaluate", *ws_arg, "--format", "json"], 0),
+        (["audit", "verify", *ws_arg], 0),
+    ]
+    for args, code in steps:
         result = subprocess.run(
             [sys.executable, "-m", "digestkit", *args],
             capture_output=True,
@@ -89,8 +112,10 @@ def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive
             env=env,
             cwd=tmp_path,
         )
-        assert result.returncode == 0, result.stderr
-        outputs.append((" ".join(args), result.stdout + result.stderr))
+        assert result.returncode == code, (args, result.stderr)
+        if code == 2:
+            assert "customer-sensitive data never goes into the workspace" in result.stderr
+        outputs.append((" ".join(args[:2]), result.stdout + result.stderr))
     for name, text in outputs:
         _assert_clean(sensitive, f"`digestkit {name}` output", text)
     files = [p for p in workspace.rglob("*") if p.is_file()]

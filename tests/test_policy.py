@@ -242,3 +242,52 @@ def test_every_generated_sample_digest_is_in_scope(sample_digests):
     ]
     assert len(sample_digests) >= 3 and len(claims) >= 100
     assert [v for digest in sample_digests for v in check_digest(digest)] == []
+
+
+# --- typed text and customer-sensitive data -------------------------------------------------------
+
+
+def test_find_sensitive_names_kind_and_id_never_the_value():
+    from digestkit import sources
+
+    data = Path(__file__).resolve().parents[1] / "data" / "sample"
+    contact = sources.load_contacts(data, include_sensitive=True).iloc[0]
+    account = sources.load_accounts(data, include_sensitive=True).iloc[0]
+    stem = " ".join(account.account_name.split()[:-2])  # without "Pte. Ltd." and the like
+    text = f"Ask {contact.contact_name.upper()} at {stem} ({contact.email}, {contact.phone})."
+    found = policy.find_sensitive(text, data)
+    assert found == [
+        "an e-mail address",
+        "a phone number",
+        f"the name of CRM contact {contact.contact_id}",
+        f"the name of CRM account {account.account_id}",
+    ]
+    assert policy.find_sensitive(text) == found[:2]  # without the CRM: patterns only
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Payments API moved to platform-oncall on 2026-05-01 (PRD-PAYAPI, lines 40-42).",
+        "EVT-000017 at 2026-06-01T09:30:00Z; EXC-1042 expires 2026-09-30; T+15, 30 min.",
+        "Call +1 is not a phone number, nor is 123-45 or version 1.2.3.4.",
+    ],
+)
+def test_find_sensitive_leaves_dates_ids_and_times_alone(text):
+    assert policy.find_sensitive(text, Path(__file__).resolve().parents[1] / "data/sample") == []
+
+
+def test_no_generated_claim_reads_as_sensitive():
+    from digestkit import sources
+    from digestkit.digest import build_digest
+
+    data = Path(__file__).resolve().parents[1] / "data" / "sample"
+    revisions = sources.load_revisions(data)
+    texts = [
+        claim["text"]
+        for row in revisions[revisions["status"] == "published"].itertuples()
+        for part in ("changed_steps", "carried_forward", "open_questions", "flags")
+        for claim in build_digest(row.runbook_id, row.revision, data=data).to_dict()[part]
+    ]
+    assert len(texts) > 100
+    assert [t for t in texts if policy.find_sensitive(t, data)] == []
