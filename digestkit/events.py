@@ -241,6 +241,29 @@ def _read_cursor(layout: ws.Layout) -> int:
     return int(json.loads(layout.cursor.read_text(encoding="utf-8"))["next_line"])
 
 
+def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> None:
+    """Refuse a feed the workspace does not follow, or one shorter than the cursor says it was.
+
+    Either would otherwise look like "nothing new" while events go unhandled.
+    """
+    if not layout.cursor.exists():
+        return
+    cursor = json.loads(layout.cursor.read_text(encoding="utf-8"))
+    followed, next_line = cursor.get("feed"), int(cursor["next_line"])
+    if followed and Path(followed).resolve() != feed.resolve():
+        raise EventError(
+            f"the workspace {layout.root} follows the feed {followed} (next line {next_line}), "
+            f"not {feed}; pass that --feed, or use a new --workspace for this feed"
+        )
+    last = max((ln.line_no for ln in lines), default=0)
+    if next_line > last + 1:
+        raise EventError(
+            f"{feed}: the feed ends at line {last} but the workspace {layout.root} has handled it "
+            f"up to line {next_line - 1}; the feed was truncated or replaced, so restore it or "
+            "use a new --workspace"
+        )
+
+
 def _advance_cursor(layout: ws.Layout, lines: Iterable[src_mod.FeedLine], feed: Path) -> int:
     """Move the cursor to the first line not handled yet; never past a failed one."""
     handled, _ = _history(layout)
@@ -271,6 +294,7 @@ def process_feed(
     outcomes = []
     with ws.locked(layout, timeout=lock_timeout):
         lines = _feed_lines(sources, feed_path)
+        _check_cursor(layout, lines, feed_path)
         start = _read_cursor(layout)
         handled, seen_ids = _history(layout)
         for line in lines:
@@ -302,6 +326,7 @@ def run_event(
     layout = ws.open_workspace(workspace)
     with ws.locked(layout, timeout=lock_timeout):
         lines = _feed_lines(sources, feed_path)
+        _check_cursor(layout, lines, feed_path)
         matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
         if not matches:
             raise EventError(f"{feed_path}: no event '{event_id}'; check the id (e.g. EVT-000017)")

@@ -1192,6 +1192,10 @@ def _event_problem(event: Any) -> tuple[str | None, str] | None:
 def iter_feed(path: str | Path | DataSources | None = None) -> Iterator[FeedLine]:
     """Every non-blank line of the feed, in order; a bad line gives ``error`` instead of raising."""
     path = _sources(path).feed if path is None or isinstance(path, DataSources) else Path(path)
+    if not Path(path).is_file():
+        raise SourceError(
+            "the change feed does not exist; pass --feed the events.jsonl of the feed", path=path
+        )
     with Path(path).open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             try:

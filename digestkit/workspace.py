@@ -330,9 +330,11 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
     build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
     try:
         shutil.copyfile(folder / "digest.json", build / "digest.json")
+        # The workspace may have been moved or restored elsewhere since the digest was built:
+        # the notebook reads clarifications and state from where the digest is now.
         render_folder(
             build,
-            parameters=audit["parameters"]["notebook"],
+            parameters={**audit["parameters"]["notebook"], "workspace": str(layout.root)},
             title=render.title_for(digest),
             notebook=notebook,
         )

@@ -377,6 +377,44 @@ def test_a_mistyped_workspace_is_an_error_not_an_empty_intact_one(tmp_path, caps
     assert not (tmp_path / "typo").exists()
 
 
+def test_a_workspace_refuses_a_feed_it_does_not_follow(data, feed_lines, tmp_path) -> None:
+    from digestkit.exceptions import EventError, SourceError
+
+    first = _write_feed(tmp_path / "a.jsonl", _published(feed_lines)[:2])
+    workspace = tmp_path / "ws"
+    assert len(events.process_feed(data=data, workspace=workspace, feed=first).outcomes) == 2
+    layout = ws.open_workspace(workspace, create=False)
+    cursor = layout.cursor.read_text()
+    other = _write_feed(tmp_path / "b.jsonl", _published(feed_lines)[2:3])
+    with pytest.raises(EventError, match=r"follows the feed .*a\.jsonl \(next line 3\), not"):
+        events.process_feed(data=data, workspace=workspace, feed=other)
+    with pytest.raises(EventError, match="follows the feed"):
+        events.run_event(
+            _published(feed_lines)[2]["event_id"], data=data, workspace=workspace, feed=other
+        )
+    _write_feed(first, _published(feed_lines)[:1])  # the followed feed lost a line
+    with pytest.raises(EventError, match=r"ends at line 1 but .* up to line 2; .*truncated"):
+        events.process_feed(data=data, workspace=workspace, feed=first)
+    with pytest.raises(SourceError, match=r"gone\.jsonl: the change feed does not exist"):
+        events.process_feed(data=data, workspace=workspace, feed=tmp_path / "gone.jsonl")
+    assert layout.cursor.read_text() == cursor
+    assert len(_outcomes(layout)) == 2
+
+
+def test_a_moved_workspace_re_renders_from_where_it_is_now(full_run, tmp_path) -> None:
+    _, layout = full_run
+    moved = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "restored"), create=False)
+    digest_id = ws.list_digests(moved)[-1].digest_id
+    before = (layout.digest_dir(digest_id) / "digest.html").read_text()
+    ws.clarify(moved, digest_id, author="u-lead", text="Checked against the registry today.")
+    assert (
+        "Checked against the registry today."
+        in (moved.digest_dir(digest_id) / "digest.html").read_text()
+    )
+    assert (layout.digest_dir(digest_id) / "digest.html").read_text() == before
+    assert ws.verify_audit(moved) == []
+
+
 def test_a_clarification_outside_the_digest_scope_is_refused_and_not_written(full_run) -> None:
     _, layout = full_run
     digest_id = ws.list_digests(layout)[-1].digest_id
