@@ -159,10 +159,12 @@ def build_event_digest(
     ws.append_audit(
         layout,
         "digest.created",
+        at=audit["created_at"],
         digest_id=digest_id,
         by="digestkit",
         event_id=event["event_id"],
         digest_sha256=audit["digest_sha256"],
+        audit_sha256=ws.sha256_bytes(ws.canonical_json(audit)),
     )
     return digest_id
 
@@ -194,13 +196,15 @@ def handle_line(
     if event["type"] != PUBLISHED:
         reason = f"{event['type']} event: no digest for unpublished revisions"
         return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
-    if layout.digest_dir(digest_id).exists():
-        reason = f"{digest_id} is already digested"
-        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
+    # Validated before the duplicate check: a re-delivery whose content no longer matches the
+    # repository is a problem to see, not a duplicate to ignore.
     try:
         row = check_revision(sources, event)
     except EventError as exc:
         return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
+    if layout.digest_dir(digest_id).exists():
+        reason = f"{digest_id} is already digested"
+        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
     if row["status"] == "withdrawn":
         reason = f"{digest_id} was withdrawn after publication: no digest"
         return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))

@@ -130,10 +130,12 @@ class Annotations(NamedTuple):
 
 @dataclass(frozen=True)
 class AuditProblem:
-    """Something wrong with audit.log: the line it was found at and what it means."""
+    """Something wrong with the audit trail: the audit.log line (None for a digest folder's
+    files, which ``path`` names) and what it means."""
 
-    line: int
+    line: int | None
     message: str
+    path: str | None = None
 
 
 def open_workspace(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = True) -> Layout:
@@ -403,7 +405,9 @@ def clarify(
         append_audit(
             layout,
             "digest.clarified",
+            at=note["at"],
             digest_id=digest_id,
+            audit_sha256=sha256_bytes(canonical_json(audit)),
             by=note["author"],
             text_sha256=sha256_bytes(note["text"].encode("utf-8")),
         )
@@ -468,7 +472,14 @@ def share(
         audit["state"] = "shared"
         audit["transitions"] = [*audit.get("transitions", []), transition]
         _rerender(layout, digest_id, audit, notebook=notebook)
-        append_audit(layout, "digest.shared", digest_id=digest_id, by=transition["by"])
+        append_audit(
+            layout,
+            "digest.shared",
+            at=transition["at"],
+            digest_id=digest_id,
+            audit_sha256=sha256_bytes(canonical_json(audit)),
+            by=transition["by"],
+        )
         write_index(layout)
     return transition
 
@@ -501,7 +512,14 @@ def mark_withdrawn(
     audit["state"] = "withdrawn"
     audit["transitions"] = [*audit.get("transitions", []), transition]
     _rerender(layout, digest_id, audit, notebook=notebook)
-    append_audit(layout, "digest.withdrawn", digest_id=digest_id, by=by, event_id=event_id)
+    append_audit(
+        layout,
+        "digest.withdrawn",
+        digest_id=digest_id,
+        audit_sha256=sha256_bytes(canonical_json(audit)),
+        by=by,
+        event_id=event_id,
+    )
     return transition
 
 
@@ -586,11 +604,17 @@ def _entry_hash(entry: Mapping[str, Any]) -> str:
     return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
-def append_audit(layout: Layout, action: str, **fields: Any) -> dict[str, Any]:
-    """Append an entry (ids and hashes only) to audit.log, chained to the previous entry."""
+def append_audit(
+    layout: Layout, action: str, *, at: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Append an entry (ids and hashes only) to audit.log, chained to the previous entry.
+
+    ``at`` is the time of the change it records (default: now), so audit.json and audit.log
+    agree; an ``audit_sha256`` field pins the digest's audit.json as it was written.
+    """
     head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
     seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS)
-    entry = {"seq": seq, "at": now_iso(), "action": action, **fields, "prev": prev}
+    entry = {"seq": seq, "at": at or now_iso(), "action": action, **fields, "prev": prev}
     entry["hash"] = _entry_hash(entry)
     append_jsonl(layout.audit_log, entry)
     write_atomic(layout.audit_head, canonical_json({"seq": seq, "hash": entry["hash"]}))
@@ -629,13 +653,60 @@ def verify_audit(layout: Layout) -> list[AuditProblem]:
         last = entry
     head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
     if head is None and lines:
-        problems.append(AuditProblem(0, f"{layout.audit_head} is missing"))
+        problems.append(AuditProblem(None, f"{layout.audit_head} is missing"))
     top = max([*seen, head["seq"] if head else 0], default=0)
     missing = sorted(set(range(1, top + 1)) - set(seen))
     if missing:
         problems.append(
-            AuditProblem(0, f"entries with seq {', '.join(map(str, missing))} were deleted")
+            AuditProblem(None, f"entries with seq {', '.join(map(str, missing))} were deleted")
         )
     elif head and last and head["seq"] == last["seq"] and head["hash"] != last["hash"]:
         problems.append(AuditProblem(len(lines), "the last entry differs from the recorded head"))
+    return problems + _verify_folders(layout, lines)
+
+
+def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
+    """Each digest folder against what audit.log last recorded for it."""
+    logged: dict[str, dict[str, Any]] = {}  # digest_id -> {"digest_sha256", "audit_sha256", seq}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # reported by the chain check
+        if not isinstance(entry, dict) or not entry.get("digest_id"):
+            continue
+        record = logged.setdefault(entry["digest_id"], {})
+        for key in ("digest_sha256", "audit_sha256"):
+            if entry.get(key):
+                record[key], record[f"{key}_seq"] = entry[key], entry.get("seq")
+    problems = []
+    folders = (
+        sorted(p for p in layout.digests.iterdir() if p.is_dir()) if layout.digests.is_dir() else []
+    )
+    for folder in folders:
+        rel = folder.relative_to(layout.root).as_posix()
+        record = logged.pop(folder.name, None)
+        if record is None:
+            problems.append(AuditProblem(None, "has no entry in audit.log", rel))
+            continue
+        for name, key in (("digest.json", "digest_sha256"), ("audit.json", "audit_sha256")):
+            path = folder / name
+            if key not in record:
+                continue  # written before digestkit logged this hash
+            if not path.is_file():
+                problems.append(AuditProblem(None, "is missing", f"{rel}/{name}"))
+            elif sha256_bytes(path.read_bytes()) != record[key]:
+                problems.append(
+                    AuditProblem(
+                        None,
+                        f"was changed after audit.log seq {record[key + '_seq']} recorded it "
+                        "(sha256 differs)",
+                        f"{rel}/{name}",
+                    )
+                )
+    for digest_id in sorted(logged):
+        if "digest_sha256" in logged[digest_id]:
+            problems.append(
+                AuditProblem(None, "was deleted (audit.log records it)", f"digests/{digest_id}")
+            )
     return problems

@@ -346,8 +346,9 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     assert "Shared" not in (layout.digest_dir(others[0]) / "digest.html").read_text()
     with pytest.raises(WorkspaceError, match="already shared"):
         ws.share(layout, digest_id, by="u-other")
-    actions = [e["action"] for e in ws.read_jsonl(layout.audit_log)]
-    assert actions[-2:] == ["digest.clarified", "digest.shared"]
+    logged = ws.read_jsonl(layout.audit_log)[-2:]
+    assert [e["action"] for e in logged] == ["digest.clarified", "digest.shared"]
+    assert [e["at"] for e in logged] == [note["at"], transition["at"]]  # one time per change
     assert "Bridge owner" not in layout.audit_log.read_text()  # the log keeps ids and hashes
     assert ws.verify_audit(layout) == []
 
@@ -377,6 +378,17 @@ def test_a_mistyped_workspace_is_an_error_not_an_empty_intact_one(tmp_path, caps
     assert not (tmp_path / "typo").exists()
 
 
+def test_a_redelivery_with_other_content_fails_instead_of_passing_as_duplicate(
+    data, feed_lines, tmp_path
+) -> None:
+    event = _published(feed_lines)[0]
+    changed = {**event, "event_id": "EVT-900002", "content_sha256": "0" * 64}
+    feed = _write_feed(tmp_path / "feed.jsonl", [event, changed, {**event, "event_id": "EVT-9"}])
+    result = events.process_feed(data=data, workspace=tmp_path / "ws", feed=feed)
+    assert [o.status for o in result.outcomes] == ["processed", "failed", "duplicate"]
+    assert "sha256" in result.outcomes[1].reason
+
+
 def test_a_workspace_refuses_a_feed_it_does_not_follow(data, feed_lines, tmp_path) -> None:
     from digestkit.exceptions import EventError, SourceError
 
@@ -399,6 +411,36 @@ def test_a_workspace_refuses_a_feed_it_does_not_follow(data, feed_lines, tmp_pat
         events.process_feed(data=data, workspace=workspace, feed=tmp_path / "gone.jsonl")
     assert layout.cursor.read_text() == cursor
     assert len(_outcomes(layout)) == 2
+
+
+def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_path, capsys):
+    _, layout = full_run
+    copy = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "copy"), create=False)
+    assert ws.verify_audit(copy) == []
+    first, second, third, *_ = [e.digest_id for e in ws.list_digests(copy)]
+    audit = json.loads((copy.digest_dir(first) / "audit.json").read_text())
+    audit["transitions"][-1]["by"] = "mallory"
+    (copy.digest_dir(first) / "audit.json").write_text(json.dumps(audit))
+    digest = json.loads((copy.digest_dir(second) / "digest.json").read_text())
+    digest["flags"] = []
+    (copy.digest_dir(second) / "digest.json").write_text(json.dumps(digest))
+    shutil.rmtree(copy.digest_dir(third))
+    (copy.digests / "stray@r1").mkdir()
+    problems = {p.path: p.message for p in ws.verify_audit(copy)}
+    assert set(problems) == {
+        f"digests/{first}/audit.json",
+        f"digests/{second}/digest.json",
+        f"digests/{third}",
+        "digests/stray@r1",
+    }
+    changed = "was changed after audit.log seq "
+    assert problems[f"digests/{first}/audit.json"].startswith(changed)
+    assert problems[f"digests/{second}/digest.json"].startswith(changed)
+    assert problems[f"digests/{third}"] == "was deleted (audit.log records it)"
+    assert problems["digests/stray@r1"] == "has no entry in audit.log"
+    assert main(["audit", "verify", "--workspace", str(copy.root)]) == 1
+    err = capsys.readouterr().err
+    assert f"{copy.root / 'digests' / first / 'audit.json'}: was changed after" in err
 
 
 def test_a_moved_workspace_re_renders_from_where_it_is_now(full_run, tmp_path) -> None:
