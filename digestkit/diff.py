@@ -26,7 +26,7 @@ import difflib
 import html
 from array import array
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from operator import itemgetter
@@ -508,7 +508,7 @@ class _Aligner:
             else:
                 continue
             facts = () if same else fact_changes(o.facts, n.facts)
-            segments = () if same else _segments(o.norm, n.norm)
+            segments = () if same else word_segments(o.norm, n.norm)
             changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
         for j in self.left("new"):
             n = self.new[j]
@@ -608,8 +608,12 @@ def _span(u: Unit | None) -> Span | None:
 # ----------------------------------------------------------------------------- redlines and facts
 
 
-def _segments(old: str, new: str) -> list[tuple[str, str]]:
-    """Word-level redline as (op, text) with op one of ``=``, ``-``, ``+``."""
+def word_segments(old: str, new: str) -> list[tuple[str, str]]:
+    """Word-level redline as (op, text) with op one of ``=``, ``-``, ``+``; runs are grouped.
+
+    >>> word_segments("page Notifications Engineering now", "page Messaging Platform now")
+    [('=', 'page'), ('-', 'Notifications Engineering'), ('+', 'Messaging Platform'), ('=', 'now')]
+    """
     a, b = old.split(), new.split()
     out: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -740,19 +744,62 @@ def _compared(diff: Diff) -> str:
     return f"{diff.old_label or '(old)'} → {diff.new_label or '(new)'}"
 
 
+def _split(diff: Diff) -> tuple[list[Change], list[Change]]:
+    """(front-matter changes, content changes): revision metadata is shown apart, field by field."""
+    meta = [c for c in diff.changes if c.unit == "front_matter"]
+    return meta, [c for c in diff.changes if c.unit != "front_matter"]
+
+
 def _summary(diff: Diff) -> str:
-    s = diff.stats
-    counts = ", ".join(f"{s[k]} {k}" for k in CHANGE_KINDS)
-    return f"{counts}; {s['formatting_only']} formatting-only (not listed)"
+    meta, content = _split(diff)
+    kinds = Counter(c.kind for c in content)
+    counts = ", ".join(f"{kinds[k]} {k}" for k in CHANGE_KINDS)
+    summary = f"{counts}; {diff.stats['formatting_only']} formatting-only (not listed)"
+    if meta:
+        summary += f"; {len(meta)} revision metadata field(s) changed"
+    return summary
+
+
+def _metadata_field(c: Change) -> tuple[str, str | None, str | None]:
+    """(key, old value, new value) of a front-matter change, whitespace collapsed."""
+
+    def entry(span: Span) -> str:
+        # The first and last entries carry the '---' delimiters in their line range.
+        return "\n".join(x for x in span.text.splitlines() if x.strip() not in ("---", "..."))
+
+    def value(span: Span | None) -> str | None:
+        if span is None:
+            return None
+        words = entry(span).partition(":")[2].split()
+        if words and words[0] in (">", "|", ">-", "|-", ">+", "|+"):  # a YAML block scalar
+            words = words[1:]
+        return " ".join(words)
+
+    key = entry(c.new or c.old).partition(":")[0].strip()
+    return key, value(c.old), value(c.new)
+
+
+def _field_line(c: Change) -> str:
+    key, old, new = _metadata_field(c)
+    if old is None:
+        return f"{key}: {new} (added)"
+    if new is None:
+        return f"{key}: {old} (removed)"
+    return f"{key}: {old} → {new}"
 
 
 def to_markdown(diff: Diff) -> str:
-    """The diff as a Markdown report: one bullet per change with its redline and fact changes."""
+    """The diff as a Markdown report: revision metadata field by field, then one bullet per
+    content change with its redline and fact changes."""
+    meta, content = _split(diff)
     out = ["# Runbook changes", ""]
     if _compared(diff):
         out += [_compared(diff), ""]
     out += [_summary(diff), ""]
-    for c in diff.changes:
+    if meta:
+        out += ["## Revision metadata", "", *(f"- {_field_line(c)}" for c in meta), ""]
+        out += ["## Content changes", ""]
+    for c in content:
         section = " › ".join(c.section) or "(top of document)"
         out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
         if c.segments:
@@ -765,14 +812,20 @@ def to_markdown(diff: Diff) -> str:
     return "\n".join(out) + "\n"
 
 
+def segments_html(segments: Iterable[tuple[str, str]]) -> str:
+    """Redline segments as escaped HTML with ``<del>`` and ``<ins>``."""
+    tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
+    return " ".join(tags[op].format(html.escape(t)) for op, t in segments)
+
+
 def to_html(diff: Diff) -> str:
     """The diff as a standalone HTML page; all runbook text is escaped."""
     e = html.escape
+    meta, content = _split(diff)
     rows = []
-    for c in diff.changes:
+    for c in content:
         if c.segments:
-            tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
-            body = " ".join(tags[op].format(e(t)) for op, t in c.segments)
+            body = segments_html(c.segments)
         else:
             side = c.new or c.old
             body = e(" ".join(side.text.split()))
@@ -791,5 +844,12 @@ def to_html(diff: Diff) -> str:
         "li.change{margin:.5em 0}</style></head><body>"
         f"<h1>Runbook changes</h1><p>{e(_compared(diff))}</p>"
         f"<p>{e(_summary(diff))}</p>"
-        f"<ul>{''.join(rows)}</ul></body></html>\n"
+        + (
+            "<h2>Revision metadata</h2><ul>"
+            + "".join(f"<li>{e(_field_line(c))}</li>" for c in meta)
+            + "</ul><h2>Content changes</h2>"
+            if meta
+            else ""
+        )
+        + f"<ul>{''.join(rows)}</ul></body></html>\n"
     )

@@ -11,8 +11,6 @@ it with nbconvert, input cells hidden, stderr and tracebacks dropped, under the 
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -77,8 +75,6 @@ STYLE = """<style>
 .dk .dk-withdrawn { border-left: 4px solid #c53030; padding: .4rem .8rem; background: #fff5f5; }
 </style>"""
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
-
 
 def _e(value: Any) -> str:
     """Escape any value for HTML text or a quoted attribute; None becomes an empty string."""
@@ -104,17 +100,9 @@ def _source_links(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], 
 
 def redline(old: str | None, new: str | None) -> str:
     """Word-level redline of two texts as escaped HTML with ``<del>`` and ``<ins>``."""
-    a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(_e("".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            out.append(f"<del>{_e(''.join(a[i1:i2]))}</del>")
-        if j2 > j1:
-            out.append(f"<ins>{_e(''.join(b[j1:j2]))}</ins>")
-    return "".join(out)
+    from digestkit.diff import segments_html, word_segments
+
+    return segments_html(word_segments(old or "", new or ""))
 
 
 def _claim(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str], body: str) -> str:

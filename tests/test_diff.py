@@ -336,6 +336,26 @@ def test_reports_name_what_was_compared(tmp_path):
     assert to_markdown(diff_texts(BASE, BASE)).splitlines()[2].startswith("0 added")
 
 
+def test_reports_list_revision_metadata_field_by_field_apart_from_content():
+    old = "---\nrevision: r1\nchange_reason: >\n  First\n  version.\n---\n" + BASE
+    new = "---\nrevision: r2\nchange_reason: Second.\napproved_by: u-a\n---\n" + BASE.replace(
+        "30 min without", "15 min without"
+    )
+    d = diff_texts(old, new)
+    md = to_markdown(d)
+    assert "1 modified" in md and "3 revision metadata field(s) changed" in md
+    meta = md.split("## Revision metadata\n\n")[1].split("\n\n")[0].splitlines()
+    assert meta == [
+        "- revision: r1 → r2",
+        "- change_reason: First version. → Second.",
+        "- approved_by: u-a (added)",
+    ]
+    assert "## Content changes" in md and md.count("- **modified**") == 1
+    page = to_html(d)
+    assert "<li>revision: r1 → r2</li>" in page and "<h2>Content changes</h2>" in page
+    assert len(d.changes) == 4  # the JSON contract still lists every change
+
+
 def test_cli_output_cut_short_by_a_pipe_is_not_an_error():
     import os
     import subprocess

@@ -284,5 +284,9 @@ def test_fragments_escape_all_text_and_link_every_claim_to_a_source_row() -> Non
 
 def test_redline_marks_deleted_and_inserted_words() -> None:
     assert render.redline("within 15 minutes", "within 10 minutes <b>") == (
-        "within <del>15</del><ins>10</ins> minutes<ins> &lt;b&gt;</ins>"
+        "within <del>15</del> <ins>10</ins> minutes <ins>&lt;b&gt;</ins>"
+    )
+    # A changed phrase stays one deletion and one insertion, as in `digestkit diff`.
+    assert render.redline("Notifications Engineering owns it", "Messaging Platform owns it") == (
+        "<del>Notifications Engineering</del> <ins>Messaging Platform</ins> owns it"
     )
