@@ -1316,6 +1316,23 @@ def scope_latency_table(evaluation: Evaluation) -> pd.DataFrame:
         "event_id",
         "occurred_at",
         "posted_at",
-        "latency_seconds",
     ]
-    return d[columns]
+    return d[columns].assign(latency=d["latency_seconds"].map(duration))
+
+
+def duration(seconds: float | None) -> str | None:
+    """Seconds as a reader scans them: ``42 s``, ``3 min 5 s``, ``2 h 4 min``, ``220 d 3 h``."""
+    if seconds is None or pd.isna(seconds):
+        return None
+    s = round(float(seconds))
+    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "min", 60)):
+        if s >= size:
+            return f"{s // size} {unit} {s % size // sub_size} {sub}"
+    if s >= 60:
+        return f"{s // 60} min {s % 60} s"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{s} s"
+
+
+def table(frame: pd.DataFrame):
+    """A metrics table for the report: no index column, blanks as "—", three decimals."""
+    return frame.style.hide(axis="index").format(na_rep="—", precision=3)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from digestkit import evaluation as ev
@@ -824,3 +825,25 @@ def test_simulated_reviews_are_set_aside_once_a_person_reviews(world, workspace)
     real = ev.evaluate(workspace, data=world, gold=GOLD).summary["reviews"]
     assert real["simulated"] is False and real["reviewers"] == ["m.ross"]
     assert real["reviewed_claims"] == 11  # the person's verdicts only, as in the known workspace
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, None),
+        (0.44, "0.4 s"),
+        (42, "42 s"),
+        (185, "3 min 5 s"),
+        (7440, "2 h 4 min"),
+        (19074351, "220 d 18 h"),
+    ],
+)
+def test_latency_is_shown_in_units_a_reader_scans(seconds, shown):
+    assert ev.duration(seconds) == shown
+
+
+def test_report_tables_hide_the_index_and_blank_missing_values():
+    frame = pd.DataFrame({"part": ["flags"], "rate": [float("nan")], "n": [0.12345]})
+    page = ev.table(frame).to_html()
+    assert "—" in page and "0.123" in page and "nan" not in page.lower()
+    assert 'class="row_heading' not in page
