@@ -257,7 +257,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors on one line like every other digestkit error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"digestkit: error: {self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     _feed_option(p)
 
     p = command("run-event", cmd_run_event, "handle one event of the change feed now")
-    p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000017")
+    p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000010")
     _data_option(p)
     _workspace_option(p)
     _feed_option(p)

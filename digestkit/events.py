@@ -333,7 +333,9 @@ def run_event(
         _check_cursor(layout, lines, feed_path)
         matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
         if not matches:
-            raise EventError(f"{feed_path}: no event '{event_id}'; check the id (e.g. EVT-000017)")
+            ids = [ln.event["event_id"] for ln in lines if ln.event]
+            known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
+            raise EventError(f"{feed_path}: no event '{event_id}'; {known}")
         handled, seen_ids = _history(layout)
         line = matches[0]
         if line.line_no in handled:

@@ -172,7 +172,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
     # Change-notification feed: one JSON object per line.
     "events": (
-        C("event_id", "string", "Event id, e.g. EVT-000017."),
+        C("event_id", "string", "Event id, e.g. EVT-000010."),
         C("type", "category", "Event type.", values=EVENT_TYPES),
         C("runbook_id", "string", "Runbook the event is about."),
         C("revision", "string", "Revision the event is about."),

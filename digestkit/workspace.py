@@ -194,6 +194,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        # mkstemp makes 0600 files; give the file the mode any other file here gets (umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -456,6 +460,12 @@ def share(
         if audit.get("state") == "shared":
             last = state_transition(audit) or {"by": "?", "at": "?"}
             raise WorkspaceError(f"{digest_id} is already shared (by {last['by']} at {last['at']})")
+        if audit.get("state") == "withdrawn":
+            t = state_transition(audit) or {"by": "?", "at": "?"}
+            raise WorkspaceError(
+                f"refusing to share {digest_id}: its revision was withdrawn after publication "
+                f"(by {t['by']} at {t['at']}); a withdrawn revision's digest is not for handoff"
+            )
         problems = share_problems(layout, digest_id)
         if problems:
             raise WorkspaceError(

@@ -422,3 +422,14 @@ def test_to_frame_has_one_row_per_change():
     frame = d.to_frame()
     assert list(frame["kind"]) == ["added", "renumbered", "renumbered"]
     assert frame.loc[0, "new lines"] == (1, 1) and pd.isna(frame.loc[0, "old text"])
+
+
+def test_a_bad_argument_is_one_line_naming_the_command(capsys):
+    from digestkit.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "a.md", "b.md", "--format", "pdf"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digestkit diff: error: argument --format: invalid choice: 'pdf'")
+    assert err.count("\n") == 1

@@ -116,6 +116,8 @@ def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
     assert not list(layout.tmp.iterdir())
     for folder in layout.digests.iterdir():
         assert {p.name for p in folder.iterdir()} == FILES
+        # written atomically, yet with the mode of any other file (not mkstemp's 0600)
+        assert len({(folder / name).stat().st_mode for name in FILES}) == 1
         audit = json.loads((folder / "audit.json").read_text())
         digest = json.loads((folder / "digest.json").read_text())
         assert audit["digest_sha256"] == ws.sha256_bytes((folder / "digest.json").read_bytes())
