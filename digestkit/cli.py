@@ -108,6 +108,14 @@ def _feed_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _kernel_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fresh-kernel",
+        action="store_true",
+        help="start a new kernel for every digest notebook instead of keeping one warm",
+    )
+
+
 def _log_progress() -> None:
     import logging
 
@@ -131,10 +139,17 @@ def _report_pass(result) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from digestkit.events import process_feed
+    from digestkit.events import watch
 
     _log_progress()
-    return _report_pass(process_feed(data=args.data, workspace=args.workspace, feed=args.feed))
+    result = watch(
+        data=args.data,
+        workspace=args.workspace,
+        feed=args.feed,
+        once=True,
+        warm_kernel=not args.fresh_kernel,
+    )
+    return _report_pass(result)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -148,6 +163,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             feed=args.feed,
             once=args.once,
             interval=args.interval,
+            warm_kernel=not args.fresh_kernel,
         )
     except KeyboardInterrupt:
         return 0
@@ -320,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_option(p)
     _workspace_option(p)
     _feed_option(p)
+    _kernel_option(p)
 
     p = command("watch", cmd_watch, "process the change feed now and then every --interval seconds")
     p.add_argument("--once", action="store_true", help="process the feed once and exit")
@@ -327,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_option(p)
     _workspace_option(p)
     _feed_option(p)
+    _kernel_option(p)
 
     p = command("run-event", cmd_run_event, "handle one event of the change feed now")
     p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000010")

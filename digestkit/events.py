@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def build_event_digest(
     *,
     sources: src_mod.DataSources,
     notebook: Path = render.DIGEST_NOTEBOOK,
+    kernel: render.WarmKernel | None = None,
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
 
@@ -144,7 +146,11 @@ def build_event_digest(
         digest_bytes = ws.canonical_json(digest)
         (build / "digest.json").write_bytes(digest_bytes)
         ws.render_folder(
-            build, parameters=parameters, title=render.title_for(digest), notebook=notebook
+            build,
+            parameters=parameters,
+            title=render.title_for(digest),
+            notebook=notebook,
+            kernel=kernel,
         )
         audit = ws.new_audit(
             digest,
@@ -176,6 +182,7 @@ def handle_line(
     sources: src_mod.DataSources,
     seen_ids: Mapping[str, int],
     notebook: Path = render.DIGEST_NOTEBOOK,
+    kernel: render.WarmKernel | None = None,
 ) -> Outcome:
     """Handle one feed line (the caller holds the lock) and record its outcome."""
     if line.error is not None or line.event is None:
@@ -209,7 +216,7 @@ def handle_line(
         reason = f"{digest_id} was withdrawn after publication: no digest"
         return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
     try:
-        build_event_digest(layout, event, sources=sources, notebook=notebook)
+        build_event_digest(layout, event, sources=sources, notebook=notebook, kernel=kernel)
     except (DigestkitError, OSError, ValueError) as exc:
         return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
     return _record(layout, Outcome(line.line_no, event_id, "processed", "digest built", digest_id))
@@ -290,8 +297,12 @@ def process_feed(
     feed: str | Path | None = None,
     notebook: Path = render.DIGEST_NOTEBOOK,
     lock_timeout: float = -1,
+    kernel: render.WarmKernel | None = None,
 ) -> PassResult:
-    """One pass over the change feed from the cursor; return every outcome and the index path."""
+    """One pass over the change feed from the cursor; return every outcome and the index path.
+
+    With ``kernel`` every digest notebook of the pass runs on that kept kernel.
+    """
     sources = src_mod.open_sources(data)
     feed_path = Path(feed).resolve() if feed is not None else sources.feed
     layout = ws.open_workspace(workspace)
@@ -305,7 +316,7 @@ def process_feed(
             if line.line_no < start or line.line_no in handled:
                 continue
             outcome = handle_line(
-                layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook
+                layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook, kernel=kernel
             )
             outcomes.append(outcome)
             if outcome.status in ("processed", "skipped") and outcome.event_id:
@@ -354,12 +365,18 @@ def watch(
     once: bool = False,
     interval: float = 30.0,
     on_pass: Callable[[PassResult], None] | None = None,
+    warm_kernel: bool = True,
 ) -> PassResult:
-    """Process the feed every ``interval`` seconds (once with ``once``); return the last pass."""
-    while True:
-        result = process_feed(data=data, workspace=workspace, feed=feed)
-        if on_pass is not None:
-            on_pass(result)
-        if once:
-            return result
-        time.sleep(interval)
+    """Process the feed every ``interval`` seconds (once with ``once``); return the last pass.
+
+    The digest notebooks of every pass run on one kept kernel (:class:`render.WarmKernel`, each
+    notebook in an emptied namespace) unless ``warm_kernel`` is False.
+    """
+    with render.WarmKernel() if warm_kernel else nullcontext() as kernel:
+        while True:
+            result = process_feed(data=data, workspace=workspace, feed=feed, kernel=kernel)
+            if on_pass is not None:
+                on_pass(result)
+            if once:
+                return result
+            time.sleep(interval)

@@ -11,10 +11,14 @@ it with nbconvert, input cells hidden, stderr and tracebacks dropped, under the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from jupyter_core.utils import run_sync
 
 from digestkit.exceptions import WorkspaceError
 
@@ -282,28 +286,158 @@ def notebook_digest(
     return build_digest(runbook, revision, baseline=baseline, data=data, as_of=as_of).to_dict()
 
 
+# The kernel's own start-up warnings (e.g. about local TCP) are noise for the runner.
+_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+# Run before each notebook on a kept kernel: forget every name the last notebook defined and
+# start in the new notebook's folder. Imported modules stay loaded; that is the saving.
+_RESET = (
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import os as _dk_os\n_dk_os.chdir({cwd!r})\ndel _dk_os"
+)
+
+
+class WarmKernel:
+    """A Python kernel kept across notebook runs, each run starting from an empty namespace.
+
+    Starting a kernel and importing pandas and digestkit in it is most of what one event costs,
+    so ``digestkit watch`` and ``digestkit run`` keep one kernel per process. Before each
+    notebook the kernel's user namespace is reset (``%reset -f``) and its working directory set;
+    after a failed run the kernel is replaced. The kernel starts on first use; use the object as
+    a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, kernel_name: str = KERNEL_NAME, *, timeout: float = 60) -> None:
+        self.kernel_name = kernel_name
+        self.timeout = timeout
+        self.km: Any = None
+        self.starts = 0  # kernels started, for tests and benchmarks
+        self.runs = 0  # notebooks run on the current kernel
+
+    def __enter__(self) -> WarmKernel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self, cwd: Path) -> Iterator[Any]:
+        """A client of the kept kernel, its namespace emptied and its directory ``cwd``.
+
+        A fresh client per notebook: nbclient leaves the one it ran with unable to take another
+        request, while the kernel itself is fine.
+        """
+        # The async manager and client are what nbclient creates itself; both it and we drive
+        # them through jupyter_core's run_sync, so they share one event loop.
+        from jupyter_client.manager import AsyncKernelManager
+
+        if self.km is None or not run_sync(self.km.is_alive)():
+            self.close()
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            run_sync(self.km.start_kernel)(extra_arguments=_KERNEL_ARGS)
+            self.starts, self.runs = self.starts + 1, 0
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=self.timeout)
+            reply = run_sync(kc.execute_interactive)(
+                _RESET.format(cwd=str(cwd)), store_history=False, timeout=self.timeout
+            )
+            if reply["content"]["status"] != "ok":
+                raise WorkspaceError(f"could not reset the kept kernel for {cwd}; run it again")
+            self.runs += 1
+            yield kc
+        except BaseException:
+            self.close()  # a kernel that failed a run is not trusted with the next one
+            raise
+        finally:
+            kc.stop_channels()
+
+    def close(self) -> None:
+        """Shut the kernel down (safe to call twice)."""
+        if self.km is not None and self.km.has_kernel:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self.km = None
+
+
+def _warm_engine() -> str:
+    """Register (once) and name the papermill engine that runs on a kept kernel's client.
+
+    papermill passes ``km`` on to nbclient but not a client; this engine hands nbclient the
+    client :meth:`WarmKernel.session` prepared, so the reset namespace is the one that runs.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            *,
+            km,
+            kc,
+            **kwargs,
+        ):
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(
+                nb_man,
+                km=km,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                startup_timeout=start_timeout,
+                timeout=execution_timeout,
+                **kwargs,
+            )
+            client.kc = kc
+            return client.execute()
+
+    if _WARM_ENGINE not in papermill_engines._engines:
+        papermill_engines.register(_WARM_ENGINE, WarmKernelEngine)
+    return _WARM_ENGINE
+
+
+_WARM_ENGINE = "digestkit-warm-kernel"
+
+
 def execute_notebook(
     output: Path,
     *,
     parameters: Mapping[str, Any],
     notebook: Path = DIGEST_NOTEBOOK,
     cwd: Path | None = None,
+    kernel: WarmKernel | None = None,
 ) -> Path:
-    """Execute the digest notebook with papermill; raise WorkspaceError if any cell fails."""
+    """Execute the digest notebook with papermill; raise WorkspaceError if any cell fails.
+
+    With ``kernel`` the notebook runs on that kept kernel (see :class:`WarmKernel`) instead of
+    a kernel started for this run alone.
+    """
     import papermill
 
+    run = partial(
+        papermill.execute_notebook,
+        str(notebook),
+        str(output),
+        parameters=dict(parameters),
+        kernel_name=KERNEL_NAME,
+        progress_bar=False,
+        log_output=False,
+        extra_arguments=_KERNEL_ARGS,
+    )
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=dict(parameters),
-            kernel_name=KERNEL_NAME,
-            progress_bar=False,
-            log_output=False,
-            cwd=str(cwd) if cwd else None,
-            # The kernel's own start-up warnings (e.g. about local TCP) are noise for the runner.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        if kernel is None:
+            run(cwd=str(cwd) if cwd else None)
+        else:
+            with kernel.session(cwd or Path.cwd()) as kc:
+                run(engine_name=_warm_engine(), km=kernel.km, kc=kc)
     except papermill.PapermillExecutionError as exc:
         raise WorkspaceError(
             f"{notebook.name}: cell {exc.cell_index} failed with {exc.ename}: {exc.evalue}; "

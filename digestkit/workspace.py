@@ -319,10 +319,11 @@ def render_folder(
     parameters: Mapping[str, Any],
     title: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
+    kernel: render.WarmKernel | None = None,
 ) -> None:
     """Execute the digest notebook into ``folder``/digest.ipynb and render digest.html."""
     executed = render.execute_notebook(
-        folder / "digest.ipynb", parameters=parameters, notebook=notebook, cwd=folder
+        folder / "digest.ipynb", parameters=parameters, notebook=notebook, cwd=folder, kernel=kernel
     )
     render.notebook_to_html(executed, folder / "digest.html", title=title)
 

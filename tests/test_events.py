@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -468,3 +469,91 @@ def test_a_clarification_outside_the_digest_scope_is_refused_and_not_written(ful
         ws.clarify(layout, digest_id, author="u-dm", text="Offer them a 20% service credit.")
     assert ws.load_audit(layout, digest_id) == before
     assert layout.audit_log.read_text() == log
+
+
+# --- the kept kernel of `watch` and `run` ---------------------------------------------------------
+
+
+def _probe_notebook(path: Path, body: str) -> Path:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("label = None", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(body),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def _printed(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folder(tmp_path):
+    probe = _probe_notebook(
+        tmp_path / "probe.ipynb",
+        "import os\n"
+        "print(os.getpid(), os.getcwd(), label, 'leftover' in globals())\n"
+        "leftover = label",
+    )
+    failing = _probe_notebook(tmp_path / "fail.ipynb", "raise RuntimeError('planted')")
+    runs = []
+    with render.WarmKernel() as kernel:
+        for n in range(3):
+            folder = tmp_path / f"d{n}"
+            folder.mkdir()
+            out = render.execute_notebook(
+                folder / "out.ipynb",
+                parameters={"label": f"n{n}"},
+                notebook=probe,
+                cwd=folder,
+                kernel=kernel,
+            )
+            runs.append(_printed(out).split())
+        assert kernel.starts == 1 and kernel.runs == 3
+        with pytest.raises(WorkspaceError, match="cell 1 failed with RuntimeError: planted"):
+            render.execute_notebook(
+                tmp_path / "f.ipynb", parameters={}, notebook=failing, cwd=tmp_path, kernel=kernel
+            )
+        assert kernel.km is None  # a kernel that failed a run is not reused
+        folder = tmp_path / "d0"
+        after = render.execute_notebook(
+            folder / "again.ipynb",
+            parameters={"label": "x"},
+            notebook=probe,
+            cwd=folder,
+            kernel=kernel,
+        )
+        assert kernel.starts == 2
+    assert kernel.km is None  # closed with the block
+    pids = {pid for pid, *_ in runs}
+    assert len(pids) == 1
+    assert [(cwd, label, leftover) for _, cwd, label, leftover in runs] == [
+        (str(tmp_path / f"d{n}"), f"n{n}", "False") for n in range(3)
+    ]
+    assert _printed(after).split()[0] not in pids
+
+
+def test_run_on_a_warm_kernel_posts_the_same_digest_pages(data, feed_lines, tmp_path) -> None:
+    feed = _write_feed(tmp_path / "feed.jsonl", _published(feed_lines)[:3])
+    cold = events.process_feed(data=data, workspace=tmp_path / "cold", feed=feed)
+    with render.WarmKernel() as kernel:
+        warm = events.process_feed(data=data, workspace=tmp_path / "warm", feed=feed, kernel=kernel)
+        assert kernel.starts == 1 and kernel.runs == 3
+    assert (
+        [o.status for o in warm.outcomes] == [o.status for o in cold.outcomes] == ["processed"] * 3
+    )
+    for o in warm.outcomes:
+        pages = [
+            # papermill gives its injected-parameters cell a random id on every run
+            re.sub(r"cell-id=[0-9a-f-]+", "", path.read_text())
+            for side in ("cold", "warm")
+            for path in [tmp_path / side / "digests" / o.digest_id / "digest.html"]
+        ]
+        assert pages[0] == pages[1]
