@@ -229,6 +229,9 @@ def measure_replay(data: Path, count: int) -> dict:
     return {"pairs": len(pairs), "seconds": time.perf_counter() - start}
 
 
+WHY_HEADING = "## Why, per target"
+
+
 def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (
@@ -322,7 +325,10 @@ def main() -> None:
     report = "\n".join(out) + "\n"
     print(report)
     if args.results:
-        args.results.write_text(report)
+        # The hand-written explanation below the numbers ("## Why, per target") is kept.
+        old = args.results.read_text() if args.results.exists() else ""
+        why = old[old.find(WHY_HEADING) :] if WHY_HEADING in old else ""
+        args.results.write_text(report + ("\n" + why if why else ""))
 
 
 if __name__ == "__main__":
