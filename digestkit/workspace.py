@@ -473,23 +473,17 @@ def share(
                 f"refusing to share {digest_id}: {'; '.join(problems)}; "
                 "resolve these first (a source problem needs the digest rebuilt)"
             )
-        transition = {
-            "from": audit.get("state", "draft"),
-            "to": "shared",
-            "at": now_iso(),
-            "by": by.strip(),
-            "meaning": SHARE_MEANING,
-        }
-        audit["state"] = "shared"
-        audit["transitions"] = [*audit.get("transitions", []), transition]
-        _rerender(layout, digest_id, audit, notebook=notebook)
-        append_audit(
+        at = now_iso()
+        transition = _move(
             layout,
-            "digest.shared",
-            at=transition["at"],
-            digest_id=digest_id,
-            audit_sha256=sha256_bytes(canonical_json(audit)),
-            by=transition["by"],
+            digest_id,
+            audit,
+            to="shared",
+            by=by.strip(),
+            at=at,
+            logged_at=at,
+            meaning=SHARE_MEANING,
+            notebook=notebook,
         )
         write_index(layout)
     return transition
@@ -512,24 +506,54 @@ def mark_withdrawn(
     audit = load_audit(layout, digest_id)
     if audit.get("state") == "withdrawn":
         return None
+    # ``at`` is when the revision was withdrawn (the event); the log entry says when we saw it.
+    return _move(
+        layout,
+        digest_id,
+        audit,
+        to="withdrawn",
+        by=by,
+        at=at,
+        logged_at=None,
+        meaning=WITHDRAW_MEANING,
+        notebook=notebook,
+        event_id=event_id,
+    )
+
+
+def _move(
+    layout: Layout,
+    digest_id: str,
+    audit: dict[str, Any],
+    *,
+    to: str,
+    by: str,
+    at: str,
+    logged_at: str | None,
+    meaning: str,
+    notebook: Path,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Record a state transition in audit.json, re-render the digest, log it; return it."""
     transition = {
         "from": audit.get("state", "draft"),
-        "to": "withdrawn",
+        "to": to,
         "at": at,
         "by": by,
-        "meaning": WITHDRAW_MEANING,
-        "event_id": event_id,
+        "meaning": meaning,
+        **extra,
     }
-    audit["state"] = "withdrawn"
+    audit["state"] = to
     audit["transitions"] = [*audit.get("transitions", []), transition]
     _rerender(layout, digest_id, audit, notebook=notebook)
     append_audit(
         layout,
-        "digest.withdrawn",
+        f"digest.{to}",
+        at=logged_at,
         digest_id=digest_id,
         audit_sha256=sha256_bytes(canonical_json(audit)),
         by=by,
-        event_id=event_id,
+        **extra,
     )
     return transition
 
