@@ -54,6 +54,7 @@ class Outcome:
     status: str  # processed | skipped | duplicate | failed | quarantined
     reason: str
     digest_id: str | None = None
+    event_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,16 +102,31 @@ def _record(layout: ws.Layout, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _history(layout: ws.Layout) -> tuple[set[int], dict[str, int]]:
-    """Lines already handled, and event ids already handled (id -> line)."""
-    lines: set[int] = set()
-    ids: dict[str, int] = {}
+@dataclass
+class _History:
+    """What earlier passes handled: lines, event ids and withdrawn revisions (-> feed line)."""
+
+    lines: set[int]
+    ids: dict[str, int]
+    withdrawn: dict[str, int]
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status not in ("processed", "skipped") or not outcome.event_id:
+            return
+        self.ids.setdefault(outcome.event_id, outcome.line_no)
+        if outcome.event_type == WITHDRAWN and outcome.digest_id:
+            self.withdrawn.setdefault(outcome.digest_id, outcome.line_no)
+
+
+def _history(layout: ws.Layout) -> _History:
+    history = _History(set(), {}, {})
     for rec in ws.read_jsonl(layout.events):
         if rec["status"] in HANDLED:
-            lines.add(rec["line_no"])
-            if rec.get("event_id") and rec["status"] != "duplicate":
-                ids.setdefault(rec["event_id"], rec["line_no"])
-    return lines, ids
+            history.lines.add(rec["line_no"])
+            fields = {k: rec.get(k) for k in ("line_no", "event_id", "status", "reason")}
+            history.add(Outcome(**fields, digest_id=rec.get("digest_id"),
+                                event_type=rec.get("event_type")))  # fmt: skip
+    return history
 
 
 def build_event_digest(
@@ -180,7 +196,7 @@ def handle_line(
     line: src_mod.FeedLine,
     *,
     sources: src_mod.DataSources,
-    seen_ids: Mapping[str, int],
+    history: _History,
     notebook: Path = render.DIGEST_NOTEBOOK,
     kernel: render.WarmKernel | None = None,
 ) -> Outcome:
@@ -193,38 +209,49 @@ def handle_line(
         )
         return _record(layout, Outcome(line.line_no, None, "quarantined", reason))
     event = line.event  # iter_feed has checked it against SCHEMAS["events"]
-    event_id = event["event_id"]
+    event_id, kind = event["event_id"], event["type"]
     digest_id = f"{event['runbook_id']}@{event['revision']}"
-    if event["event_id"] in seen_ids:
-        reason = f"event id already handled at feed line {seen_ids[event['event_id']]}"
-        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
-    if event["type"] == WITHDRAWN and layout.digest_dir(digest_id).exists():
-        return _record(layout, _withdraw(layout, line.line_no, event, digest_id, notebook))
-    if event["type"] != PUBLISHED:
-        reason = f"{event['type']} event: no digest for unpublished revisions"
-        return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
+
+    def outcome(status: str, reason: str) -> Outcome:
+        return _record(layout, Outcome(line.line_no, event_id, status, reason, digest_id, kind))
+
+    if event_id in history.ids:
+        return outcome(
+            "duplicate", f"event id already handled at feed line {history.ids[event_id]}"
+        )
+    if kind == WITHDRAWN:
+        if layout.digest_dir(digest_id).exists():
+            return outcome(*_withdraw(layout, event, digest_id, notebook))
+        return outcome(
+            "skipped",
+            f"{digest_id} has no digest to withdraw; a later publication event for it is skipped",
+        )
+    if kind != PUBLISHED:
+        return outcome("skipped", f"{kind} event: drafts are not digested")
     # Validated before the duplicate check: a re-delivery whose content no longer matches the
     # repository is a problem to see, not a duplicate to ignore.
     try:
         row = check_revision(sources, event)
     except EventError as exc:
-        return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
+        return outcome("failed", str(exc))
     if layout.digest_dir(digest_id).exists():
-        reason = f"{digest_id} is already digested"
-        return _record(layout, Outcome(line.line_no, event_id, "duplicate", reason, digest_id))
+        return outcome("duplicate", f"{digest_id} is already digested")
+    if digest_id in history.withdrawn:
+        line_no = history.withdrawn[digest_id]
+        return outcome("skipped", f"{digest_id} was withdrawn (feed line {line_no}): no digest")
     if row["status"] == "withdrawn":
-        reason = f"{digest_id} was withdrawn after publication: no digest"
-        return _record(layout, Outcome(line.line_no, event_id, "skipped", reason, digest_id))
+        return outcome("skipped", f"{digest_id} was withdrawn after publication: no digest")
     try:
         build_event_digest(layout, event, sources=sources, notebook=notebook, kernel=kernel)
     except (DigestkitError, OSError, ValueError) as exc:
-        return _record(layout, Outcome(line.line_no, event_id, "failed", str(exc), digest_id))
-    return _record(layout, Outcome(line.line_no, event_id, "processed", "digest built", digest_id))
+        return outcome("failed", str(exc))
+    return outcome("processed", "digest built")
 
 
 def _withdraw(
-    layout: ws.Layout, line_no: int, event: Mapping[str, Any], digest_id: str, notebook: Path
-) -> Outcome:
+    layout: ws.Layout, event: Mapping[str, Any], digest_id: str, notebook: Path
+) -> tuple[str, str]:
+    """(status, reason) of a withdrawal event for a digested revision."""
     event_id = event["event_id"]
     try:
         transition = ws.mark_withdrawn(
@@ -236,10 +263,10 @@ def _withdraw(
             notebook=notebook,
         )
     except (DigestkitError, OSError, ValueError) as exc:
-        return Outcome(line_no, event_id, "failed", str(exc), digest_id)
+        return "failed", str(exc)
     if transition is None:
-        return Outcome(line_no, event_id, "skipped", f"{digest_id} is already withdrawn", digest_id)
-    return Outcome(line_no, event_id, "processed", "digest marked withdrawn", digest_id)
+        return "skipped", f"{digest_id} is already withdrawn"
+    return "processed", "digest marked withdrawn"
 
 
 def _feed_lines(sources: src_mod.DataSources, feed: Path | None) -> list[src_mod.FeedLine]:
@@ -277,7 +304,7 @@ def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) 
 
 def _advance_cursor(layout: ws.Layout, lines: Iterable[src_mod.FeedLine], feed: Path) -> int:
     """Move the cursor to the first line not handled yet; never past a failed one."""
-    handled, _ = _history(layout)
+    handled = _history(layout).lines
     cursor = _read_cursor(layout)
     for line in lines:
         if line.line_no < cursor:
@@ -311,16 +338,15 @@ def process_feed(
         lines = _feed_lines(sources, feed_path)
         _check_cursor(layout, lines, feed_path)
         start = _read_cursor(layout)
-        handled, seen_ids = _history(layout)
+        history = _history(layout)
         for line in lines:
-            if line.line_no < start or line.line_no in handled:
+            if line.line_no < start or line.line_no in history.lines:
                 continue
             outcome = handle_line(
-                layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook, kernel=kernel
+                layout, line, sources=sources, history=history, notebook=notebook, kernel=kernel
             )
             outcomes.append(outcome)
-            if outcome.status in ("processed", "skipped") and outcome.event_id:
-                seen_ids[outcome.event_id] = line.line_no
+            history.add(outcome)
         cursor = _advance_cursor(layout, lines, feed_path)
         index = ws.write_index(layout)
     return PassResult(outcomes=outcomes, index=index, cursor=cursor)
@@ -347,11 +373,11 @@ def run_event(
             ids = [ln.event["event_id"] for ln in lines if ln.event]
             known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
             raise EventError(f"{feed_path}: no event '{event_id}'; {known}")
-        handled, seen_ids = _history(layout)
+        history = _history(layout)
         line = matches[0]
-        if line.line_no in handled:
-            seen_ids = {k: v for k, v in seen_ids.items() if v != line.line_no}
-        outcome = handle_line(layout, line, sources=sources, seen_ids=seen_ids, notebook=notebook)
+        if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
+            history.ids = {k: v for k, v in history.ids.items() if v != line.line_no}
+        outcome = handle_line(layout, line, sources=sources, history=history, notebook=notebook)
         _advance_cursor(layout, lines, feed_path)
         ws.write_index(layout)
     return outcome

@@ -326,6 +326,23 @@ def test_a_missed_item_source_must_resolve_in_the_digest_data(data, feed_lines, 
         rv.add_missed(workspace, digest_id, source=source, data=other, **args)
 
 
+def test_a_withdrawal_before_the_digest_is_remembered(data, feed_lines, tmp_path) -> None:
+    published = next(e for e in _published(feed_lines) if e["revision"] == "r7")
+    withdrawn = {**published, "event_id": "EVT-900003", "type": events.WITHDRAWN}
+    workspace = tmp_path / "ws"
+    first = events.process_feed(
+        data=data, workspace=workspace, feed=_write_feed(tmp_path / "f.jsonl", [withdrawn])
+    )
+    assert [(o.status, o.event_type) for o in first.outcomes] == [("skipped", events.WITHDRAWN)]
+    assert "later publication event for it is skipped" in first.outcomes[0].reason
+    _write_feed(tmp_path / "f.jsonl", [withdrawn, published])  # the feed grows
+    second = events.process_feed(data=data, workspace=workspace, feed=tmp_path / "f.jsonl")
+    assert [(o.status, o.reason) for o in second.outcomes] == [
+        ("skipped", "premium-s1-escalation@r7 was withdrawn (feed line 1): no digest")
+    ]
+    assert not ws.open_workspace(workspace).digest_dir("premium-s1-escalation@r7").exists()
+
+
 def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     _, layout = full_run
     digest_id = ws.list_digests(layout)[0].digest_id
