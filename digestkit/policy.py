@@ -53,6 +53,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from digestkit.exceptions import DigestkitError, ScopeError
@@ -629,13 +631,73 @@ def _name_keys(name: str) -> set[tuple[str, ...]]:
     return {k for k in (key, tuple(stem)) if len(k) >= 2}
 
 
+def _crm_stamp(src: Any) -> tuple:
+    """What identifies the CRM's current content cheaply: the SQLite file's size and mtime."""
+    url = str(src.crm_url)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if path.is_file():
+            st = path.stat()
+            return (url, st.st_size, st.st_mtime_ns)
+    return (url,)
+
+
+@lru_cache(maxsize=4)
+def _sensitive_index(src: Any, stamp: tuple) -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+    """(name words -> "the name of CRM account/contact <id>", phone digits -> same for phones)."""
+    from digestkit import sources
+
+    names: dict[tuple[str, ...], str] = {}
+    phones: dict[str, str] = {}
+    accounts = sources.load_accounts(
+        src, columns=["account_id", "account_name"], include_sensitive=True
+    )
+    for account_id, name in zip(accounts["account_id"], accounts["account_name"], strict=True):
+        for key in _account_keys(str(name)):
+            names.setdefault(key, f"the name of CRM account {account_id}")
+    contacts = sources.load_contacts(
+        src, columns=["contact_id", "contact_name", "phone"], include_sensitive=True
+    )
+    for contact_id, name, phone in zip(
+        contacts["contact_id"], contacts["contact_name"], contacts["phone"], strict=True
+    ):
+        key = _name_key(str(name))
+        if len(key) >= 2:
+            names.setdefault(key, f"the name of CRM contact {contact_id}")
+            names.setdefault((key[-1], *key[:-1]), f"the name of CRM contact {contact_id}")
+        digits = re.sub(r"\D", "", str(phone or ""))
+        # The number as dialled inside its country too: without the 1-3 digit country code.
+        for cut in range(4):
+            if len(digits) - cut >= _MIN_PHONE_DIGITS:
+                for local in (digits[cut:], "0" + digits[cut:]):  # with a trunk prefix too
+                    phones.setdefault(local, f"the phone number of CRM contact {contact_id}")
+    return names, phones
+
+
+_MIN_PHONE_DIGITS = 7
+_DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")
+
+
+def _account_keys(name: str) -> set[tuple[str, ...]]:
+    """The full name, the name without its legal form, and the first two words of a longer
+    name ("Montague Bicycle" of "Montague Bicycle Works Pte. Ltd.", as in an e-mail domain)."""
+    keys = _name_keys(name)
+    stem = max(keys, key=len, default=())
+    while stem and stem[-1] in _LEGAL_FORMS:
+        stem = stem[:-1]
+    if len(stem) >= 3:
+        keys.add(stem[:2])
+    return keys
+
+
 def find_sensitive(text: str, src: Any = None) -> list[str]:
     """What customer-sensitive data typed ``text`` contains, described by kind and id only.
 
     Any e-mail address or phone number counts; with ``src`` (a data location or
-    :class:`~digestkit.sources.DataSources`) so do the CRM's account and contact names, matched
-    word by word, case-insensitively, with or without the account's legal form. The result never
-    repeats the value, so it can go into an error message or a log.
+    :class:`~digestkit.sources.DataSources`) so do the CRM's account and contact names (word by
+    word, any case, with or without the legal form, "Last, First" too, or the first two words of
+    a longer account name) and its contacts' phone numbers however they are spaced. The result
+    never repeats the value, so it can go into an error message or a log.
     """
     found = []
     if _EMAIL.search(text):
@@ -646,23 +708,17 @@ def find_sensitive(text: str, src: Any = None) -> list[str]:
         return found
     from digestkit import sources
 
-    names: dict[tuple[str, ...], str] = {}
-    accounts = sources.load_accounts(
-        src, columns=["account_id", "account_name"], include_sensitive=True
-    )
-    for account_id, name in zip(accounts["account_id"], accounts["account_name"], strict=True):
-        for key in _name_keys(str(name)):
-            names.setdefault(key, f"the name of CRM account {account_id}")
-    contacts = sources.load_contacts(
-        src, columns=["contact_id", "contact_name"], include_sensitive=True
-    )
-    for contact_id, name in zip(contacts["contact_id"], contacts["contact_name"], strict=True):
-        for key in _name_keys(str(name)):
-            names.setdefault(key, f"the name of CRM contact {contact_id}")
+    src = sources.open_sources(src)
+    names, phones = _sensitive_index(src, _crm_stamp(src))
     words = _name_key(text)
     for i in range(len(words)):
         for n in range(2, min(_MAX_NAME_WORDS, len(words) - i) + 1):
             what = names.get(words[i : i + n])
             if what and what not in found:
                 found.append(what)
+    for run in _DIGIT_RUN.findall(text):
+        digits = re.sub(r"\D", "", run)
+        what = phones.get(digits) if len(digits) >= _MIN_PHONE_DIGITS else None
+        if what and what not in found:
+            found.append(what)
     return found

@@ -25,6 +25,8 @@ from typing import Any
 import pandas as pd
 
 from digestkit import workspace as ws
+from digestkit.context import CARRIED_KINDS, FLAG_KINDS
+from digestkit.diff import CHANGE_KINDS
 from digestkit.exceptions import WorkspaceError
 
 VERDICTS = ("accepted", "corrected", "rejected", "missed")
@@ -43,6 +45,9 @@ COLUMNS = (
     "at",
 )
 FILENAME = "reviews.jsonl"
+MISSED_KINDS = tuple(sorted({*FLAG_KINDS, *CARRIED_KINDS, *CHANGE_KINDS, "exception_problem"}))
+"""What a missed item may be: a flag, carried-forward or change kind (``--kind``)."""
+_CLAIM_ID = re.compile(r"[A-Z]{2,4}-\d{1,4}")
 
 _SOURCE = re.compile(r"^(?P<system>[a-z]+):(?P<id>[^:]+)(?::(?P<locator>.+))?$")
 
@@ -69,12 +74,6 @@ def parse_source(text: str) -> dict[str, str | None]:
 
 def _claims(digest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for part in PARTS for c in digest.get(part, [])}
-
-
-def _check_reviewer(reviewer: str) -> str:
-    if not reviewer or not reviewer.strip():
-        raise WorkspaceError("a review needs a non-empty --reviewer (who reviewed the digest)")
-    return reviewer.strip()
 
 
 def _append(layout: ws.Layout, digest_id: str, record: dict[str, Any], at: str | None) -> dict:
@@ -109,12 +108,14 @@ def add_review(
             f"unknown verdict '{verdict}' for a claim; use accepted, corrected or rejected "
             "(report an item the digest left out with --missed)"
         )
-    reviewer = _check_reviewer(reviewer)
     digest = ws.load_digest(layout, digest_id)
+    src = ws.digest_sources(layout, digest_id)
+    reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
     claims = _claims(digest)
     if claim_id not in claims:
         known = ", ".join(claims) or "none"
-        raise WorkspaceError(f"digest {digest_id} has no claim '{claim_id}'; its claims: {known}")
+        shown = f"'{claim_id}'" if _CLAIM_ID.fullmatch(claim_id) else "with that id"
+        raise WorkspaceError(f"digest {digest_id} has no claim {shown}; its claims: {known}")
     text = text.strip() if text else None
     if verdict == "corrected" and not text:
         raise WorkspaceError(f"verdict 'corrected' on {claim_id} needs --text (the corrected text)")
@@ -123,7 +124,7 @@ def add_review(
             f"verdict 'accepted' takes no --text; use 'corrected' to change {claim_id}'s text"
         )
     if text:
-        ws.refuse_sensitive(text, ws.digest_sources(layout, digest_id), what="review text")
+        ws.refuse_sensitive(text, src, what="review text")
     claim = claims[claim_id]
     record = {
         "claim_id": claim_id,
@@ -156,22 +157,29 @@ def add_missed(
     Text holding customer-sensitive data is refused (ScopeError), as in clarifications.
     """
     layout = workspace_layout(workspace)
-    reviewer = _check_reviewer(reviewer)
     ws.find_digest(layout, digest_id)
+    src = _sources(layout, digest_id, data)
+    reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
     if not text or not text.strip():
         raise WorkspaceError("a missed item needs --missed TEXT saying what the digest left out")
     if part not in PARTS:
         raise WorkspaceError(
             f"unknown part '{part}' for a missed item; use one of {', '.join(PARTS)}"
         )
+    if kind is not None and kind not in MISSED_KINDS:
+        raise WorkspaceError(
+            f"unknown --kind for a missed item; use one of {', '.join(MISSED_KINDS)}"
+        )
+    # Screened before any message can quote them.
+    ws.refuse_sensitive(text, src, what="missed item")
+    ws.refuse_sensitive(json.dumps(source) if isinstance(source, dict) else source, src,
+                        what="--source")  # fmt: skip
     ref = parse_source(source) if isinstance(source, str) else dict(source)
     if ref.get("system") not in SYSTEMS or not ref.get("id"):
         raise WorkspaceError(
             f"source {ref} needs a system ({', '.join(SYSTEMS)}) and an id; "
             "give it as SYSTEM:ID[:LOCATOR]"
         )
-    src = _sources(layout, digest_id, data)
-    ws.refuse_sensitive(text, src, what="missed item")
     _check_resolves(layout, digest_id, ref, src)
     record = {
         "claim_id": None,

@@ -1164,26 +1164,35 @@ _EVENT_FIELDS = tuple(c.name for c in SCHEMAS["events"])
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+_EVENT_IDS = ("event_id", "runbook_id", "revision", "actor")
+_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
 def _event_problem(event: Any) -> tuple[str | None, str] | None:
     """(field, problem) for an invalid feed event, None for a valid one."""
     if not isinstance(event, dict):
         return None, f"not a JSON object but {type(event).__name__}"
     for key in event:
         if key not in _EVENT_FIELDS:
-            return key, f"unknown field; events have {', '.join(_EVENT_FIELDS)}"
+            named = key if _EVENT_ID.fullmatch(str(key)) else None
+            return named, f"unknown field; events have {', '.join(_EVENT_FIELDS)}"
+    # Reasons name the field and the rule, never the value: they are logged and kept.
     for key in _EVENT_FIELDS:
         if key not in event:
             return key, "missing field"
         if not isinstance(event[key], str) or not event[key].strip():
-            return key, f"must be non-empty text, got {event[key]!r}"
+            return key, f"must be non-empty text, not {type(event[key]).__name__}"
+    for key in _EVENT_IDS:
+        if not _EVENT_ID.fullmatch(event[key]):
+            return key, "is not an id (letters, digits, '.', '_', '-'; no spaces or slashes)"
     if event["type"] not in EVENT_TYPES:
-        return "type", f"'{event['type']}' is not one of {', '.join(EVENT_TYPES)}"
+        return "type", f"is not one of {', '.join(EVENT_TYPES)}"
     try:
         occurred = datetime.fromisoformat(event["occurred_at"])
     except ValueError:
-        return "occurred_at", f"'{event['occurred_at']}' is not an ISO-8601 timestamp"
+        return "occurred_at", "is not an ISO-8601 timestamp"
     if occurred.tzinfo is None:
-        return "occurred_at", f"'{event['occurred_at']}' has no time zone (end it with Z)"
+        return "occurred_at", "has no time zone (end it with Z)"
     if not _SHA256.fullmatch(event["content_sha256"]):
         return "content_sha256", "is not 64 lowercase hex digits"
     return None

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -376,6 +377,25 @@ def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
         )
 
 
+_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def person_id(value: str, *, option: str, src: Any = None) -> str:
+    """A staff member's user id (``u-lead``, ``m.ross``), checked before it is recorded.
+
+    Names and e-mail addresses are refused: the workspace records who did what by id, and a
+    customer's name typed here would otherwise land in the audit trail.
+    """
+    value = (value or "").strip()
+    if not _PERSON_ID.fullmatch(value):
+        raise WorkspaceError(
+            f"{option} must be a user id such as u-lead or m.ross (letters, digits, '.', '_', '-'; "
+            "no spaces or e-mail addresses)"
+        )
+    refuse_sensitive(value, src, what=f"{option} value")
+    return value
+
+
 def clarify(
     layout: Layout,
     digest_id: str,
@@ -391,10 +411,12 @@ def clarify(
     """
     from digestkit.policy import check_digest
 
-    if not author.strip() or not text.strip():
-        raise WorkspaceError("clarify needs a non-empty --author and --text")
+    if not text.strip():
+        raise WorkspaceError("clarify needs a non-empty --text")
+    src = digest_sources(layout, digest_id)
+    author = person_id(author, option="--author", src=src)
     # Checked first: the scope refusal quotes the sentence, this one never repeats the value.
-    refuse_sensitive(text, digest_sources(layout, digest_id), what="clarification")
+    refuse_sensitive(text, src, what="clarification")
     violations = check_digest({"clarifications": [{"text": text}]})
     if violations:
         v = violations[0]
@@ -454,8 +476,7 @@ def share(
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> dict[str, Any]:
     """Mark a digest shared (who, when, what it means) and re-render; refused if not ready."""
-    if not by.strip():
-        raise WorkspaceError("share needs a non-empty --by (who reviewed the digest)")
+    by = person_id(by, option="--by", src=digest_sources(layout, digest_id))
     with locked(layout):
         audit = load_audit(layout, digest_id)
         if audit.get("state") == "shared":

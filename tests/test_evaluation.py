@@ -16,7 +16,7 @@ from digestkit import evaluation as ev
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.cli import main
-from digestkit.exceptions import WorkspaceError
+from digestkit.exceptions import ScopeError, WorkspaceError
 
 RB, OTHER = "premium-s1-escalation", "standard-s2-triage"
 REPO = Path(__file__).resolve().parents[1]
@@ -361,7 +361,10 @@ def test_review_records_are_validated_and_appended(workspace):
         ({"claim_id": "FLG-01", "verdict": "missed"}, "unknown verdict 'missed'"),
         ({"claim_id": "FLG-01", "verdict": "corrected"}, "needs --text"),
         ({"claim_id": "FLG-01", "verdict": "accepted", "text": "x"}, "takes no --text"),
-        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": " "}, "non-empty --reviewer"),
+        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": " "}, "--reviewer must be"),
+        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "Dana Ross"}, "a user id"),
+        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "d@x.example"}, "a user id"),
+        ({"claim_id": "Dana Ross", "verdict": "accepted"}, "has no claim with that id"),
     ],
 )
 def test_bad_review_is_an_error_and_writes_nothing(workspace, kwargs, message):
@@ -377,6 +380,8 @@ def test_bad_review_is_an_error_and_writes_nothing(workspace, kwargs, message):
         ({"part": "summary"}, "unknown part 'summary'"),
         ({"source": "wiki:page"}, "SYSTEM:ID"),
         ({"text": "  "}, "needs --missed TEXT"),
+        ({"kind": "Dana Ross"}, "unknown --kind for a missed item; use one of added"),
+        ({"source": "crm:dana@x.example"}, "refusing the --source: it contains an e-mail"),
     ],
 )
 def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, message):
@@ -387,7 +392,7 @@ def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, messa
         "reviewer": "r",
         **kwargs,
     }
-    with pytest.raises(WorkspaceError, match=message):
+    with pytest.raises((WorkspaceError, ScopeError), match=message):
         rv.add_missed(workspace, f"{RB}@r1", **args)
     assert not list(workspace.glob("digests/*/reviews.jsonl"))
 

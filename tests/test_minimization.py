@@ -96,6 +96,16 @@ def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive
             *("review", digest_id, "--missed", f"Flag {account}.", "--part", "flags"),
             *("--source", "registry:PRD-PAYAPI", "--reviewer", "r"),
         ],
+        [
+            *("review", digest_id, "--missed", "Flag it.", "--part", "flags"),
+            *("--source", f"crm:{contact.contact_name}", "--reviewer", "r"),
+        ],
+        ["clarify", digest_id, "--author", contact.email, "--text", "Checked."],
+        ["share", digest_id, "--by", contact.contact_name.replace(" ", ".")],
+        [
+            *("review", digest_id, "--claim", "CHG-01", "--verdict", "accepted"),
+            *("--reviewer", contact.contact_name.replace(" ", "_").lower()),
+        ],
     ]
     steps = [
         (["run", *ws_arg], 0),
@@ -114,7 +124,8 @@ def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive
         )
         assert result.returncode == code, (args, result.stderr)
         if code == 2:
-            assert "customer-sensitive data never goes into the workspace" in result.stderr
+            refused = ("customer-sensitive data never goes into the workspace", "must be a user id")
+            assert any(r in result.stderr for r in refused), result.stderr
         outputs.append((" ".join(args[:2]), result.stdout + result.stderr))
     for name, text in outputs:
         _assert_clean(sensitive, f"`digestkit {name}` output", text)

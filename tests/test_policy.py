@@ -261,8 +261,19 @@ def test_find_sensitive_names_kind_and_id_never_the_value():
         "a phone number",
         f"the name of CRM contact {contact.contact_id}",
         f"the name of CRM account {account.account_id}",
+        f"the phone number of CRM contact {contact.contact_id}",
     ]
     assert policy.find_sensitive(text) == found[:2]  # without the CRM: patterns only
+    # the other ways people write the same thing
+    last, first = contact.contact_name.split()[-1], contact.contact_name.split()[0]
+    local = "".join(contact.phone.split()[1:])  # without the country code, digits run together
+    domain = contact.email.split("@")[1].split(".")[0]  # e.g. montague-bicycle
+    for typed, what in [
+        (f"{last}, {first} called", f"the name of CRM contact {contact.contact_id}"),
+        (f"call {local} now", f"the phone number of CRM contact {contact.contact_id}"),
+        (f"see the {domain} tickets", f"the name of CRM account {account.account_id}"),
+    ]:
+        assert policy.find_sensitive(typed, data) == [what], typed
 
 
 @pytest.mark.parametrize(

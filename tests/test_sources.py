@@ -631,17 +631,23 @@ def test_iter_feed_reports_bad_lines_without_raising(tiny_world):
         json.dumps([1, 2]),
         json.dumps({**event, "event_id": "EVT-000097", "occurred_at": "2024-03-01T10:00:00"}),
         first,
+        json.dumps({**event, "event_id": "EVT-000096", "runbook_id": "../../etc"}),
+        json.dumps({**event, "event_id": "EVT-000095", "revision": "r7 "}),
     )
     lines = list(S.iter_feed(tiny_world / "feed" / "events.jsonl"))
-    assert [line.line_no for line in lines] == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12]
+    assert [line.line_no for line in lines] == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14]
     bad = {line.line_no: line for line in lines if line.error}
-    assert set(bad) == {6, 8, 9, 10, 11}
+    assert set(bad) == {6, 8, 9, 10, 11, 13, 14}
     assert "not valid JSON" in bad[6].error and bad[6].text == "{not json"
-    assert bad[8].field == "type" and "runbook.deleted" in bad[8].error
+    # reasons name the field and the rule, never the value (they are logged and kept)
+    assert bad[8].field == "type" and "is not one of runbook.published" in bad[8].error
+    assert "runbook.deleted" not in bad[8].error
+    assert bad[13].field == "runbook_id" and "is not an id" in bad[13].error
+    assert bad[14].field == "revision" and "is not an id" in bad[14].error
     assert bad[9].field == "actor" and "missing field" in bad[9].error
     assert "not a JSON object" in bad[10].error
     assert bad[11].field == "occurred_at" and "time zone" in bad[11].error
-    assert lines[-1].event == event and lines[-1].error is None
+    assert lines[-3].event == event and lines[-3].error is None
     assert [line.line_no for line in S.iter_feed(S.open_sources(tiny_world))][:2] == [1, 2]
 
 
