@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
@@ -157,7 +156,7 @@ def build_event_digest(
         # building it a second time: one build per event, and the HTML shows the hashed JSON.
         "digest_json": "digest.json",
     }
-    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
+    build = ws.make_build_dir(layout, digest_id)
     try:
         digest_bytes = ws.canonical_json(digest)
         (build / "digest.json").write_bytes(digest_bytes)

@@ -41,6 +41,7 @@ from digestkit.exceptions import ScopeError, WorkspaceError
 DEFAULT_WORKSPACE = Path("reports/workspace")
 SHARE_MEANING = "reviewed for duty-manager handoff"
 WITHDRAW_MEANING = "revision withdrawn after publication; not for duty-manager handoff"
+RESHARE_MEANING = "clarified after it was shared; share it again once reviewed"
 STATES = ("draft", "shared", "withdrawn")
 GENESIS = "0" * 64
 
@@ -191,14 +192,27 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it; it is put straight back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def make_build_dir(layout: Layout, digest_id: str) -> Path:
+    """A fresh folder under ``tmp/`` to build a digest in, with a normal folder's mode (mkdtemp
+    makes 0700, and the folder is renamed into ``digests/`` where a web server must read it)."""
+    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
+    build.chmod(0o777 & ~current_umask())
+    return build
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        # mkstemp makes 0600 files; give the file the mode any other file here gets (umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        # mkstemp makes 0600 files; give the file the mode any other file here gets.
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -335,7 +349,7 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
     digest = load_digest(layout, digest_id)
     old = (folder / "audit.json").read_bytes()
     write_atomic(folder / "audit.json", canonical_json(audit))
-    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
+    build = make_build_dir(layout, digest_id)
     try:
         shutil.copyfile(folder / "digest.json", build / "digest.json")
         # The workspace may have been moved or restored elsewhere since the digest was built:
@@ -428,6 +442,12 @@ def clarify(
         audit = load_audit(layout, digest_id)
         note = {"author": author.strip(), "at": now_iso(), "text": text.strip()}
         audit["clarifications"] = [*audit.get("clarifications", []), note]
+        if audit.get("state") == "shared":
+            # What was reviewed for handoff has changed: it must be shared again.
+            back = {"from": "shared", "to": "draft", "at": note["at"], "by": note["author"],
+                    "meaning": RESHARE_MEANING}  # fmt: skip
+            audit["state"] = "draft"
+            audit["transitions"] = [*audit.get("transitions", []), back]
         _rerender(layout, digest_id, audit, notebook=notebook)
         append_audit(
             layout,

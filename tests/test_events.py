@@ -119,6 +119,7 @@ def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
         assert {p.name for p in folder.iterdir()} == FILES
         # written atomically, yet with the mode of any other file (not mkstemp's 0600)
         assert len({(folder / name).stat().st_mode for name in FILES}) == 1
+        assert folder.stat().st_mode == layout.digests.stat().st_mode  # not mkdtemp's 0700
         audit = json.loads((folder / "audit.json").read_text())
         digest = json.loads((folder / "digest.json").read_text())
         assert audit["digest_sha256"] == ws.sha256_bytes((folder / "digest.json").read_bytes())
@@ -369,6 +370,14 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     logged = ws.read_jsonl(layout.audit_log)[-2:]
     assert [e["action"] for e in logged] == ["digest.clarified", "digest.shared"]
     assert [e["at"] for e in logged] == [note["at"], transition["at"]]  # one time per change
+    # A clarification after sharing changes what was reviewed: back to draft until shared again.
+    ws.clarify(layout, digest_id, author="u-dm", text="The bridge number changed today.")
+    audit = ws.load_audit(layout, digest_id)
+    assert audit["state"] == "draft"
+    assert audit["transitions"][-1]["meaning"] == ws.RESHARE_MEANING
+    assert "dk-state-draft" in (folder / "digest.html").read_text()
+    again = ws.share(layout, digest_id, by="u-lead")
+    assert ws.load_audit(layout, digest_id)["state"] == "shared" and again["from"] == "draft"
     assert "Bridge owner" not in layout.audit_log.read_text()  # the log keeps ids and hashes
     assert ws.verify_audit(layout) == []
 
