@@ -20,6 +20,7 @@ Every outcome is one line in ``state/events.jsonl`` and one log line (ids only).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -278,16 +279,31 @@ def _read_cursor(layout: ws.Layout) -> int:
     return int(json.loads(layout.cursor.read_text(encoding="utf-8"))["next_line"])
 
 
-def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> None:
-    """Refuse a feed the workspace does not follow, or one shorter than the cursor says it was.
+def _prefix_sha256(lines: Iterable[src_mod.FeedLine], before: int) -> str:
+    """sha256 of the feed's lines before line ``before``: what the cursor has handled."""
+    digest = hashlib.sha256()
+    for line in lines:
+        if line.line_no < before:
+            digest.update(f"{line.line_no}\t{line.text}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
-    Either would otherwise look like "nothing new" while events go unhandled.
+
+def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> None:
+    """Refuse a feed other than the one the workspace has handled so far, or a shortened one.
+
+    Either would otherwise look like "nothing new" while events go unhandled. The feed is
+    recognised by the hash of the lines already handled, so the same feed at a new path (a moved
+    data folder) is accepted, and a different file at the same path is not.
     """
     if not layout.cursor.exists():
         return
     cursor = json.loads(layout.cursor.read_text(encoding="utf-8"))
     followed, next_line = cursor.get("feed"), int(cursor["next_line"])
+    recorded = cursor.get("prefix_sha256")  # absent in cursors written before it existed
+    same_content = recorded is not None and recorded == _prefix_sha256(lines, next_line)
     if followed and Path(followed).resolve() != feed.resolve():
+        if same_content:
+            return  # the same feed, moved
         raise EventError(
             f"the workspace {layout.root} follows the feed {followed} (next line {next_line}), "
             f"not {feed}; pass that --feed, or use a new --workspace for this feed"
@@ -299,9 +315,14 @@ def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) 
             f"up to line {next_line - 1}; the feed was truncated or replaced, so restore it or "
             "use a new --workspace"
         )
+    if recorded is not None and not same_content:
+        raise EventError(
+            f"{feed}: lines 1-{next_line - 1} are not the lines the workspace {layout.root} "
+            "handled; the feed was replaced or edited, so restore it or use a new --workspace"
+        )
 
 
-def _advance_cursor(layout: ws.Layout, lines: Iterable[src_mod.FeedLine], feed: Path) -> int:
+def _advance_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> int:
     """Move the cursor to the first line not handled yet; never past a failed one."""
     handled = _history(layout).lines
     cursor = _read_cursor(layout)
@@ -311,7 +332,12 @@ def _advance_cursor(layout: ws.Layout, lines: Iterable[src_mod.FeedLine], feed: 
         if line.line_no not in handled:
             break
         cursor = line.line_no + 1
-    payload = {"next_line": cursor, "feed": str(feed), "at": ws.now_iso()}
+    payload = {
+        "next_line": cursor,
+        "feed": str(feed),
+        "prefix_sha256": _prefix_sha256(lines, cursor),
+        "at": ws.now_iso(),
+    }
     ws.write_atomic(layout.cursor, ws.canonical_json(payload))
     return cursor
 
@@ -340,6 +366,12 @@ def process_feed(
         history = _history(layout)
         for line in lines:
             if line.line_no < start or line.line_no in history.lines:
+                continue
+            if line.partial and line.error is not None:
+                # A writer may still be finishing it: left, unrecorded, for the next pass.
+                log.info(
+                    "line %d: incomplete (no newline yet), left for the next pass", line.line_no
+                )
                 continue
             outcome = handle_line(
                 layout, line, sources=sources, history=history, notebook=notebook, kernel=kernel

@@ -251,6 +251,7 @@ class FeedLine:
     error: str | None
     field: str | None = None
     text: str = ""
+    partial: bool = False  # the last line, without its newline yet
 
 
 def open_sources(data: str | Path | DataSources | None = None) -> DataSources:
@@ -1207,27 +1208,33 @@ def iter_feed(path: str | Path | DataSources | None = None) -> Iterator[FeedLine
         )
     with Path(path).open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                yield FeedLine(line_no, None, f"not UTF-8 text (byte {exc.start})", text=repr(raw))
-                continue
-            if not text.strip():
-                continue
-            try:
-                event = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield FeedLine(
-                    line_no, None, f"not valid JSON: {exc.msg} (column {exc.colno})", text=text
-                )
-                continue
-            problem = _event_problem(event)
-            if problem is None:
-                yield FeedLine(line_no, event, None, text=text)
-            else:
-                field, message = problem
-                error = f"field '{field}': {message}" if field else message
-                yield FeedLine(line_no, None, error, field=field, text=text)
+            line = _feed_line(line_no, raw)
+            if line is not None:
+                yield line
+
+
+def _feed_line(line_no: int, raw: bytes) -> FeedLine | None:
+    """The FeedLine of one raw line; None for a blank one."""
+    # Only the last line can lack its newline: the writer may still be writing it.
+    partial = not raw.endswith(b"\n")
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        error = f"not UTF-8 text (byte {exc.start})"
+        return FeedLine(line_no, None, error, text=repr(raw.rstrip(b"\r\n")), partial=partial)
+    if not text.strip():
+        return None
+    try:
+        event = json.loads(text)
+    except json.JSONDecodeError as exc:
+        error = f"not valid JSON: {exc.msg} (column {exc.colno})"
+        return FeedLine(line_no, None, error, text=text, partial=partial)
+    problem = _event_problem(event)
+    if problem is None:
+        return FeedLine(line_no, event, None, text=text, partial=partial)
+    field, message = problem
+    error = f"field '{field}': {message}" if field else message
+    return FeedLine(line_no, None, error, field=field, text=text, partial=partial)
 
 
 def load_feed(src: str | Path | DataSources | None = None, *, strict: bool = True) -> pd.DataFrame:

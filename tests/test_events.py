@@ -438,8 +438,32 @@ def test_a_workspace_refuses_a_feed_it_does_not_follow(data, feed_lines, tmp_pat
         events.process_feed(data=data, workspace=workspace, feed=first)
     with pytest.raises(SourceError, match=r"gone\.jsonl: the change feed does not exist"):
         events.process_feed(data=data, workspace=workspace, feed=tmp_path / "gone.jsonl")
+    _write_feed(first, [_published(feed_lines)[1], _published(feed_lines)[0]])  # replaced
+    with pytest.raises(EventError, match=r"lines 1-2 are not the lines .* replaced or edited"):
+        events.process_feed(data=data, workspace=workspace, feed=first)
     assert layout.cursor.read_text() == cursor
     assert len(_outcomes(layout)) == 2
+    # The same feed at another path (a moved data folder) is recognised by what was handled.
+    _write_feed(first, _published(feed_lines)[:2])
+    moved = _write_feed(tmp_path / "moved.jsonl", _published(feed_lines)[:3])
+    result = events.process_feed(data=data, workspace=workspace, feed=moved)
+    assert [o.line_no for o in result.outcomes] == [3]
+    assert json.loads(layout.cursor.read_text())["feed"] == str(moved)
+
+
+def test_a_half_written_last_line_waits_for_the_next_pass(data, feed_lines, tmp_path) -> None:
+    first, second = (json.dumps(e) for e in _published(feed_lines)[:2])
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(first + "\n" + second[:40])  # the writer is mid-line
+    workspace = tmp_path / "ws"
+    result = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [(o.line_no, o.status) for o in result.outcomes] == [(1, "processed")]
+    assert result.cursor == 2
+    layout = ws.open_workspace(workspace, create=False)
+    assert not layout.quarantine.exists()
+    feed.write_text(first + "\n" + second + "\n")  # finished
+    result = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [(o.line_no, o.status) for o in result.outcomes] == [(2, "processed")]
 
 
 def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_path, capsys):
