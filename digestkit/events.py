@@ -186,7 +186,7 @@ def build_event_digest(
         by="digestkit",
         event_id=event["event_id"],
         digest_sha256=audit["digest_sha256"],
-        audit_sha256=ws.sha256_bytes(ws.canonical_json(audit)),
+        **ws.logged_hashes(layout, digest_id, audit),
     )
     return digest_id
 

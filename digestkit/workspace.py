@@ -454,7 +454,7 @@ def clarify(
             "digest.clarified",
             at=note["at"],
             digest_id=digest_id,
-            audit_sha256=sha256_bytes(canonical_json(audit)),
+            **logged_hashes(layout, digest_id, audit),
             by=note["author"],
             text_sha256=sha256_bytes(note["text"].encode("utf-8")),
         )
@@ -592,7 +592,7 @@ def _move(
         f"digest.{to}",
         at=logged_at,
         digest_id=digest_id,
-        audit_sha256=sha256_bytes(canonical_json(audit)),
+        **logged_hashes(layout, digest_id, audit),
         by=by,
         **extra,
     )
@@ -675,6 +675,15 @@ def write_index(layout: Layout) -> Path:
 # --- audit log -------------------------------------------------------------------------------
 
 
+def logged_hashes(layout: Layout, digest_id: str, audit: Mapping[str, Any]) -> dict[str, str]:
+    """The hashes an audit.log entry pins for a digest folder: its audit.json and its page."""
+    page = layout.digest_dir(digest_id) / "digest.html"
+    return {
+        "audit_sha256": sha256_bytes(canonical_json(audit)),
+        "html_sha256": sha256_bytes(page.read_bytes()),
+    }
+
+
 def _entry_hash(entry: Mapping[str, Any]) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
     return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
@@ -752,7 +761,7 @@ def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
         if not isinstance(entry, dict) or not entry.get("digest_id"):
             continue
         record = logged.setdefault(entry["digest_id"], {})
-        for key in ("digest_sha256", "audit_sha256"):
+        for key in ("digest_sha256", "audit_sha256", "html_sha256"):
             if entry.get(key):
                 record[key], record[f"{key}_seq"] = entry[key], entry.get("seq")
     problems = []
@@ -765,7 +774,11 @@ def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
         if record is None:
             problems.append(AuditProblem(None, "has no entry in audit.log", rel))
             continue
-        for name, key in (("digest.json", "digest_sha256"), ("audit.json", "audit_sha256")):
+        for name, key in (
+            ("digest.json", "digest_sha256"),
+            ("audit.json", "audit_sha256"),
+            ("digest.html", "html_sha256"),
+        ):
             path = folder / name
             if key not in record:
                 continue  # written before digestkit logged this hash

@@ -470,7 +470,9 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
     _, layout = full_run
     copy = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "copy"), create=False)
     assert ws.verify_audit(copy) == []
-    first, second, third, *_ = [e.digest_id for e in ws.list_digests(copy)]
+    first, second, third, fourth, *_ = [e.digest_id for e in ws.list_digests(copy)]
+    page = copy.digest_dir(fourth) / "digest.html"
+    page.write_text(page.read_text().replace("premium", "PREMIUM", 1))
     audit = json.loads((copy.digest_dir(first) / "audit.json").read_text())
     audit["transitions"][-1]["by"] = "mallory"
     (copy.digest_dir(first) / "audit.json").write_text(json.dumps(audit))
@@ -484,6 +486,7 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
         f"digests/{first}/audit.json",
         f"digests/{second}/digest.json",
         f"digests/{third}",
+        f"digests/{fourth}/digest.html",
         "digests/stray@r1",
     }
     changed = "was changed after audit.log seq "
