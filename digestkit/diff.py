@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -788,6 +789,18 @@ def _field_line(c: Change) -> str:
     return f"{key}: {old} → {new}"
 
 
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>~|])")
+_MD_MARKER = re.compile(r"^([#>+=-])")
+_MD_NUMBERED = re.compile(r"^(\d+)([.)])")
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown: runbook text quoted in a report never becomes a heading,
+    list, emphasis, strike-through, link or raw HTML there."""
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_NUMBERED.sub(r"\1\\\2", _MD_MARKER.sub(r"\\\1", text))
+
+
 def to_markdown(diff: Diff) -> str:
     """The diff as a Markdown report: revision metadata field by field, then one bullet per
     content change with its redline and fact changes."""
@@ -797,18 +810,18 @@ def to_markdown(diff: Diff) -> str:
         out += [_compared(diff), ""]
     out += [_summary(diff), ""]
     if meta:
-        out += ["## Revision metadata", "", *(f"- {_field_line(c)}" for c in meta), ""]
+        out += ["## Revision metadata", "", *(f"- {md_escape(_field_line(c))}" for c in meta), ""]
         out += ["## Content changes", ""]
     for c in content:
-        section = " › ".join(c.section) or "(top of document)"
+        section = md_escape(" › ".join(c.section) or "(top of document)")
         out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
         if c.segments:
             marks = {"=": "{}", "-": "~~{}~~", "+": "**{}**"}
-            out.append("  " + " ".join(marks[op].format(t) for op, t in c.segments))
+            out.append("  " + " ".join(marks[op].format(md_escape(t)) for op, t in c.segments))
         else:
             side = c.new or c.old
-            out.append("  > " + " ".join(side.text.split()))
-        out.extend(f"  - {f.statement}" for f in c.facts)
+            out.append("  > " + md_escape(" ".join(side.text.split())))
+        out.extend(f"  - {md_escape(f.statement)}" for f in c.facts)
     return "\n".join(out) + "\n"
 
 

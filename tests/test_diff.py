@@ -296,6 +296,16 @@ def test_markdown_and_html_outputs_escape_runbook_text():
     assert md.startswith("# Runbook changes") and "**modified**" in md
 
 
+def test_markdown_report_quotes_runbook_text_literally():
+    from markdown_it import MarkdownIt
+
+    old = "# Steps\n\nIntro.\n"
+    new = "# Steps\n\nIntro.\n\n## Added\n\n- one ~~two~~ <script>x</script> [l](u)\n"
+    page = MarkdownIt("commonmark").render(to_markdown(diff_texts(old, new)))
+    assert "<script>" not in page and "<del>" not in page and "<h2>" not in page
+    assert "## Added" in page and "- one ~~two~~ &lt;script&gt;x&lt;/script&gt; [l](u)" in page
+
+
 def test_odd_markdown_pair_diffs_cleanly():
     old = (
         "\ufeffTitle\r\n=====\r\n\r\n<div>x</div>\r\n\r\n"
@@ -347,8 +357,8 @@ def test_reports_list_revision_metadata_field_by_field_apart_from_content():
     meta = md.split("## Revision metadata\n\n")[1].split("\n\n")[0].splitlines()
     assert meta == [
         "- revision: r1 → r2",
-        "- change_reason: First version. → Second.",
-        "- approved_by: u-a (added)",
+        "- change\\_reason: First version. → Second.",
+        "- approved\\_by: u-a (added)",
     ]
     assert "## Content changes" in md and md.count("- **modified**") == 1
     page = to_html(d)
