@@ -178,6 +178,21 @@ def cmd_run_event(args: argparse.Namespace) -> int:
     return 1 if outcome.status == "failed" else 0
 
 
+def cmd_skip_event(args: argparse.Namespace) -> int:
+    from digestkit.events import skip_event
+
+    _log_progress()
+    skip_event(
+        args.event_id,
+        by=args.by,
+        reason=args.reason,
+        data=args.data,
+        workspace=args.workspace,
+        feed=args.feed,
+    )
+    return 0
+
+
 def cmd_clarify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
@@ -348,6 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run-event", cmd_run_event, "handle one event of the change feed now")
     p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000010")
+    _data_option(p)
+    _workspace_option(p)
+    _feed_option(p)
+
+    p = command(
+        "skip-event", cmd_skip_event, "record a failing event as skipped so the feed moves on"
+    )
+    p.add_argument("event_id", metavar="EVENT_ID", help="event id, e.g. EVT-000010")
+    p.add_argument("--by", required=True, help="who decided to skip it (user id)")
+    p.add_argument("--reason", required=True, help="why the event cannot be handled")
     _data_option(p)
     _workspace_option(p)
     _feed_option(p)

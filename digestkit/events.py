@@ -383,6 +383,15 @@ def process_feed(
     return PassResult(outcomes=outcomes, index=index, cursor=cursor)
 
 
+def _find_event(lines: list[src_mod.FeedLine], event_id: str, feed: Path) -> src_mod.FeedLine:
+    matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
+    if not matches:
+        ids = [ln.event["event_id"] for ln in lines if ln.event]
+        known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
+        raise EventError(f"{feed}: no event '{event_id}'; {known}")
+    return matches[0]
+
+
 def run_event(
     event_id: str,
     *,
@@ -399,16 +408,63 @@ def run_event(
     with ws.locked(layout, timeout=lock_timeout):
         lines = _feed_lines(sources, feed_path)
         _check_cursor(layout, lines, feed_path)
-        matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
-        if not matches:
-            ids = [ln.event["event_id"] for ln in lines if ln.event]
-            known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
-            raise EventError(f"{feed_path}: no event '{event_id}'; {known}")
+        line = _find_event(lines, event_id, feed_path)
         history = _history(layout)
-        line = matches[0]
         if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
             history.ids = {k: v for k, v in history.ids.items() if v != line.line_no}
         outcome = handle_line(layout, line, sources=sources, history=history, notebook=notebook)
+        _advance_cursor(layout, lines, feed_path)
+        ws.write_index(layout)
+    return outcome
+
+
+def skip_event(
+    event_id: str,
+    *,
+    by: str,
+    reason: str,
+    data: str | Path | None = None,
+    workspace: str | Path = ws.DEFAULT_WORKSPACE,
+    feed: str | Path | None = None,
+    lock_timeout: float = -1,
+) -> Outcome:
+    """Record a failing event as skipped by a person, so the cursor can move past it.
+
+    For an event that cannot succeed (its revision will never match, it names a runbook that
+    does not exist): who and why are kept in state/events.jsonl and audit.log.
+    """
+    sources = src_mod.open_sources(data)
+    feed_path = Path(feed).resolve() if feed is not None else sources.feed
+    layout = ws.open_workspace(workspace, create=False)
+    by = ws.person_id(by, option="--by", src=sources)
+    if not reason.strip():
+        raise EventError("skip-event needs a --reason saying why the event cannot be handled")
+    ws.refuse_sensitive(reason, sources, what="--reason")
+    with ws.locked(layout, timeout=lock_timeout):
+        lines = _feed_lines(sources, feed_path)
+        _check_cursor(layout, lines, feed_path)
+        line = _find_event(lines, event_id, feed_path)
+        if line.line_no in _history(layout).lines:
+            raise EventError(f"{event_id} (feed line {line.line_no}) is already handled")
+        event = line.event
+        outcome = _record(
+            layout,
+            Outcome(
+                line.line_no,
+                event_id,
+                "skipped",
+                f"skipped by {by}: {reason.strip()}",
+                f"{event['runbook_id']}@{event['revision']}",
+                event["type"],
+            ),
+        )
+        ws.append_audit(
+            layout,
+            "event.skipped",
+            by=by,
+            event_id=event_id,
+            reason_sha256=ws.sha256_bytes(reason.strip().encode("utf-8")),
+        )
         _advance_cursor(layout, lines, feed_path)
         ws.write_index(layout)
     return outcome

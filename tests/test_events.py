@@ -451,6 +451,38 @@ def test_a_workspace_refuses_a_feed_it_does_not_follow(data, feed_lines, tmp_pat
     assert json.loads(layout.cursor.read_text())["feed"] == str(moved)
 
 
+def test_a_failing_event_can_be_skipped_by_a_person(data, feed_lines, tmp_path, capsys) -> None:
+    from digestkit.exceptions import EventError
+
+    good = _published(feed_lines)[0]
+    bad = {**_published(feed_lines)[1], "event_id": "EVT-900004", "content_sha256": "0" * 64}
+    feed = _write_feed(tmp_path / "feed.jsonl", [bad, good])
+    workspace = tmp_path / "ws"
+    first = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert [o.status for o in first.outcomes] == ["failed", "processed"] and first.cursor == 1
+    args = {"data": data, "workspace": workspace, "feed": feed}
+    with pytest.raises(WorkspaceError, match="--by must be a user id"):
+        events.skip_event("EVT-900004", by="Dana Ross", reason="x", **args)
+    with pytest.raises(ScopeError, match="refusing the --reason: it contains an e-mail"):
+        events.skip_event("EVT-900004", by="u-lead", reason="ask d@x.example", **args)
+    argv = ["skip-event", "EVT-900004", "--by", "u-lead", "--reason", "Content never matches."]
+    assert (
+        main([*argv, "--data", str(data), "--workspace", str(workspace), "--feed", str(feed)]) == 0
+    )
+    layout = ws.open_workspace(workspace, create=False)
+    record = _outcomes(layout)[-1]
+    assert (record["status"], record["reason"]) == (
+        "skipped",
+        "skipped by u-lead: Content never matches.",
+    )
+    assert ws.read_jsonl(layout.audit_log)[-1]["action"] == "event.skipped"
+    assert ws.verify_audit(layout) == []
+    again = events.process_feed(data=data, workspace=workspace, feed=feed)
+    assert again.outcomes == [] and again.cursor == 3
+    with pytest.raises(EventError, match="already handled"):
+        events.skip_event("EVT-900004", by="u-lead", reason="again", **args)
+
+
 def test_a_half_written_last_line_waits_for_the_next_pass(data, feed_lines, tmp_path) -> None:
     first, second = (json.dumps(e) for e in _published(feed_lines)[:2])
     feed = tmp_path / "feed.jsonl"
