@@ -167,6 +167,7 @@ def build_event_digest(
             title=render.title_for(digest),
             notebook=notebook,
             kernel=kernel,
+            posted_to=layout.digest_dir(digest_id),
         )
         audit = ws.new_audit(
             digest,

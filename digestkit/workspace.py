@@ -335,11 +335,22 @@ def render_folder(
     title: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
     kernel: render.WarmKernel | None = None,
+    posted_to: Path | None = None,
 ) -> None:
-    """Execute the digest notebook into ``folder``/digest.ipynb and render digest.html."""
+    """Execute the digest notebook into ``folder``/digest.ipynb and render digest.html.
+
+    ``posted_to`` is the folder the files will be moved to; the notebook's papermill metadata
+    names it as the output path instead of the build folder, which is deleted.
+    """
     executed = render.execute_notebook(
         folder / "digest.ipynb", parameters=parameters, notebook=notebook, cwd=folder, kernel=kernel
     )
+    if posted_to is not None:
+        import nbformat
+
+        nb = nbformat.read(executed, as_version=4)
+        nb.metadata.setdefault("papermill", {})["output_path"] = str(posted_to / "digest.ipynb")
+        nbformat.write(nb, executed)
     render.notebook_to_html(executed, folder / "digest.html", title=title)
 
 
@@ -359,6 +370,7 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
             parameters={**audit["parameters"]["notebook"], "workspace": str(layout.root)},
             title=render.title_for(digest),
             notebook=notebook,
+            posted_to=folder,
         )
         for name in ("digest.ipynb", "digest.html"):
             os.replace(build / name, folder / name)

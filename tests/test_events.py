@@ -120,6 +120,8 @@ def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
         # written atomically, yet with the mode of any other file (not mkstemp's 0600)
         assert len({(folder / name).stat().st_mode for name in FILES}) == 1
         assert folder.stat().st_mode == layout.digests.stat().st_mode  # not mkdtemp's 0700
+        executed = nbformat.read(folder / "digest.ipynb", as_version=4)
+        assert executed.metadata.papermill.output_path == str(folder / "digest.ipynb")
         audit = json.loads((folder / "audit.json").read_text())
         digest = json.loads((folder / "digest.json").read_text())
         assert audit["digest_sha256"] == ws.sha256_bytes((folder / "digest.json").read_bytes())
