@@ -252,8 +252,9 @@ def _in_force(context: ContextTables, runbook_id: str) -> tuple[pd.DataFrame, li
     return sections, ambiguous
 
 
-def _days(delta: pd.Timedelta) -> int:
-    return int(delta / pd.Timedelta(days=1))
+def _calendar_days(since: pd.Timestamp, until: pd.Timestamp) -> int:
+    """Whole calendar days from one date to the other, as exception expiry is counted."""
+    return (until.date() - since.date()).days
 
 
 class _Resolver:
@@ -364,7 +365,7 @@ class _Resolver:
                 findings += self._ownership(unit, product, team_cell[1])
             if product.product_id not in stale_seen:
                 stale_seen.add(product.product_id)
-                age = _days(self.as_of - product.last_verified_at)
+                age = _calendar_days(product.last_verified_at, self.as_of)
                 if age > stale_after_days:
                     findings.append(
                         Finding(

@@ -326,3 +326,16 @@ def test_as_of_before_publication_is_refused():
         build_digest("premium-s1-escalation", "r7", as_of="2026-01-01")
     later = build_digest("premium-s1-escalation", "r7", as_of="2026-06-15").to_dict()
     assert later["header"]["as_of"] == "2026-06-15T00:00:00Z"
+
+
+def test_stale_ownership_age_counts_calendar_days_like_exception_expiry():
+    digest = build_digest("premium-s1-escalation", "r7").to_dict()
+    products = sources.load_products(None).set_index("product_id")
+    as_of = pd.Timestamp(digest["header"]["as_of"])
+    stale = [c for c in digest["flags"] if c["kind"] == "stale_ownership"]
+    assert stale
+    for claim in stale:
+        product_id = next(s["id"] for s in claim["sources"] if s["system"] == "registry")
+        verified = pd.Timestamp(products.loc[product_id, "last_verified_at"])
+        days = (as_of.date() - verified.date()).days
+        assert f"last verified {days} days before {as_of:%Y-%m-%d}" in claim["text"]
