@@ -262,8 +262,14 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digestkit import evaluation
+    from digestkit.exceptions import WorkspaceError
 
     if args.replay:
+        if args.period or args.report or args.simulate:
+            raise WorkspaceError(
+                "--replay rebuilds every published revision in-process and scores it against the "
+                "gold labels; it takes no --period, --report or --simulate"
+            )
         frame = evaluation.replay(args.data, progress=True)
         summary = evaluation.replay_summary(frame)
         if args.format == "json":

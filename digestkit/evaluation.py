@@ -44,7 +44,7 @@ from digestkit.exceptions import WorkspaceError
 
 SCHEMA_VERSION = 1
 REPORT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "evaluation_report.ipynb"
-SIMULATED_REVIEWER = "simulated-reviewer"
+SIMULATED_REVIEWER = rv.SIMULATED_REVIEWER
 """Reviewer name of :func:`simulate_reviews`; the report says the reviews are simulated."""
 
 REVIEW_PARTS = ("changed_steps", "carried_forward", "ownership_mappings", "flags")
@@ -489,6 +489,8 @@ def _period(period: str | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
             if end
             else pd.Timestamp.max.tz_localize("UTC")
         )
+        if lo > hi:
+            raise WorkspaceError(f"period '{period}' ends before it starts; write START..END")
         return lo, hi
     except ValueError as exc:
         raise WorkspaceError(
@@ -861,8 +863,19 @@ def _summary(
             "digests": len(latency),
             "median_seconds": float(latency.median()) if len(latency) else None,
             "max_seconds": float(latency.max()) if len(latency) else None,
+            "note": _latency_note(latency),
         },
     }
+
+
+def _latency_note(latency: pd.Series) -> str | None:
+    # A median over a day is a backlog or a historical feed processed at once, not the pipeline.
+    if len(latency) and latency.median() > 86400:
+        return (
+            "events were processed long after they occurred (a historical feed or a backlog): "
+            "this measures that delay, not the pipeline"
+        )
+    return None
 
 
 # --- reviewer simulation -----------------------------------------------------------------------
@@ -972,6 +985,7 @@ def simulate_reviews(
                     text=text,
                     reviewer=reviewer,
                     at=at(),
+                    simulated=True,
                 )
             )
         for issue in match.issues if match else ():
@@ -988,6 +1002,7 @@ def simulate_reviews(
                     source=_missed_source(issue, digest_id),
                     reviewer=reviewer,
                     at=at(),
+                    simulated=True,
                 )
             )
         for change in match.changes if match else ():
@@ -1006,6 +1021,7 @@ def simulate_reviews(
                     source={"system": "runbook", "id": ref, "locator": f"L{lines[0]}-L{lines[1]}"},
                     reviewer=reviewer,
                     at=at(),
+                    simulated=True,
                 )
             )
     return pd.DataFrame(written, columns=list(rv.COLUMNS))
@@ -1147,7 +1163,13 @@ def render_report(
 
     layout = rv.workspace_layout(workspace)
     _period(period)  # fail before starting a kernel
-    out = Path(out_html) if out_html else layout.root / "evaluation" / "report.html"
+    # One file per period, so a period's report never replaces the whole-history one.
+    name = (
+        "report.html"
+        if period in (None, "", "all")
+        else f"report-{period.replace('..', '_to_')}.html"
+    )
+    out = Path(out_html) if out_html else layout.root / "evaluation" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     root = data.root if isinstance(data, src_mod.DataSources) else data
     parameters = {

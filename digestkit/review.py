@@ -45,6 +45,8 @@ COLUMNS = (
     "at",
 )
 FILENAME = "reviews.jsonl"
+SIMULATED_REVIEWER = "simulated-reviewer"
+"""Reviewer id of the seeded simulation; reserved, so a person's review is never set aside."""
 MISSED_KINDS = tuple(sorted({*FLAG_KINDS, *CARRIED_KINDS, *CHANGE_KINDS, "exception_problem"}))
 """What a missed item may be: a flag, carried-forward or change kind (``--kind``)."""
 _CLAIM_ID = re.compile(r"[A-Z]{2,4}-\d{1,4}")
@@ -100,8 +102,13 @@ def add_review(
     reviewer: str,
     text: str | None = None,
     at: str | None = None,
+    simulated: bool = False,
 ) -> dict[str, Any]:
-    """Record a reviewer's verdict on one claim of a posted digest; return the record written."""
+    """Record a reviewer's verdict on one claim of a posted digest; return the record written.
+
+    ``simulated`` is for :func:`digestkit.evaluation.simulate_reviews` alone: only it may write
+    as :data:`SIMULATED_REVIEWER`.
+    """
     layout = workspace_layout(workspace)
     if verdict not in VERDICTS or verdict == "missed":
         raise WorkspaceError(
@@ -110,7 +117,7 @@ def add_review(
         )
     digest = ws.load_digest(layout, digest_id)
     src = ws.digest_sources(layout, digest_id)
-    reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
+    reviewer = _reviewer(reviewer, src, simulated)
     claims = _claims(digest)
     if claim_id not in claims:
         known = ", ".join(claims) or "none"
@@ -149,6 +156,7 @@ def add_missed(
     kind: str | None = None,
     at: str | None = None,
     data: str | Path | None = None,
+    simulated: bool = False,
 ) -> dict[str, Any]:
     """Record an item the digest should have contained (its part and source); return the record.
 
@@ -159,7 +167,7 @@ def add_missed(
     layout = workspace_layout(workspace)
     ws.find_digest(layout, digest_id)
     src = _sources(layout, digest_id, data)
-    reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
+    reviewer = _reviewer(reviewer, src, simulated)
     if not text or not text.strip():
         raise WorkspaceError("a missed item needs --missed TEXT saying what the digest left out")
     if part not in PARTS:
@@ -191,6 +199,16 @@ def add_missed(
         "reviewer": reviewer,
     }
     return _append(layout, digest_id, record, at)
+
+
+def _reviewer(reviewer: str, src: Any, simulated: bool) -> str:
+    reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
+    if reviewer == SIMULATED_REVIEWER and not simulated:
+        raise WorkspaceError(
+            f"--reviewer {SIMULATED_REVIEWER} is reserved for the seeded simulation, whose records "
+            "are set aside once a person reviews; use your own user id"
+        )
+    return reviewer
 
 
 def _check_resolves(layout: ws.Layout, digest_id: str, ref: dict[str, Any], src: Any) -> None:

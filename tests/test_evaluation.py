@@ -605,6 +605,9 @@ def test_period_and_empty_workspace(world, workspace, tmp_path):
     assert january.summary["provenance"]["completeness"] == 1.0
     with pytest.raises(WorkspaceError, match="period 'January'"):
         ev.evaluate(workspace, data=world, period="January")
+    with pytest.raises(WorkspaceError, match=r"period '2024-05\.\.2024-01' ends before it starts"):
+        ev.evaluate(workspace, data=world, period="2024-05..2024-01")
+    assert len(ev.evaluate(workspace, data=world, period="2024-02..").digests) == 1
     empty = ev.evaluate(tmp_path / "nothing", data=world, missing_ok=True)
     assert empty.digests.empty and empty.summary["reviews"]["correction_rate"] is None
     assert empty.summary["provenance"]["completeness"] == 0.0
@@ -852,3 +855,22 @@ def test_report_tables_hide_the_index_and_blank_missing_values():
     page = ev.table(frame).to_html()
     assert "—" in page and "0.123" in page and "nan" not in page.lower()
     assert 'class="row_heading' not in page
+
+
+def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
+    with pytest.raises(WorkspaceError, match="reserved for the seeded simulation"):
+        rv.add_review(
+            workspace, f"{RB}@r1", claim_id="FLG-01", verdict="accepted",
+            reviewer=ev.SIMULATED_REVIEWER,
+        )  # fmt: skip
+    assert not list(workspace.glob("digests/*/reviews.jsonl"))
+
+
+def test_latency_note_flags_a_backlog_not_a_pipeline():
+    assert ev._latency_note(pd.Series([30.0, 50.0])) is None
+    assert "not the pipeline" in ev._latency_note(pd.Series([3 * 86400.0]))
+
+
+def test_replay_refuses_options_it_would_ignore(capsys):
+    assert main(["evaluate", "--replay", "--period", "2026-06"]) == 2
+    assert "it takes no --period, --report or --simulate" in capsys.readouterr().err
