@@ -339,3 +339,18 @@ def test_stale_ownership_age_counts_calendar_days_like_exception_expiry():
         verified = pd.Timestamp(products.loc[product_id, "last_verified_at"])
         days = (as_of.date() - verified.date()).days
         assert f"last verified {days} days before {as_of:%Y-%m-%d}" in claim["text"]
+
+
+def test_the_json_contract_documents_every_kind_and_source_form_the_sample_uses():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "digest-json.md").read_text()
+    revisions = sources.load_revisions(None)
+    seen_kinds, crm_ids = set(), set()
+    for row in revisions[revisions["status"] == "published"].itertuples():
+        d = build_digest(row.runbook_id, row.revision).to_dict()
+        for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
+            seen_kinds |= {c["kind"] for c in d[part]}
+        crm_ids |= {s["id"] for s in d["sources"] if s["system"] == "crm"}
+    assert [k for k in sorted(seen_kinds) if not re.search(rf"\b{k}\b", doc)] == []
+    assert crm_ids == {"entitlements"}
