@@ -122,8 +122,12 @@ class Diff:
     old_label: str = ""  # what was compared, for report headings: runbook@revision or file
     new_label: str = ""
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per change (kind, section, unit, lines and text of both sides) for notebooks."""
+    def to_frame(self, *, metadata: bool = False) -> pd.DataFrame:
+        """One row per change (kind, section, unit, lines and text of both sides) for notebooks.
+
+        Front-matter (revision metadata) changes are left out unless ``metadata``, as in the
+        digest, whose changed steps never list them.
+        """
         import pandas as pd  # only notebooks need it; keep `digestkit diff` light
 
         rows = [
@@ -138,6 +142,7 @@ class Diff:
                 "facts": "; ".join(f.statement for f in c.facts),
             }
             for c in self.changes
+            if metadata or c.unit != "front_matter"
         ]
         return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 

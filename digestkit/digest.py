@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -228,6 +229,33 @@ def revision_pair(
             raise RevisionError(f"{runbook_id}@{new} has no earlier published revision to compare")
         old = str(earlier["revision"].iloc[-1])
     return src_mod.get_revision(data, runbook_id, old), new_row
+
+
+def compare_frame(old: pd.Series, new: pd.Series) -> pd.DataFrame:
+    """The two revisions picked (``revision_pair``) side by side: revision, status, published."""
+    keys = ["revision", "status", "published_at"]
+    return pd.DataFrame({"old": old[keys], "new": new[keys]})
+
+
+def context_frame(
+    runbook_id: str,
+    revision: str,
+    *,
+    baseline: str,
+    data: str | Path | src_mod.DataSources | None = None,
+    parts: Sequence[str] = ("carried_forward", "open_questions", "flags"),
+) -> pd.DataFrame:
+    """The context claims of the digest of ``revision`` against ``baseline``, for exploring.
+
+    A digest is only built between published revisions, newer against older; for any other
+    pair this warns why and returns no rows (same columns), so a notebook keeps running.
+    """
+    try:
+        digest = build_digest(runbook_id, revision, baseline=baseline, data=data)
+    except RevisionError as exc:
+        warnings.warn(f"no context for this pair: {exc}", stacklevel=2)
+        return Digest({}, (), (), (), (), {}).claims_frame(parts)
+    return digest.claims_frame(parts)
 
 
 def _number(part: str, items: Iterable[tuple]) -> tuple[Claim, ...]:

@@ -443,3 +443,12 @@ def test_a_bad_argument_is_one_line_naming_the_command(capsys):
     err = capsys.readouterr().err
     assert err.startswith("digestkit diff: error: argument --format: invalid choice: 'pdf'")
     assert err.count("\n") == 1
+
+
+def test_to_frame_leaves_revision_metadata_out_unless_asked():
+    old = "---\nrevision: r1\n---\n" + BASE
+    new = "---\nrevision: r2\n---\n" + BASE.replace("30 min without", "15 min without")
+    d = diff_texts(old, new)
+    content = list(d.to_frame()["unit"])
+    assert content and "front_matter" not in content
+    assert list(d.to_frame(metadata=True)["unit"]) == ["front_matter", *content]

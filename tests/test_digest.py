@@ -354,3 +354,14 @@ def test_the_json_contract_documents_every_kind_and_source_form_the_sample_uses(
         crm_ids |= {s["id"] for s in d["sources"] if s["system"] == "crm"}
     assert [k for k in sorted(seen_kinds) if not re.search(rf"\b{k}\b", doc)] == []
     assert crm_ids == {"entitlements"}
+
+
+def test_context_frame_warns_and_stays_empty_for_a_pair_that_cannot_be_digested():
+    from digestkit.digest import context_frame
+
+    full = context_frame("premium-s1-escalation", "r7", baseline="r6")
+    assert len(full) and set(full["part"]) <= {"carried_forward", "open_questions", "flags"}
+    for revision, baseline, why in [("r3", "r2", "r3 is draft"), ("r2", "r7", "not older")]:
+        with pytest.warns(UserWarning, match=why):
+            empty = context_frame("premium-s1-escalation", revision, baseline=baseline)
+        assert empty.empty and list(empty.columns) == list(full.columns)
