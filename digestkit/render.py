@@ -132,6 +132,21 @@ def _wrap(inner: str) -> str:
     return f'{STYLE}<div class="dk">{inner}</div>'
 
 
+# What the badge says: the state is the digest's (reviewed or not), never the revision's, which
+# is always published; a withdrawn revision is the exception worth saying outright.
+_STATE_LABELS = {
+    "draft": "digest draft: not yet reviewed",
+    "shared": "digest shared for handoff",
+    "withdrawn": "revision withdrawn",
+}
+
+
+def state_badge(state: str) -> str:
+    """The coloured state badge of a digest, labelled so it cannot be read as the revision's."""
+    label = _STATE_LABELS.get(state, state)
+    return f'<span class="dk-state dk-state-{_e(state)}">{_e(label)}</span>'
+
+
 def header_card(
     digest: Mapping[str, Any],
     *,
@@ -175,7 +190,7 @@ def header_card(
     return _wrap(
         f'<div class="dk-card" id="header"><h2>{_e(h.get("title") or h["runbook_id"])} — '
         f"{_e(h['revision'])}</h2>"
-        f'<span class="dk-state dk-state-{_e(state)}">{_e(state)}</span>'
+        f"{state_badge(state)}"
         f" · digest {_e(digest.get('digest_id'))}{banner}<dl>{dl}</dl></div>"
     )
 

@@ -649,7 +649,7 @@ def index_html(entries: list[DigestEntry]) -> str:
         f'<tr><td><a href="digests/{escape(e.digest_id)}/digest.html">{escape(e.digest_id)}</a>'
         f"</td><td>{escape(e.runbook_id)}</td><td>{escape(e.revision)}</td>"
         f"<td>{escape(e.baseline or '—')}</td><td>{escape(e.published_at or '—')}</td>"
-        f'<td><span class="dk-state dk-state-{escape(e.state)}">{escape(e.state)}</span>'
+        f"<td>{render.state_badge(e.state)}"
         f"{_transition_note(e.transition)}</td>"
         f'<td class="n">{e.changed_steps}</td><td class="n">{e.flags}</td>'
         f'<td class="n">{e.open_questions}</td></tr>'

@@ -290,3 +290,11 @@ def test_redline_marks_deleted_and_inserted_words() -> None:
     assert render.redline("Notifications Engineering owns it", "Messaging Platform owns it") == (
         "<del>Notifications Engineering</del> <ins>Messaging Platform</ins> owns it"
     )
+
+
+def test_state_badges_say_whose_state_it_is() -> None:
+    assert ">digest draft: not yet reviewed<" in render.state_badge("draft")
+    assert ">digest shared for handoff<" in render.state_badge("shared")
+    assert 'class="dk-state dk-state-withdrawn">revision withdrawn<' in render.state_badge(
+        "withdrawn"
+    )
