@@ -90,6 +90,16 @@ def _append(layout: ws.Layout, digest_id: str, record: dict[str, Any], at: str |
         }
         # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
         ws.append_jsonl(path, {k: full.get(k) for k in COLUMNS})
+        # Logged like every other change to a digest folder, so audit verify sees an edited file.
+        ws.append_audit(
+            layout,
+            "review.recorded",
+            at=full["at"],
+            digest_id=digest_id,
+            by=full["reviewer"],
+            review_id=full["review_id"],
+            reviews_sha256=ws.sha256_bytes(path.read_bytes()),
+        )
     return {k: full.get(k) for k in COLUMNS}
 
 

@@ -712,6 +712,7 @@ def append_audit(
     head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
     seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS)
     entry = {"seq": seq, "at": at or now_iso(), "action": action, **fields, "prev": prev}
+    layout.audit_head.parent.mkdir(parents=True, exist_ok=True)
     entry["hash"] = _entry_hash(entry)
     append_jsonl(layout.audit_log, entry)
     write_atomic(layout.audit_head, canonical_json({"seq": seq, "hash": entry["hash"]}))
@@ -773,7 +774,7 @@ def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
         if not isinstance(entry, dict) or not entry.get("digest_id"):
             continue
         record = logged.setdefault(entry["digest_id"], {})
-        for key in ("digest_sha256", "audit_sha256", "html_sha256"):
+        for key in ("digest_sha256", "audit_sha256", "html_sha256", "reviews_sha256"):
             if entry.get(key):
                 record[key], record[f"{key}_seq"] = entry[key], entry.get("seq")
     problems = []
@@ -790,6 +791,7 @@ def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
             ("digest.json", "digest_sha256"),
             ("audit.json", "audit_sha256"),
             ("digest.html", "html_sha256"),
+            ("reviews.jsonl", "reviews_sha256"),
         ):
             path = folder / name
             if key not in record:

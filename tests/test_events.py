@@ -505,6 +505,13 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
     copy = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "copy"), create=False)
     assert ws.verify_audit(copy) == []
     first, second, third, fourth, *_ = [e.digest_id for e in ws.list_digests(copy)]
+    from digestkit import review as rv
+
+    fifth = ws.list_digests(copy)[4].digest_id
+    rv.add_review(copy.root, fifth, claim_id="CHG-01", verdict="accepted", reviewer="u-lead")
+    assert ws.verify_audit(copy) == []  # a recorded review is logged with the file's hash
+    reviews = copy.digest_dir(fifth) / "reviews.jsonl"
+    reviews.write_text(reviews.read_text().replace('"accepted"', '"rejected"'))
     page = copy.digest_dir(fourth) / "digest.html"
     page.write_text(page.read_text().replace("premium", "PREMIUM", 1))
     audit = json.loads((copy.digest_dir(first) / "audit.json").read_text())
@@ -521,6 +528,7 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
         f"digests/{second}/digest.json",
         f"digests/{third}",
         f"digests/{fourth}/digest.html",
+        f"digests/{fifth}/reviews.jsonl",
         "digests/stray@r1",
     }
     changed = "was changed after audit.log seq "
