@@ -348,13 +348,11 @@ def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTab
 
 
 def _fingerprint(sources: src_mod.DataSources) -> tuple | None:
-    url = sources.crm_url
-    if not url.startswith("sqlite:///"):
+    crm = src_mod.crm_file(sources)
+    if crm is None:
         return None
-    files = [Path(url.removeprefix("sqlite:///")), sources.exceptions]
-    files += sorted(sources.registry.glob("*.csv"))
     try:
-        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        return src_mod.file_key([crm, sources.exceptions, *sorted(sources.registry.glob("*.csv"))])
     except OSError:
         return None
 

@@ -54,7 +54,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from digestkit.exceptions import DigestkitError, ScopeError
@@ -579,42 +578,9 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]\d{3}[ .-
 _NAME_TOKEN = re.compile(r"[^\W_]+")
 # Legal forms dropped from account names, so "Montague Bicycle Works" matches
 # "Montague Bicycle Works Pte. Ltd.".
-_LEGAL_FORMS = frozenset(
-    [
-        "pte",
-        "ltd",
-        "limited",
-        "inc",
-        "incorporated",
-        "llc",
-        "llp",
-        "gmbh",
-        "bv",
-        "b",
-        "v",
-        "nv",
-        "sa",
-        "s",
-        "a",
-        "ag",
-        "plc",
-        "co",
-        "corp",
-        "corporation",
-        "company",
-        "kk",
-        "oy",
-        "ab",
-        "as",
-        "srl",
-        "spa",
-        "pty",
-        "sarl",
-        "kg",
-        "ug",
-        "se",
-    ]
-)
+_LEGAL_FORMS = frozenset(("pte", "ltd", "limited", "inc", "incorporated", "llc", "llp", "gmbh",
+    "bv", "b", "v", "nv", "sa", "s", "a", "ag", "plc", "co", "corp", "corporation", "company",
+    "kk", "oy", "ab", "as", "srl", "spa", "pty", "sarl", "kg", "ug", "se"))  # fmt: skip
 _MAX_NAME_WORDS = 8
 
 
@@ -622,24 +588,24 @@ def _name_key(text: str) -> tuple[str, ...]:
     return tuple(t.lower() for t in _NAME_TOKEN.findall(text))
 
 
-def _name_keys(name: str) -> set[tuple[str, ...]]:
-    """The full name and the name without its trailing legal form, if two words or longer."""
+def _name_keys(name: str, *, prefix: bool = False) -> set[tuple[str, ...]]:
+    """The name's words, the same without a trailing legal form, and with ``prefix`` the first
+    two words of a longer name ("Montague Bicycle" of "Montague Bicycle Works Pte. Ltd.", as in
+    an e-mail domain); only keys of two words or more."""
     key = _name_key(name)
-    stem = list(key)
+    stem = key
     while stem and stem[-1] in _LEGAL_FORMS:
-        stem.pop()
-    return {k for k in (key, tuple(stem)) if len(k) >= 2}
+        stem = stem[:-1]
+    keys = {key, stem, stem[:2] if prefix and len(stem) >= 3 else ()}
+    return {k for k in keys if len(k) >= 2}
 
 
 def _crm_stamp(src: Any) -> tuple:
-    """What identifies the CRM's current content cheaply: the SQLite file's size and mtime."""
-    url = str(src.crm_url)
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if path.is_file():
-            st = path.stat()
-            return (url, st.st_size, st.st_mtime_ns)
-    return (url,)
+    """What identifies the CRM's current content cheaply: its SQLite file's stat, else its URL."""
+    from digestkit import sources
+
+    crm = sources.crm_file(src)
+    return sources.file_key([crm]) if crm is not None and crm.is_file() else (src.crm_url,)
 
 
 @lru_cache(maxsize=4)
@@ -653,7 +619,7 @@ def _sensitive_index(src: Any, stamp: tuple) -> tuple[dict[tuple[str, ...], str]
         src, columns=["account_id", "account_name"], include_sensitive=True
     )
     for account_id, name in zip(accounts["account_id"], accounts["account_name"], strict=True):
-        for key in _account_keys(str(name)):
+        for key in _name_keys(str(name), prefix=True):
             names.setdefault(key, f"the name of CRM account {account_id}")
     contacts = sources.load_contacts(
         src, columns=["contact_id", "contact_name", "phone"], include_sensitive=True
@@ -676,18 +642,6 @@ def _sensitive_index(src: Any, stamp: tuple) -> tuple[dict[tuple[str, ...], str]
 
 _MIN_PHONE_DIGITS = 7
 _DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")
-
-
-def _account_keys(name: str) -> set[tuple[str, ...]]:
-    """The full name, the name without its legal form, and the first two words of a longer
-    name ("Montague Bicycle" of "Montague Bicycle Works Pte. Ltd.", as in an e-mail domain)."""
-    keys = _name_keys(name)
-    stem = max(keys, key=len, default=())
-    while stem and stem[-1] in _LEGAL_FORMS:
-        stem = stem[:-1]
-    if len(stem) >= 3:
-        keys.add(stem[:2])
-    return keys
 
 
 def find_sensitive(text: str, src: Any = None) -> list[str]:

@@ -487,7 +487,15 @@ def get_revision(src: str | Path | DataSources | None, runbook_id: str, revision
     return match.iloc[0]
 
 
-def _file_key(paths: Iterable[Path]) -> tuple:
+def crm_file(src: DataSources) -> Path | None:
+    """The SQLite file behind the CRM URL; None for a database server (or an in-memory one)."""
+    url = sa.make_url(src.crm_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def file_key(paths: Iterable[Path]) -> tuple:
     """What identifies the files' contents without reading them: path, size, times, inode."""
     out = []
     for path in paths:
@@ -523,7 +531,7 @@ def _read_revisions(sources: DataSources) -> pd.DataFrame:
         ]
         return _parse_revisions(sources, files)
 
-    return _cached(_REVISIONS, (str(sources.runbooks), _file_key(paths)), read)
+    return _cached(_REVISIONS, (str(sources.runbooks), file_key(paths)), read)
 
 
 def _parse_revisions(
@@ -1071,7 +1079,7 @@ def _csv_locator(path: Path) -> Locate:
 
 def _read_csv(path: Path, table: str) -> pd.DataFrame:
     # Replays and bursts read the same registry and register for many as_of times.
-    return _cached(_CSVS, (table, _file_key([path])), lambda: _parse_csv(path, table))
+    return _cached(_CSVS, (table, file_key([path])), lambda: _parse_csv(path, table))
 
 
 def _parse_csv(path: Path, table: str) -> pd.DataFrame:
