@@ -217,11 +217,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     layout = ws.open_workspace(args.workspace, create=False)
     problems = ws.verify_audit(layout)
     for p in problems:
-        if p.path is not None:
-            where = layout.root / p.path
-        else:
-            where = f"{layout.audit_log}:{p.line}" if p.line else layout.audit_log
-        print(f"{where}: {p.message}", file=sys.stderr)
+        print(f"{p.location(layout)}: {p.message}", file=sys.stderr)
     if problems:
         return 1
     print(f"{layout.audit_log}: intact (and every digest folder matches it)")

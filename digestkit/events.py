@@ -111,6 +111,8 @@ class _History:
     withdrawn: dict[str, int]
 
     def add(self, outcome: Outcome) -> None:
+        if outcome.status in HANDLED:
+            self.lines.add(outcome.line_no)
         if outcome.status not in ("processed", "skipped") or not outcome.event_id:
             return
         self.ids.setdefault(outcome.event_id, outcome.line_no)
@@ -118,14 +120,13 @@ class _History:
             self.withdrawn.setdefault(outcome.digest_id, outcome.line_no)
 
 
+_OUTCOME_FIELDS = tuple(Outcome.__dataclass_fields__)
+
+
 def _history(layout: ws.Layout) -> _History:
     history = _History(set(), {}, {})
     for rec in ws.read_jsonl(layout.events):
-        if rec["status"] in HANDLED:
-            history.lines.add(rec["line_no"])
-            fields = {k: rec.get(k) for k in ("line_no", "event_id", "status", "reason")}
-            history.add(Outcome(**fields, digest_id=rec.get("digest_id"),
-                                event_type=rec.get("event_type")))  # fmt: skip
+        history.add(Outcome(**{f: rec.get(f) for f in _OUTCOME_FIELDS}))
     return history
 
 
@@ -323,9 +324,10 @@ def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) 
         )
 
 
-def _advance_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> int:
+def _advance_cursor(
+    layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path, handled: set[int]
+) -> int:
     """Move the cursor to the first line not handled yet; never past a failed one."""
-    handled = _history(layout).lines
     cursor = _read_cursor(layout)
     for line in lines:
         if line.line_no < cursor:
@@ -379,7 +381,7 @@ def process_feed(
             )
             outcomes.append(outcome)
             history.add(outcome)
-        cursor = _advance_cursor(layout, lines, feed_path)
+        cursor = _advance_cursor(layout, lines, feed_path, history.lines)
         index = ws.write_index(layout)
     return PassResult(outcomes=outcomes, index=index, cursor=cursor)
 
@@ -414,7 +416,8 @@ def run_event(
         if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
             history.ids = {k: v for k, v in history.ids.items() if v != line.line_no}
         outcome = handle_line(layout, line, sources=sources, history=history, notebook=notebook)
-        _advance_cursor(layout, lines, feed_path)
+        history.add(outcome)
+        _advance_cursor(layout, lines, feed_path, history.lines)
         ws.write_index(layout)
     return outcome
 
@@ -445,7 +448,8 @@ def skip_event(
         lines = _feed_lines(sources, feed_path)
         _check_cursor(layout, lines, feed_path)
         line = _find_event(lines, event_id, feed_path)
-        if line.line_no in _history(layout).lines:
+        history = _history(layout)
+        if line.line_no in history.lines:
             raise EventError(f"{event_id} (feed line {line.line_no}) is already handled")
         event = line.event
         outcome = _record(
@@ -466,7 +470,8 @@ def skip_event(
             event_id=event_id,
             reason_sha256=ws.sha256_bytes(reason.strip().encode("utf-8")),
         )
-        _advance_cursor(layout, lines, feed_path)
+        history.add(outcome)
+        _advance_cursor(layout, lines, feed_path, history.lines)
         ws.write_index(layout)
     return outcome
 

@@ -139,6 +139,12 @@ class AuditProblem:
     message: str
     path: str | None = None
 
+    def location(self, layout: Layout) -> str:
+        """Where to look: the file in the workspace, or audit.log and its line."""
+        if self.path is not None:
+            return str(layout.root / self.path)
+        return f"{layout.audit_log}:{self.line}" if self.line else str(layout.audit_log)
+
 
 def open_workspace(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = True) -> Layout:
     """Return the workspace's layout, creating its folders unless ``create`` is False.
@@ -452,14 +458,11 @@ def clarify(
         )
     with locked(layout):
         audit = load_audit(layout, digest_id)
-        note = {"author": author.strip(), "at": now_iso(), "text": text.strip()}
+        note = {"author": author, "at": now_iso(), "text": text.strip()}
         audit["clarifications"] = [*audit.get("clarifications", []), note]
         if audit.get("state") == "shared":
             # What was reviewed for handoff has changed: it must be shared again.
-            back = {"from": "shared", "to": "draft", "at": note["at"], "by": note["author"],
-                    "meaning": RESHARE_MEANING}  # fmt: skip
-            audit["state"] = "draft"
-            audit["transitions"] = [*audit.get("transitions", []), back]
+            _transition(audit, "draft", by=author, at=note["at"], meaning=RESHARE_MEANING)
         _rerender(layout, digest_id, audit, notebook=notebook)
         append_audit(
             layout,
@@ -481,8 +484,6 @@ def share_problems(layout: Layout, digest_id: str) -> list[str]:
     folder = find_digest(layout, digest_id)
     audit, digest = load_audit(layout, digest_id), load_digest(layout, digest_id)
     problems = []
-    if audit.get("state") == "withdrawn":
-        problems.append("the revision was withdrawn after publication")
     if sha256_bytes((folder / "digest.json").read_bytes()) != audit.get("digest_sha256"):
         problems.append("digest.json does not match the sha256 recorded in audit.json")
     for where, key in REQUIRED_FIELDS:
@@ -532,7 +533,7 @@ def share(
             digest_id,
             audit,
             to="shared",
-            by=by.strip(),
+            by=by,
             at=at,
             logged_at=at,
             meaning=SHARE_MEANING,
@@ -574,6 +575,14 @@ def mark_withdrawn(
     )
 
 
+def _transition(audit: dict[str, Any], to: str, **fields: Any) -> dict[str, Any]:
+    """Move ``audit`` to state ``to``, appending the transition (by, at, meaning, ...)."""
+    transition = {"from": audit.get("state", "draft"), "to": to, **fields}
+    audit["state"] = to
+    audit["transitions"] = [*audit.get("transitions", []), transition]
+    return transition
+
+
 def _move(
     layout: Layout,
     digest_id: str,
@@ -588,16 +597,7 @@ def _move(
     **extra: Any,
 ) -> dict[str, Any]:
     """Record a state transition in audit.json, re-render the digest, log it; return it."""
-    transition = {
-        "from": audit.get("state", "draft"),
-        "to": to,
-        "at": at,
-        "by": by,
-        "meaning": meaning,
-        **extra,
-    }
-    audit["state"] = to
-    audit["transitions"] = [*audit.get("transitions", []), transition]
+    transition = _transition(audit, to, by=by, at=at, meaning=meaning, **extra)
     _rerender(layout, digest_id, audit, notebook=notebook)
     append_audit(
         layout,
@@ -765,7 +765,7 @@ def verify_audit(layout: Layout) -> list[AuditProblem]:
 
 def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
     """Each digest folder against what audit.log last recorded for it."""
-    logged: dict[str, dict[str, Any]] = {}  # digest_id -> {"digest_sha256", "audit_sha256", seq}
+    logged: dict[str, dict[str, Any]] = {}  # digest_id -> last logged hash (and seq) per file
     for line in lines:
         try:
             entry = json.loads(line)
