@@ -73,7 +73,7 @@ def parse_front_matter(lines: list[str]) -> FrontMatter | None:
             "opened with '---' but never closed; add a closing '---' line", line=1
         )
     try:
-        data = yaml.load("\n".join(lines[1:end]), Loader=_NoAliasLoader)  # noqa: S506
+        data = yaml.load("\n".join(lines[1:end]), Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line: int | str = mark.line + 2 if mark is not None else 2
