@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -46,7 +47,14 @@ class RevisionError(DigestkitError):
 
 
 class ScopeError(DigestkitError):
-    """Raised when a digest says something outside its informational scope."""
+    """Raised when a digest or typed text says something outside its informational scope.
+
+    ``violations`` holds what was found (scope-guard violations or sensitive-data findings).
+    """
+
+    def __init__(self, message: str, *, violations: Sequence[object] = ()) -> None:
+        self.violations = list(violations)
+        super().__init__(message)
 
 
 class EventError(DigestkitError):
@@ -54,4 +62,32 @@ class EventError(DigestkitError):
 
 
 class WorkspaceError(DigestkitError):
-    """Raised when the handoff workspace is missing a digest or refuses an action."""
+    """Raised when the handoff workspace is missing a digest or its state refuses an action."""
+
+
+class UsageError(DigestkitError):
+    """Raised when options or arguments are wrong or do not fit together (nothing was done)."""
+
+
+class NotebookError(DigestkitError):
+    """Raised when a notebook cell fails; a failed notebook is never rendered or posted.
+
+    Like nbclient's ``CellExecutionError`` it keeps ``cell_index``, ``ename`` and ``evalue``.
+    """
+
+    def __init__(
+        self,
+        notebook: str | Path,
+        *,
+        cell_index: int | None = None,
+        ename: str = "",
+        evalue: str = "",
+        reason: str = "",
+    ) -> None:
+        self.notebook = str(notebook)
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        where = f"cell {cell_index}" if cell_index is not None else "a cell"
+        detail = f"{ename}: {evalue}" if ename else reason or "failed"
+        super().__init__(f"{self.notebook}: {where} failed ({detail}); nothing was posted")

@@ -563,9 +563,9 @@ def assert_in_scope(digest: Mapping[str, Any]) -> None:
     error = ScopeError(
         SCOPE_ERROR.format(
             digest=digest.get("digest_id", "<unnamed>"), count=len(found), lines=lines
-        )
+        ),
+        violations=found,
     )
-    error.violations = found
     raise error
 
 
