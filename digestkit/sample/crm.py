@@ -1,8 +1,8 @@
 """The sample CRM: accounts, contacts and entitlements, generated column-wise and written to SQLite.
 
-Columns are numpy arrays built in one pass per table (a million rows in seconds); names, e-mails,
-phones and contract clauses are fictional but shaped like real ones, so minimisation tests have
-something to find.
+Columns are numpy arrays built a table at a time, never row by row; names, e-mails, phones and
+contract clauses are fictional but shaped like real ones, so minimisation tests have something
+to find.
 """
 
 from __future__ import annotations

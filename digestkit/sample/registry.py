@@ -28,7 +28,7 @@ from digestkit.sample.world import (
 )
 from digestkit.sources import SCHEMAS
 
-__all__ = ["frame", "generate_register", "generate_registry"]
+__all__ = ["generate_register", "generate_registry"]
 
 TEAMS = (  # slug, display name, pager
     ("payments-eng", "Payments Engineering", "payments-oncall"),
@@ -88,7 +88,7 @@ KNOWN_ISSUE_TITLES = (
 )
 
 
-#: Rows of one append-only table, keyed by column name.
+#: One row of an append-only table, by column name.
 Row = dict[str, Any]
 
 
@@ -149,7 +149,9 @@ def generate_registry(rng: np.random.Generator, n_products: int) -> Registry:
         for at, change in sorted(events, key=lambda e: e[0]):
             state |= change
             rows.append(state | {"last_verified_at": format_utc(at), "recorded_at": format_utc(at)})
-    product_rows = frame(rows, "products").sort_values(["recorded_at", "product_id"], kind="stable")
+    product_rows = _frame(rows, "products").sort_values(
+        ["recorded_at", "product_id"], kind="stable"
+    )
 
     team_rows = [
         {"team": slug, "display_name": name, "pager": pager, "recorded_at": "2025-09-01T08:00:00Z"}
@@ -159,7 +161,7 @@ def generate_registry(rng: np.random.Generator, n_products: int) -> Registry:
         dict(zip(("team", "display_name", "pager", "recorded_at"), LATE_TEAM, strict=True))
     )
     team_rows.append(team_rows[0] | {"recorded_at": "2026-02-01T12:00:00Z"})  # re-verified
-    teams = frame(team_rows, "teams").sort_values(["recorded_at", "team"], kind="stable")
+    teams = _frame(team_rows, "teams").sort_values(["recorded_at", "team"], kind="stable")
 
     issues: list[Row] = []
     for i, p in enumerate(products):
@@ -181,7 +183,7 @@ def generate_registry(rng: np.random.Generator, n_products: int) -> Registry:
             if final != "open":
                 later = opened + timedelta(days=int(rng.integers(2, 60)))
                 issues.append(base | {"status": final, "recorded_at": format_utc(later)})
-    known = frame(issues, "known_issues").sort_values(["recorded_at", "issue_id"], kind="stable")
+    known = _frame(issues, "known_issues").sort_values(["recorded_at", "issue_id"], kind="stable")
     return Registry(
         products=products,
         product_names={p.product_id: p.name for p in products},
@@ -192,7 +194,7 @@ def generate_registry(rng: np.random.Generator, n_products: int) -> Registry:
     )
 
 
-def frame(rows: list[Row], table: str) -> pd.DataFrame:
+def _frame(rows: list[Row], table: str) -> pd.DataFrame:
     """``rows`` as a frame of ``table``'s columns in schema order, every value kept as is."""
     columns = [c.name for c in SCHEMAS[table]]
     return pd.DataFrame([[r[c] for c in columns] for r in rows], columns=columns, dtype=object)
@@ -284,7 +286,7 @@ def generate_register(rng: np.random.Generator, n: int, registry: Registry, crm:
                 | {"status": final, "approver": APPROVERS[len(rows) % 3], "recorded_at": decided_at}
             )
         planted_exc[eid] = PlantedException(str(account), pid, kind, final)
-    planted = frame(rows, "exceptions")
+    planted = _frame(rows, "exceptions")
 
     # The rest: one exception per distinct (account, product) pair, so only the planted pair is
     # ambiguous; sections are headings every revision keeps, so only the planted one is orphaned.
