@@ -49,9 +49,9 @@ class FrontMatter:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader that refuses aliases instead of expanding them."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
             raise yaml.MarkedYAMLError(
                 problem="YAML aliases (*name) are not allowed in front matter",
                 problem_mark=event.start_mark,
