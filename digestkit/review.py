@@ -12,6 +12,10 @@ Records live next to the digest they judge, one JSON object per line, in
 ``source`` describe what the digest should have said). Every record is validated against the
 digest's ``digest.json`` before it is appended; a bad record writes nothing. When a claim is
 reviewed more than once, :func:`latest_verdicts` keeps the last record.
+
+A bad argument (verdict, part, kind, source syntax, missing text) raises ``UsageError``; a digest
+or claim the workspace lacks, or a source that does not resolve in the digest's data, raises
+``WorkspaceError``.
 """
 
 from __future__ import annotations

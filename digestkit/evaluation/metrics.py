@@ -264,7 +264,7 @@ class _Reviewed:
     # The latest verdict on one claim that is still in its digest.
     digest_id: str
     part: str
-    verdict: str
+    verdict: rv.ClaimVerdict
     edit_distance: float | None
 
 
