@@ -25,9 +25,12 @@ from typing import Any
 import pandas as pd
 
 from digestkit import workspace as ws
+from digestkit.audit import append_audit
+from digestkit.clock import utc_now_text
 from digestkit.context import CARRIED_KINDS, FLAG_KINDS
 from digestkit.diff import CHANGE_KINDS
 from digestkit.exceptions import WorkspaceError
+from digestkit.fileio import append_jsonl, locked, read_jsonl, sha256_bytes
 
 VERDICTS = ("accepted", "corrected", "rejected", "missed")
 PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
@@ -79,26 +82,26 @@ def _claims(digest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _append(layout: ws.Layout, digest_id: str, record: dict[str, Any], at: str | None) -> dict:
-    with ws.locked(layout):
+    with locked(layout.lock):
         path = reviews_path(layout, digest_id)
-        count = len(ws.read_jsonl(path))
+        count = len(read_jsonl(path))
         full = {
             "review_id": f"{digest_id}#R{count + 1:03d}",
             "digest_id": digest_id,
             **record,
-            "at": at or ws.now_iso(),
+            "at": at or utc_now_text(),
         }
         # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
-        ws.append_jsonl(path, {k: full.get(k) for k in COLUMNS})
+        append_jsonl(path, {k: full.get(k) for k in COLUMNS})
         # Logged like every other change to a digest folder, so audit verify sees an edited file.
-        ws.append_audit(
+        append_audit(
             layout,
             "review.recorded",
             at=full["at"],
             digest_id=digest_id,
             by=full["reviewer"],
             review_id=full["review_id"],
-            reviews_sha256=ws.sha256_bytes(path.read_bytes()),
+            reviews_sha256=sha256_bytes(path.read_bytes()),
         )
     return {k: full.get(k) for k in COLUMNS}
 
