@@ -44,6 +44,7 @@ from digestkit.fileio import (
 
 if TYPE_CHECKING:
     from digestkit.kernel import WarmKernel
+    from digestkit.sources import DataSources
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -380,7 +381,7 @@ def _rerender(layout: Layout, digest_id: str, audit: AuditRecord, *, notebook: P
         shutil.rmtree(build, ignore_errors=True)
 
 
-def digest_sources(layout: Layout, digest_id: str) -> Any:
+def digest_sources(layout: Layout, digest_id: str) -> "DataSources | None":
     """The sources the digest was built from, as its audit records them; None if it does not."""
     from digestkit import sources
 
@@ -390,7 +391,7 @@ def digest_sources(layout: Layout, digest_id: str) -> Any:
     return sources.open_sources(recorded.get("data"))  # None: the default world
 
 
-def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
+def refuse_sensitive(text: str, src: "DataSources | None", *, what: str) -> None:
     """Raise ScopeError if typed ``text`` holds customer-sensitive data (named by kind and id)."""
     from digestkit.policy import find_sensitive
 
@@ -405,7 +406,7 @@ def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def person_id(value: str, *, option: str, src: Any = None) -> str:
+def person_id(value: str, *, option: str, src: "DataSources | None" = None) -> str:
     """A staff member's user id (``u-lead``, ``m.ross``), checked before it is recorded.
 
     Names and e-mail addresses are refused: the workspace records who did what by id, and a

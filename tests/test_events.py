@@ -593,6 +593,21 @@ def _printed(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
+@pytest.mark.parametrize("first", ["digestkit.kernel", "digestkit.render", "papermill"])
+def test_papermill_finds_the_warm_kernel_engine_whatever_is_imported_first(first: str) -> None:
+    # papermill loads its engine entry points while it is being imported: the engine must
+    # resolve even when a digestkit module is what starts papermill's import.
+    code = (
+        f"import {first}\n"
+        "from papermill.engines import papermill_engines\n"
+        "from digestkit.kernel import ENGINE_NAME\n"
+        "print(papermill_engines.get_engine(ENGINE_NAME).__qualname__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "WarmKernelEngine"
+
+
 def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folder(tmp_path):
     probe = _probe_notebook(
         tmp_path / "probe.ipynb",
