@@ -337,6 +337,7 @@ def execute_notebook(
     instead of a kernel started for this run alone.
     """
     import papermill
+    from nbclient.exceptions import DeadKernelError
 
     from digestkit.kernel import ENGINE_NAME, KERNEL_ARGS, KERNEL_NAME
 
@@ -360,6 +361,8 @@ def execute_notebook(
         raise NotebookError(
             notebook.name, cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue
         ) from None
+    except DeadKernelError as exc:  # killed (out of memory, say): the event is retried
+        raise NotebookError(notebook.name, reason=f"the kernel died: {exc}") from None
     return output
 
 

@@ -593,6 +593,18 @@ def _printed(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
+def test_a_kernel_that_dies_is_a_notebook_error_and_a_kept_kernel_is_replaced(tmp_path):
+    dying = _probe_notebook(tmp_path / "dying.ipynb", "import os\nos._exit(1)")
+    with pytest.raises(NotebookError, match="the kernel died"):
+        render.execute_notebook(tmp_path / "a.ipynb", parameters={}, notebook=dying, cwd=tmp_path)
+    with WarmKernel() as kernel:
+        with pytest.raises(NotebookError, match="the kernel died"):
+            render.execute_notebook(
+                tmp_path / "b.ipynb", parameters={}, notebook=dying, cwd=tmp_path, kernel=kernel
+            )
+        assert kernel.km is None
+
+
 @pytest.mark.parametrize("first", ["digestkit.kernel", "digestkit.render", "papermill"])
 def test_papermill_finds_the_warm_kernel_engine_whatever_is_imported_first(first: str) -> None:
     # papermill loads its engine entry points while it is being imported: the engine must
