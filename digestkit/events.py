@@ -380,7 +380,7 @@ def _advance_cursor(
 class _Run:
     """What every runner command opens: the sources, the feed it follows and the workspace.
 
-    :meth:`locked` is the rest of the prologue (lock, read the feed, check the cursor, load the
+    :meth:`under_lock` is the rest of the prologue (lock, read the feed, check the cursor, load the
     history) and the epilogue (move the cursor, rewrite the index page).
     """
 
@@ -406,7 +406,7 @@ class _Run:
         return cls(sources, feed_path, ws.open_workspace(workspace, create=create))
 
     @contextmanager
-    def locked(self, timeout: float) -> Iterator[_Run]:
+    def under_lock(self, timeout: float) -> Iterator[_Run]:
         """Hold the workspace lock with the feed read and checked; then advance the cursor."""
         with locked(self.layout.lock, timeout=timeout):
             self.lines = list(src_mod.iter_feed(self.feed))
@@ -432,7 +432,7 @@ def process_feed(
     """
     run = _Run.open(data, workspace, feed)
     outcomes = []
-    with run.locked(lock_timeout):
+    with run.under_lock(lock_timeout):
         start = _read_cursor(run.layout)
         for line in run.lines:
             if line.line_no < start or line.line_no in run.history.lines:
@@ -479,7 +479,7 @@ def run_event(
 ) -> Outcome:
     """Handle the one event ``event_id`` of the feed now (as a pass would); return its outcome."""
     run = _Run.open(data, workspace, feed)
-    with run.locked(lock_timeout):
+    with run.under_lock(lock_timeout):
         line, _ = _find_event(run.lines, event_id, run.feed)
         history = run.history
         if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
@@ -511,7 +511,7 @@ def skip_event(
     if not reason.strip():
         raise EventError("skip-event needs a --reason saying why the event cannot be handled")
     ws.refuse_sensitive(reason, run.sources, what="--reason")
-    with run.locked(lock_timeout):
+    with run.under_lock(lock_timeout):
         line, event = _find_event(run.lines, event_id, run.feed)
         if line.line_no in run.history.lines:
             raise EventError(f"{event_id} (feed line {line.line_no}) is already handled")
