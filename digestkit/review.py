@@ -30,10 +30,13 @@ import pandas as pd
 
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
+from digestkit.audit import append_audit
+from digestkit.clock import utc_now_text
 from digestkit.context import CARRIED_KINDS, FLAG_KINDS
 from digestkit.diff import CHANGE_KINDS
 from digestkit.digest import PARTS
 from digestkit.exceptions import UsageError, WorkspaceError
+from digestkit.fileio import append_jsonl, locked, read_jsonl, sha256_bytes
 from digestkit.resolve import SYSTEMS, SourceRef, resolve_source
 
 __all__ = [
@@ -131,26 +134,26 @@ def digest_claims(digest: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _append(
     layout: ws.Layout, digest_id: str, judgement: _Judgement, at: str | None
 ) -> ReviewRecord:
-    with ws.locked(layout):
+    with locked(layout.lock):
         path = reviews_path(layout, digest_id)
-        count = len(ws.read_jsonl(path))
+        count = len(read_jsonl(path))
         record: ReviewRecord = {
             "review_id": f"{digest_id}#R{count + 1:03d}",
             "digest_id": digest_id,
             **judgement,
-            "at": at or ws.now_iso(),
+            "at": at or utc_now_text(),
         }
         # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
-        ws.append_jsonl(path, dict(record))
+        append_jsonl(path, dict(record))
         # Logged like every other change to a digest folder, so audit verify sees an edited file.
-        ws.append_audit(
+        append_audit(
             layout,
             "review.recorded",
             at=record["at"],
             digest_id=digest_id,
             by=record["reviewer"],
             review_id=record["review_id"],
-            reviews_sha256=ws.sha256_bytes(path.read_bytes()),
+            reviews_sha256=sha256_bytes(path.read_bytes()),
         )
     return record
 
