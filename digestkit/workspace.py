@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 
 from digestkit import render
 from digestkit.exceptions import ScopeError, WorkspaceError
+from digestkit.screen import find_sensitive
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
 SHARE_MEANING = "reviewed for duty-manager handoff"
@@ -399,8 +400,6 @@ def digest_sources(layout: Layout, digest_id: str) -> Any:
 
 def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
     """Raise ScopeError if typed ``text`` holds customer-sensitive data (named by kind and id)."""
-    from digestkit.policy import find_sensitive
-
     found = find_sensitive(text, src)
     if found:
         raise ScopeError(
