@@ -12,9 +12,9 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, cast, get_args
 
 import pandas as pd
 
@@ -27,19 +27,33 @@ __all__ = [
     "FLAG_KINDS",
     "STALE_AFTER_DAYS",
     "AmbiguousCarveOut",
+    "AmbiguousCarveOutDetails",
     "CarriedKind",
     "ContextTables",
     "Details",
     "EntitlementCounts",
+    "EntitlementDetails",
+    "ExceptionDetails",
+    "ExceptionStatus",
     "Finding",
     "FindingKind",
     "FindingPart",
     "FlagKind",
+    "ImpactAssumptionDetails",
     "InForce",
     "Lookups",
+    "OpenQuestionDetails",
+    "OrphanedExceptionDetails",
+    "OwnershipDetails",
+    "PagerConflictDetails",
     "Product",
+    "ReferenceKind",
     "SourceRef",
+    "StaleOwnershipDetails",
     "System",
+    "TeamConflictDetails",
+    "UnchangedSectionsDetails",
+    "UnknownReferenceDetails",
     "assess",
     "load_context",
     "quote",
@@ -67,8 +81,92 @@ FindingKind = FlagKind | CarriedKind
 FindingPart = Literal["carried_forward", "open_questions", "flags"]
 """The digest parts a finding goes to (the changed steps come from the diff, not from here)."""
 ReferenceKind = Literal["product", "pager", "team", "exception"]
-Details = dict[str, Any]
-"""JSON-ready ids and values a finding's sentence was built from (``details`` in the JSON)."""
+# The register's vocabulary (sources.EXCEPTION_STATUSES), which sources validates on load.
+ExceptionStatus = Literal["approved", "pending", "rejected", "revoked"]
+
+
+# ``details`` of each finding kind: the JSON-ready ids and values its sentence was built from.
+class UnchangedSectionsDetails(TypedDict):
+    sections: list[list[str]]
+    baseline_ref: str
+
+
+class OwnershipDetails(TypedDict):
+    product_id: str
+    team: str
+
+
+class TeamConflictDetails(TypedDict):
+    product_id: str
+    runbook_team: str
+    registry_team: str
+
+
+class PagerConflictDetails(TypedDict):
+    product_id: str
+    runbook_pager: str
+    registry_pager: str
+
+
+class StaleOwnershipDetails(TypedDict):
+    product_id: str
+    last_verified_at: str
+    age_days: int
+
+
+class UnknownReferenceDetails(TypedDict):
+    reference_kind: ReferenceKind
+    value: str
+
+
+class ExceptionDetails(TypedDict):
+    """An exception the runbook references (carried forward, not approved, expired, expiring)."""
+
+    exception_id: str
+    status: ExceptionStatus
+    valid_to: NotRequired[str]
+
+
+class OrphanedExceptionDetails(TypedDict):
+    exception_id: str
+    section: str
+
+
+class AmbiguousCarveOutDetails(TypedDict):
+    exception_ids: list[str]
+    account_id: str
+    product_id: str
+
+
+class EntitlementDetails(TypedDict):
+    tier: str
+    minutes: int
+    accounts: int
+
+
+class ImpactAssumptionDetails(EntitlementDetails):
+    deviating_accounts: int
+
+
+class OpenQuestionDetails(TypedDict):
+    markers: list[str]
+
+
+Details = (
+    UnchangedSectionsDetails
+    | OwnershipDetails
+    | TeamConflictDetails
+    | PagerConflictDetails
+    | StaleOwnershipDetails
+    | UnknownReferenceDetails
+    | ExceptionDetails
+    | OrphanedExceptionDetails
+    | AmbiguousCarveOutDetails
+    | EntitlementDetails
+    | ImpactAssumptionDetails
+    | OpenQuestionDetails
+)
+"""What a finding's ``details`` holds, by kind (``details`` in the digest JSON)."""
 
 FLAG_KINDS: tuple[FlagKind, ...] = get_args(FlagKind)
 CARRIED_KINDS: tuple[CarriedKind, ...] = get_args(CarriedKind)
@@ -97,7 +195,7 @@ class Finding:
     kind: FindingKind
     text: str
     sources: tuple[SourceRef, ...]
-    details: Details = field(default_factory=dict)
+    details: Details
 
     @property
     def part(self) -> FindingPart:
@@ -570,7 +668,8 @@ class _Resolver:
                 continue
             exc = self.exceptions.loc[exc_id]
             cite = (self.lines(unit), self.exception(exc_id, "status"))
-            details = {"exception_id": exc_id, "status": str(exc["status"])}
+            status = cast(ExceptionStatus, str(exc["status"]))
+            details: ExceptionDetails = {"exception_id": exc_id, "status": status}
             if exc["status"] != "approved":
                 findings.append(
                     Finding(
@@ -641,7 +740,7 @@ class _Resolver:
                         self.exception(str(row.exception_id), "section"),
                         SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
                     ),
-                    {"exception_id": row.exception_id, "section": row.section},
+                    {"exception_id": str(row.exception_id), "section": str(row.section)},
                 )
             )
         for account_id, product_id, ids, handling in ambiguous:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
 
 import pandas as pd
 
@@ -27,13 +27,16 @@ __all__ = [
     "PARTS",
     "SCHEMA_VERSION",
     "AuditParameters",
+    "ChangeDetails",
     "ChangeKind",
     "Claim",
+    "ClaimDetails",
     "ClaimKind",
     "Digest",
     "DigestAudit",
     "DigestHeader",
     "Part",
+    "RenumberedDetails",
     "Source",
     "build_digest",
     "compare_frame",
@@ -49,6 +52,19 @@ PARTS: tuple[Part, ...] = get_args(Part)
 # The vocabulary of diff.CHANGE_KINDS: what a changed-steps claim reports.
 ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
 ClaimKind = ChangeKind | ctx.FindingKind
+
+
+class RenumberedDetails(TypedDict):
+    """``details`` of a renumbering claim: one entry per renumbered item."""
+
+    section: list[str]
+    unit: str
+    items: list[dict[str, Any]]
+
+
+# ``details`` of the other change claims: ``diff.change_to_dict`` (see docs/digest-json.md).
+ChangeDetails = dict[str, Any]
+ClaimDetails = ctx.Details | RenumberedDetails | ChangeDetails
 _ID_PREFIX: dict[Part, str] = {
     "changed_steps": "CHG",
     "carried_forward": "CF",
@@ -66,7 +82,7 @@ class Claim:
     kind: ClaimKind
     text: str
     sources: tuple[ctx.SourceRef, ...]
-    details: ctx.Details = field(default_factory=dict)
+    details: ClaimDetails
 
     def to_dict(self) -> dict[str, Any]:
         """The claim as in the digest JSON (``docs/digest-json.md``)."""
@@ -200,7 +216,7 @@ class _Statement:
     kind: ClaimKind
     text: str
     sources: tuple[ctx.SourceRef, ...]
-    details: ctx.Details
+    details: ClaimDetails
 
 
 def _claims_frame(claims: Iterable[Claim]) -> pd.DataFrame:
@@ -281,11 +297,7 @@ def build_digest(
         change_reason=str(new_row["change_reason"]),
         as_of=format_utc(when),
     )
-    counts_used = [
-        (f.details["tier"], f.details["minutes"])
-        for f in findings
-        if f.kind in ("entitlement_assumption", "unsupported_impact_assumption")
-    ]
+    counts_used = _entitlement_terms(findings)
     audit = DigestAudit(
         revision_ref=new_ref,
         baseline_ref=old_ref,
@@ -367,6 +379,16 @@ def context_frame(
         warnings.warn(f"no context for this pair: {exc}", stacklevel=2)
         return _claims_frame(())
     return digest.claims_frame(parts)
+
+
+def _entitlement_terms(findings: Iterable[ctx.Finding]) -> list[tuple[str, int]]:
+    """(tier, minutes) of every entitlement count the findings rest on (for the snapshot)."""
+    terms = []
+    for f in findings:
+        if f.kind in ("entitlement_assumption", "unsupported_impact_assumption"):
+            details = cast(ctx.EntitlementDetails, f.details)  # both kinds carry the counts
+            terms.append((details["tier"], details["minutes"]))
+    return terms
 
 
 def _number(part: Part, items: Iterable[_Statement]) -> tuple[Claim, ...]:
@@ -561,7 +583,7 @@ def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> _Statement:
         f"{len(run)} {noun} renumbered in {_where(run[0].section)}, wording unchanged: "
         f"{moves} (lines {first}-{last})."
     )
-    details = {
+    details: RenumberedDetails = {
         "section": list(run[0].section),
         "unit": run[0].unit,
         "items": [diffmod.change_to_dict(c) for c in run],
