@@ -11,9 +11,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, partial
 from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, cast, get_args
 
 import pandas as pd
@@ -249,9 +249,7 @@ class InForce(NamedTuple):
     ambiguous: list[AmbiguousCarveOut]
 
 
-# Identity equality (eq=False): a context is a snapshot read once, and the per-context caches
-# below key on the object itself.
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ContextTables:
     """The source records a digest reads, each as it stood at ``as_of``.
 
@@ -272,12 +270,21 @@ class ContextTables:
 
     def in_force(self, runbook_id: str) -> InForce:
         """The runbook's approved, valid exceptions (see :class:`InForce`), once per runbook."""
-        return _in_force(self, runbook_id)
+        return self._in_force(runbook_id)
 
     def entitlement_counts(self, tier: str, minutes: int) -> EntitlementCounts:
         """Accounts with approved, active ``tier`` entitlements and, of them, those whose terms
         are other than ``minutes`` minutes (in all and per terms)."""
-        return _entitlement_counts(self, tier, minutes)
+        return self._entitlement_counts(tier, minutes)
+
+    # Caches that live and die with the context (a digest's context cache decides how long).
+    @cached_property
+    def _in_force(self) -> Callable[[str], InForce]:
+        return cache(partial(_in_force, self))
+
+    @cached_property
+    def _entitlement_counts(self) -> Callable[[str, int], EntitlementCounts]:
+        return cache(partial(_count_entitlements, self))
 
     @cached_property
     def _table_hashes(self) -> dict[str, str]:
@@ -304,9 +311,7 @@ class ContextTables:
         return {**self._table_hashes, "entitlements": src_mod.snapshot_sha256(counts)}
 
 
-# Bounded like the digest's context cache, which keeps contexts alive for reuse anyway.
-@lru_cache(maxsize=256)
-def _entitlement_counts(context: ContextTables, tier: str, minutes: int) -> EntitlementCounts:
+def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> EntitlementCounts:
     count = src_mod.count_entitlement_accounts
     as_of = context.as_of
     # One scan counts the accounts and, of them, those with other terms (an account may deviate
@@ -416,7 +421,6 @@ def _lookups(context: ContextTables) -> Lookups:
     return Lookups(product_by_name, team_by_display, team_display, known_pagers, exceptions)
 
 
-@lru_cache(maxsize=256)
 def _in_force(context: ContextTables, runbook_id: str) -> InForce:
     """The runbook's approved, valid exceptions (id, section, normalized section), and the
     (account, product, ids, handlings) of those that give one account and product two handlings.
