@@ -380,6 +380,7 @@ def test_the_typed_digest_matches_the_json_contract(digests):
     assert documented == [f.name for f in fields(dg.DigestHeader)]
     assert set(context.FLAG_KINDS) == FLAG_VOCABULARY
     assert get_args(dg.ChangeKind) == diff.CHANGE_KINDS
+    assert get_args(context.ExceptionStatus) == sources.EXCEPTION_STATUSES
     allowed = {
         "changed_steps": set(diff.CHANGE_KINDS),
         "carried_forward": set(context.CARRIED_KINDS),
