@@ -64,7 +64,7 @@ def worker_digest(data: str, repeat: int) -> dict:
     sources = src_mod.open_sources(data)
     floor, digest = [], []
     for _ in range(repeat):
-        digestmod._CONTEXTS.clear()
+        digestmod._cached_context.cache_clear()
         digestmod._parse.cache_clear()
         start = time.perf_counter()
         revisions = src_mod.load_revisions(sources, runbook_id=RUNBOOK)
@@ -83,7 +83,7 @@ def worker_digest(data: str, repeat: int) -> dict:
             context.entitlement_counts(tier, minutes)
         floor.append(time.perf_counter() - start)
 
-        digestmod._CONTEXTS.clear()
+        digestmod._cached_context.cache_clear()
         digestmod._parse.cache_clear()
         start = time.perf_counter()
         digestmod.build_digest(RUNBOOK, "r9", data=sources)
@@ -203,7 +203,7 @@ def measure_burst(data: Path, cache: Path, count: int) -> dict:
                 check=True, capture_output=True,
             )  # fmt: skip
             watch[mode] = time.perf_counter() - start
-    digestmod._CONTEXTS.clear()
+    digestmod._cached_context.cache_clear()
     digestmod._parse.cache_clear()
     start = time.perf_counter()
     for runbook_id, revision in pairs:
@@ -222,7 +222,7 @@ def measure_replay(data: Path, count: int) -> dict:
 
     sources = src_mod.open_sources(data)
     pairs = revision_pairs(sources, count)
-    digestmod._CONTEXTS.clear()
+    digestmod._cached_context.cache_clear()
     digestmod._parse.cache_clear()
     start = time.perf_counter()
     evaluation.replay(sources, pairs=pairs, progress=False)

@@ -41,6 +41,7 @@ from digestkit.fileio import (
     sha256_bytes,
     write_atomic,
 )
+from digestkit.screen import find_sensitive
 
 if TYPE_CHECKING:
     from digestkit.kernel import WarmKernel
@@ -393,13 +394,12 @@ def digest_sources(layout: Layout, digest_id: str) -> "DataSources | None":
 
 def refuse_sensitive(text: str, src: "DataSources | None", *, what: str) -> None:
     """Raise ScopeError if typed ``text`` holds customer-sensitive data (named by kind and id)."""
-    from digestkit.policy import find_sensitive
-
     found = find_sensitive(text, src)
     if found:
         raise ScopeError(
             f"refusing the {what}: it contains {'; '.join(found)}; customer-sensitive data never "
-            "goes into the workspace, so refer to accounts and contacts by id or count instead"
+            "goes into the workspace, so refer to accounts and contacts by id or count instead",
+            violations=found,
         )
 
 
