@@ -130,15 +130,21 @@ class Cluster:
         """A read-only hot standby of this server, streaming from it, in a sibling folder."""
         folder = _own_folder(self.run_as, prefix="digestkit-pg-replica-")
         standby = Cluster(self.bin, folder, 0, self.password, self.run_as)
-        # -R writes standby.signal and primary_conninfo: the copy starts as a streaming replica;
-        # a fast checkpoint, since the default spread one waits minutes on an idle server.
-        self.run(
-            "pg_basebackup",
-            *("-h", "127.0.0.1", "-p", str(self.port), "-U", USER),
-            *("-D", str(standby.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"),
-        )
-        standby.configure(hot_standby="on")
-        standby.start()
+        try:
+            # -R writes standby.signal and primary_conninfo: the copy starts as a streaming
+            # replica; a fast checkpoint, since the default spread one waits minutes when idle.
+            self.run(
+                "pg_basebackup",
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", USER),
+                *("-D", str(standby.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"),
+            )
+            standby.configure(hot_standby="on")
+            standby.start()
+        except BaseException:
+            with contextlib.suppress(RuntimeError):
+                standby.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return standby
 
 

@@ -4,10 +4,10 @@ pipeline (run, clarify, audit verify) on it, a read-only streaming replica, and 
 naming what is missing when the driver, the server or the database is.
 
 The server is the session's throwaway cluster (``pg_cluster`` in conftest.py). Tests marked
-``PENDING`` need CRM-loader fixes (typed binds, connection errors, IN lists without temp tables)
-that land after the sources restructure; they are strict xfails limited to the exception the
-missing fix raises, so they turn into failures ("XPASS(strict)") the moment the fix lands and
-the marks must come off.
+``pending(...)`` need CRM-loader fixes (typed binds, connection errors, IN lists without temp
+tables) that land after the sources restructure; they are strict xfails limited to the exception
+the missing fix raises, so they turn into failures ("XPASS(strict)") the moment the fix lands
+and the marks must come off.
 """
 
 from __future__ import annotations
