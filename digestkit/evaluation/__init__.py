@@ -10,8 +10,9 @@
   first severity-one case on its product or account;
 - :mod:`~digestkit.evaluation.simulation` — :func:`simulate_reviews`, a seeded, clearly
   labelled simulated review of every digest;
-- :mod:`~digestkit.evaluation.replay` — :func:`replay` rebuilds and scores every published
-  revision in-process (``digestkit evaluate --replay``);
+- :mod:`~digestkit.evaluation.replay` — :func:`replay` rebuilds and scores every pair of
+  published revisions in-process (``digestkit evaluate --replay``); :func:`replay_plan` gives
+  distinct (pair, as-of) items for benchmarks;
 - :mod:`~digestkit.evaluation.report` — :func:`render_report` runs
   ``notebooks/evaluation_report.ipynb`` into HTML, with the plots and tables it shows.
 
@@ -55,9 +56,12 @@ from digestkit.evaluation.metrics import (
 )
 from digestkit.evaluation.replay import (
     REPLAY_COLUMNS,
+    ReplayPair,
     ReplayRow,
+    published_pairs,
     replay,
     replay_markdown,
+    replay_plan,
     replay_records,
     replay_summary,
 )
@@ -108,6 +112,7 @@ __all__ = [
     "KindSurfacing",
     "PartCorrections",
     "Rate",
+    "ReplayPair",
     "ReplayRow",
     "ReviewPart",
     "ReviewSource",
@@ -127,9 +132,11 @@ __all__ = [
     "plot_surfacing",
     "plot_trends",
     "previous_period",
+    "published_pairs",
     "render_report",
     "replay",
     "replay_markdown",
+    "replay_plan",
     "replay_records",
     "replay_summary",
     "report_caveats",

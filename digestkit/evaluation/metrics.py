@@ -155,7 +155,9 @@ def format_value(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and pd.isna(value):
         return None
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else format_utc(value)

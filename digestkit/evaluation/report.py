@@ -159,7 +159,7 @@ def plot_trends(evaluation: Evaluation) -> Figure:
         ax.set_ylim(-0.05, 1.05)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("share")
-    handles = {h.get_label(): h for ax in axes for h in ax.get_lines()}
+    handles = {str(h.get_label()): h for ax in axes for h in ax.get_lines()}
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=4)
     return fig
 
