@@ -252,6 +252,7 @@ def previous_period(
             before.start_time.tz_localize(utc),
             before.end_time.tz_localize(utc),
         )
+    # A range's ends are whole days (parse_period): the same number of days just before it.
+    start = lo - (hi.ceil("D") - lo)
     end = lo - pd.Timedelta(1, "ns")
-    start = end - (hi - lo)
     return f"{start:%Y-%m-%d}..{end:%Y-%m-%d}", (start, end)

@@ -641,7 +641,10 @@ def evaluate_bounds(
     occurred = _event_times(sources)
     free = _runner_free(layout)
     cases = tl.cases_of(sources)
-    latest = rv.latest_verdicts(reviews)
+    # The last verdict of each source: a person's verdict must not replace the simulation's.
+    latest = pd.concat(
+        [rv.latest_verdicts(reviews[reviews["reviews"] == source]) for source in REVIEW_SOURCES]
+    )
     missed = reviews[reviews["verdict"] == "missed"]
     ratings = rv.latest_ratings(reviews)
 
