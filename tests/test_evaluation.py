@@ -1199,6 +1199,8 @@ def test_replay_plan_gives_distinct_pairs_with_distinct_as_of_times(tiny_world):
     assert not frame["has_gold"].any()  # the gold describes the digest as of publication only
     at_publication = ev.replay(tiny_world, pairs=[(RB, "r2", "r1")], gold=gold, progress=False)
     assert list(at_publication["has_gold"]) == [True]
+    with pytest.raises(UsageError, match=r"replay pair \('premium-s1-escalation',\) is not"):
+        ev.replay(tiny_world, pairs=[(RB,)], progress=False)
     with pytest.raises(src_mod.SourceError, match="no runbook has two published revisions"):
         ev.replay_plan(_only_first_revisions(tiny_world), 3)
 

@@ -31,7 +31,7 @@ from digestkit.evaluation.metrics import (
     records,
     timestamp,
 )
-from digestkit.exceptions import SourceError
+from digestkit.exceptions import SourceError, UsageError
 
 __all__ = [
     "REPLAY_COLUMNS",
@@ -86,10 +86,13 @@ def replay_plan(
     if not pairs:
         raise SourceError("no runbook has two published revisions to replay", path=sources.root)
     published = _published(sources)
-    at = {
-        (str(r.runbook_id), str(r.revision)): timestamp(r.published_at)
-        for r in published.itertuples()
-    }
+    at: dict[tuple[str, str], pd.Timestamp] = {}
+    for runbook_id, revision, published_at in zip(
+        published["runbook_id"], published["revision"], published["published_at"], strict=True
+    ):
+        when = timestamp(published_at)
+        if when is not None:  # the runbook loader requires it of a published revision
+            at[(str(runbook_id), str(revision))] = when
     used: set[pd.Timestamp] = set()
     plan = []
     for n in range(count):
@@ -100,6 +103,15 @@ def replay_plan(
         used.add(when)
         plan.append(pair._replace(as_of=format_utc(when)))
     return plan
+
+
+def _as_pair(item: Sequence[str | None]) -> ReplayPair:
+    runbook_id, revision = (item[0], item[1]) if len(item) >= 2 else (None, None)
+    if runbook_id is None or revision is None or len(item) > 4:
+        raise UsageError(
+            f"replay pair {tuple(item)!r} is not (runbook_id, revision[, baseline[, as_of]])"
+        )
+    return ReplayPair(runbook_id, revision, *item[2:])
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ def replay(
     """
     sources = src_mod.open_sources(data)
     gold = load_gold(sources) if gold is None else dict(gold)
-    todo = [ReplayPair(*p) for p in (published_pairs(sources) if pairs is None else pairs)]
+    todo = [_as_pair(p) for p in (published_pairs(sources) if pairs is None else pairs)]
     rows = []
     for pair in tqdm(todo, disable=not progress, desc="replay", unit="digest"):
         start = time.perf_counter()
