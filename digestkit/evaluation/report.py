@@ -153,6 +153,18 @@ def plot_trends(evaluation: Evaluation) -> Figure:
             if values.notna().any():
                 colour, style = _SERIES[label]
                 ax.plot(x, values.to_numpy(), style, marker="o", color=colour, label=label)
+        absent = [label for label, values in series.items() if not values.notna().any()]
+        if absent:
+            ax.text(
+                0.5,
+                0.5,
+                "no data:\n" + "\n".join(absent),
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize="small",
+                color="grey",
+            )
         ax.set_xticks(x, list(mine["revision"]))
         ax.set_title(runbook, fontsize="medium")
         ax.set_xlabel("revision (publication order)")
