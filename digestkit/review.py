@@ -47,6 +47,7 @@ __all__ = [
     "SIMULATED_REVIEWER",
     "SYSTEMS",
     "USEFULNESS_SCALE",
+    "USEFUL_FROM",
     "VERDICTS",
     "ClaimVerdict",
     "ReviewRecord",

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -593,7 +593,7 @@ def evaluate(
     current = evaluate_bounds(
         workspace, sources=sources, gold=gold, bounds=bounds, missing_ok=missing_ok
     )
-    current = Evaluation(**{**current.__dict__, "period": None if bounds is None else period})
+    current = replace(current, period=None if bounds is None else period)
     revisions = src_mod.load_revisions(sources)
     published = revisions.loc[revisions["status"] == "published", "published_at"]
     previous = hl.previous_period(period, bounds, published)
@@ -604,12 +604,10 @@ def evaluate(
         if previous is not None
         else None
     )
-    return Evaluation(
-        **{
-            **current.__dict__,
-            "headline": hl.headline(current, before, targets=targets),
-            "previous_period": previous[0] if previous is not None else None,
-        }
+    return replace(
+        current,
+        headline=hl.headline(current, before, targets=targets),
+        previous_period=previous[0] if previous is not None else None,
     )
 
 

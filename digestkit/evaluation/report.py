@@ -7,7 +7,7 @@ here (one or two calls a cell), so the notebook holds no logic of its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -321,10 +321,10 @@ def report_caveats(evaluation: Evaluation) -> str:
     return "\n\n".join(lines)
 
 
-def _count(k: object, n: object) -> str:
-    if n is None or pd.isna(n) or int(n) == 0:  # type: ignore[call-overload]
+def _count(k: Any, n: Any) -> str:
+    if n is None or pd.isna(n) or int(n) == 0:
         return "—"
-    return f"{int(k)} of {int(n)}"  # type: ignore[call-overload]
+    return f"{int(k)} of {int(n)}"
 
 
 def digest_table(evaluation: Evaluation) -> pd.DataFrame:
