@@ -234,7 +234,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from digestkit import review
 
-    if args.missed is not None:
+    if args.usefulness is not None:
+        record = review.add_usefulness(
+            args.workspace,
+            args.digest,
+            rating=args.usefulness,
+            reviewer=args.reviewer,
+            text=args.text,
+        )
+    elif args.missed is not None:
         if not args.part or not args.source:
             raise UsageError("--missed needs --part and --source SYSTEM:ID[:LOCATOR]")
         record = review.add_missed(
@@ -408,6 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--claim", help="claim id, e.g. FLG-02")
     what.add_argument("--missed", metavar="TEXT", help="an item the digest left out")
+    what.add_argument(
+        "--usefulness",
+        type=int,
+        metavar="N",
+        help="how much the digest reduced handoff ambiguity: 1 (harmful) to 5 (full help); "
+        "the scale is digestkit.review.USEFULNESS_SCALE",
+    )
     p.add_argument("--verdict", help="accepted, corrected or rejected (with --claim)")
     p.add_argument("--text", help="corrected text (corrected) or reason (rejected)")
     p.add_argument("--part", help="digest part of a missed item, e.g. flags")

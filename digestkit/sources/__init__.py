@@ -11,6 +11,7 @@ change feed); :mod:`~digestkit.sources.config` says where each lives (``sources.
 """
 
 from digestkit.exceptions import SourceError
+from digestkit.sources.cases import load_cases as load_cases  # `as`: an explicit re-export
 from digestkit.sources.config import (
     DEFAULT_DATA,
     DataSources,
