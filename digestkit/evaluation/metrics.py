@@ -53,6 +53,7 @@ from digestkit.evaluation.gold import (
 )
 from digestkit.evaluation.stats import Rate
 from digestkit.exceptions import UsageError
+from digestkit.fileio import read_jsonl
 from digestkit.policy import check_digest
 from digestkit.resolve import resolve_source
 from digestkit.review import SIMULATED_REVIEWER, USEFUL_FROM
@@ -391,7 +392,7 @@ def _frame(rows: Sequence[Any], row_type: type) -> pd.DataFrame:
     return pd.DataFrame([asdict(r) for r in rows], columns=[f.name for f in fields(row_type)])
 
 
-def _posted(layout: ws.Layout) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _posted(layout: ws.Layout) -> list[tuple[dict[str, Any], ws.AuditRecord]]:
     return [
         (ws.load_digest(layout, entry.digest_id), ws.load_audit(layout, entry.digest_id))
         for entry in ws.list_digests(layout)
@@ -426,7 +427,7 @@ def _runner_free(layout: ws.Layout | None) -> dict[str, pd.Timestamp]:
         return {}
     free: dict[str, pd.Timestamp] = {}
     previous: pd.Timestamp | None = None
-    for record in ws.read_jsonl(layout.events):
+    for record in read_jsonl(layout.events):
         digest_id = record.get("digest_id")
         built = record.get("status") == "processed" and record.get("event_type") in (
             None,
@@ -622,7 +623,7 @@ def evaluate_bounds(
     """Every metric of the digests of revisions published within ``bounds`` (None: all), without
     the headline; :func:`evaluate` is what callers want."""
     root = Path(workspace)
-    posted: list[tuple[dict[str, Any], dict[str, Any]]]
+    posted: list[tuple[dict[str, Any], ws.AuditRecord]]
     layout: ws.Layout | None = None
     if missing_ok and not (root / "digests").is_dir():
         posted = []

@@ -75,28 +75,9 @@ def render_report(
     executed = render.execute_notebook(
         out.with_suffix(".ipynb"), parameters=parameters, notebook=REPORT_NOTEBOOK, cwd=out.parent
     )
-    _export(executed, out, title=f"Evaluation — {layout.root.name}")
+    # The report keeps its Markdown cells: its headings and definitions are content.
+    render.notebook_to_html(executed, out, title=f"Evaluation — {layout.root.name}", markdown=True)
     return out
-
-
-def _export(notebook: Path, output: Path, *, title: str) -> None:
-    # Like render.notebook_to_html, but the report keeps its Markdown cells (headings, definitions).
-    # Imported here as render does: nbconvert is slow to import and only the export needs it.
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    # Neither library ships type information.
-    nb = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
-    nb.metadata["title"] = title
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
-        template_name="lab",
-        template_file=str(render.TEMPLATE),
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    output.write_text(body, encoding="utf-8")
 
 
 # --- plots (matplotlib figures for the report notebook) -----------------------------------------
