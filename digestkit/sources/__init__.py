@@ -13,6 +13,7 @@ change feed); :mod:`~digestkit.sources.config` says where each lives (``sources.
 from digestkit.exceptions import SourceError
 from digestkit.sources.config import (
     DEFAULT_DATA,
+    DEFAULT_MAX_REVISION_BYTES,
     DataSources,
     FileStamp,
     SourcesLike,
@@ -30,7 +31,13 @@ from digestkit.sources.crm import (
 from digestkit.sources.feed import FeedLine, iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
 from digestkit.sources.registry import load_known_issues, load_products, load_teams
-from digestkit.sources.runbooks import get_revision, load_revisions
+from digestkit.sources.runbooks import (
+    RevisionProblem,
+    get_revision,
+    load_revisions,
+    revision_history,
+    revision_problems,
+)
 from digestkit.sources.schema import (
     EVENT_TYPES,
     EXCEPTION_KINDS,
@@ -51,6 +58,7 @@ from digestkit.sources.validate import TimeLike
 
 __all__ = [
     "DEFAULT_DATA",
+    "DEFAULT_MAX_REVISION_BYTES",
     "EVENT_TYPES",
     "EXCEPTION_KINDS",
     "EXCEPTION_STATUSES",
@@ -67,6 +75,7 @@ __all__ = [
     "DataSources",
     "FeedLine",
     "FileStamp",
+    "RevisionProblem",
     "SourceError",
     "SourcesLike",
     "TimeLike",
@@ -85,6 +94,8 @@ __all__ = [
     "load_revisions",
     "load_teams",
     "open_sources",
+    "revision_history",
+    "revision_problems",
     "schema_markdown",
     "sensitive_columns",
     "snapshot_sha256",

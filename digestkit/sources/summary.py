@@ -12,7 +12,7 @@ from digestkit.sources.crm import MAX_IN_LIST, crm_spans
 from digestkit.sources.feed import iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
 from digestkit.sources.registry import load_known_issues, load_products, load_teams
-from digestkit.sources.runbooks import load_revisions
+from digestkit.sources.runbooks import load_revisions, revision_problems
 from digestkit.sources.schema import FRONT_MATTER_KEYS, KEYS, SCHEMAS
 from digestkit.sources.validate import DAY_FORMAT
 
@@ -47,13 +47,16 @@ def summarize(src: SourcesLike = None) -> str:
     sources = resolve_sources(src)
     out = [f"data: {sources.root}"]
     revisions = load_revisions(sources)
+    problems = revision_problems(sources)
     kind = "git repository" if sources.runbooks_are_git else "folder"
-    out.append(f"runbooks ({kind} {sources.runbooks}): {len(revisions)} revisions")
+    unread = f"; {len(problems)} file(s) not read (below)" if problems else ""
+    out.append(f"runbooks ({kind} {sources.runbooks}): {len(revisions)} revisions{unread}")
     for runbook_id, group in revisions.groupby("runbook_id", sort=True):
         statuses = ", ".join(
             f"{r} {s}" for r, s in zip(group["revision"], group["status"], strict=True)
         )
         out.append(f"  {runbook_id}: {statuses}; published {_span(group['published_at'])}")
+    out += [f"  problem: {problem.error}" for problem in problems]
     for table, span in crm_spans(sources).items():
         out.append(
             f"crm {table}: {span.rows} rows; updated {span.first_update} .. {span.last_update}"
