@@ -232,15 +232,29 @@ def _problem_note(problems: Iterable[RevisionProblem], runbook_id: str) -> str:
 
 def _names_revision(text: str) -> bool:
     """Whether the front matter opening ``text`` names a runbook_id or a revision."""
+    return bool(_naming_lines(text))
+
+
+def _naming_lines(text: str) -> dict[str, str]:
+    """The front matter lines opening ``text`` that name its runbook_id or revision, by key."""
     lines = text.splitlines()
+    found: dict[str, str] = {}
     if not lines or lines[0].rstrip() != "---":
-        return False
+        return found
     for line in lines[1:]:
         if line.rstrip() in _FENCES:
-            return False
-        if _NAMING_KEY.match(line):
-            return True
-    return False
+            break
+        match = _NAMING_KEY.match(line)
+        if match:
+            found.setdefault(match.group(1), line[match.end() :].strip().strip("\"'"))
+    return found
+
+
+def _peeked_key(head: bytes) -> Key | None:
+    """The revision the start of an unread (oversized) file names, if it plainly does."""
+    named = _naming_lines(head.decode("utf-8", errors="replace"))
+    runbook_id, revision = named.get("runbook_id"), named.get("revision")
+    return (runbook_id, revision) if runbook_id and revision else None
 
 
 def _too_big(size: int, limit: int, where: str, key: Key | None) -> RevisionProblem:
@@ -440,7 +454,7 @@ def _folder_snapshot(root: Path, stamps: tuple[FileStamp, ...], limit: int) -> _
             with path.open("rb") as handle:
                 head = handle.read(_PEEK_BYTES)
             if in_layout or _names_revision(head.decode("utf-8", errors="replace")):
-                entries.append(_too_big(stamp.size, limit, where, location))
+                entries.append(_too_big(stamp.size, limit, where, location or _peeked_key(head)))
             continue
         data = path.read_bytes()
         if in_layout:
@@ -569,9 +583,16 @@ def _git_history(repo: Path, head: str, limit: int) -> _GitHistory:
     return _GitHistory(repo, tuple(commits), tuple(times), tuple(per_commit))
 
 
+class _Oversized(NamedTuple):
+    """A blob over the size limit: its size and its start (read to see what it is)."""
+
+    size: int
+    head: bytes
+
+
 def _git_entry(
     change: _Change,
-    blobs: dict[str, bytes | int],
+    blobs: dict[str, bytes | _Oversized],
     where: str,
     held: Key | None,
     limit: int,
@@ -580,8 +601,10 @@ def _git_entry(
     if change.blob is None:
         return None
     data = blobs[change.blob]
-    if isinstance(data, int):  # over the limit: only its start was read, to see what it is
-        return None if data < 0 else _too_big(data, limit, where, held)
+    if isinstance(data, _Oversized):
+        if not _names_revision(data.head.decode("utf-8", errors="replace")):
+            return None
+        return _too_big(data.size, limit, where, _peeked_key(data.head) or held)
     if not _names_revision(data.decode("utf-8", errors="replace")):
         return None
     entry = _check(data, path=change.path, where=where, location=None)
@@ -590,8 +613,8 @@ def _git_entry(
     return entry
 
 
-def _read_blobs(repo: Path, blobs: set[str], limit: int) -> dict[str, bytes | int]:
-    """Each blob's bytes; for one over ``limit``, its size (negated if it names no revision)."""
+def _read_blobs(repo: Path, blobs: set[str], limit: int) -> dict[str, bytes | _Oversized]:
+    """Each blob's bytes; for one over ``limit``, its size and start only."""
     if not blobs:
         return {}
     order = sorted(blobs)
@@ -607,11 +630,11 @@ def _read_blobs(repo: Path, blobs: set[str], limit: int) -> dict[str, bytes | in
                 path=repo,
             )
         sizes[blob] = int(size[0])
-    out: dict[str, bytes | int] = {}
+    out: dict[str, bytes | _Oversized] = {}
     small = [b for b in order if sizes[b] <= limit]
     for blob in order:
         if sizes[blob] > limit:
-            out[blob] = sizes[blob] if _blob_names_revision(repo, blob) else -sizes[blob]
+            out[blob] = _Oversized(sizes[blob], _blob_head(repo, blob))
     if small:
         raw = _git(repo, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in small).encode())
         offset = 0
@@ -623,8 +646,8 @@ def _read_blobs(repo: Path, blobs: set[str], limit: int) -> dict[str, bytes | in
     return out
 
 
-def _blob_names_revision(repo: Path, blob: str) -> bool:
-    """Whether an oversized blob's front matter names a revision, reading only its start."""
+def _blob_head(repo: Path, blob: str) -> bytes:
+    """The start of an oversized blob, without reading (or holding) the rest."""
     with subprocess.Popen(
         ["git", "-C", str(repo), "cat-file", "blob", blob],
         stdout=subprocess.PIPE,
@@ -633,7 +656,7 @@ def _blob_names_revision(repo: Path, blob: str) -> bool:
         assert proc.stdout is not None  # stdout=PIPE
         head = proc.stdout.read(_PEEK_BYTES)
         proc.kill()
-    return _names_revision(head.decode("utf-8", errors="replace"))
+    return head
 
 
 @functools.lru_cache(maxsize=32)
