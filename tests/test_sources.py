@@ -274,7 +274,7 @@ def test_broken_front_matter(tiny_world, old, new, line, field, reason):
     (problem,) = S.revision_problems(tiny_world)
     assert str(problem.error) == message and problem.key == (RUNBOOK, "r2")
     revisions = S.load_revisions(tiny_world)
-    assert [(r, v) for r, v in zip(revisions["runbook_id"], revisions["revision"])] == [
+    assert list(zip(revisions["runbook_id"], revisions["revision"], strict=True)) == [
         (RUNBOOK, "r1"),
         (RUNBOOK, "r3"),
         (OTHER, "r1"),
