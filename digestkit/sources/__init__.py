@@ -30,7 +30,14 @@ from digestkit.sources.crm import (
 )
 from digestkit.sources.feed import FeedLine, iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
-from digestkit.sources.registry import load_known_issues, load_products, load_teams
+from digestkit.sources.registry import (
+    NAMED_TABLES,
+    load_known_issues,
+    load_products,
+    load_teams,
+    name_conflicts,
+    name_key,
+)
 from digestkit.sources.runbooks import (
     RevisionProblem,
     get_revision,
@@ -66,6 +73,7 @@ __all__ = [
     "KEYS",
     "KNOWN_ISSUE_STATUSES",
     "MAX_IN_LIST",
+    "NAMED_TABLES",
     "PRODUCT_STATUSES",
     "RECORD_STATUSES",
     "REVISION_STATUSES",
@@ -93,6 +101,8 @@ __all__ = [
     "load_products",
     "load_revisions",
     "load_teams",
+    "name_conflicts",
+    "name_key",
     "open_sources",
     "revision_history",
     "revision_problems",

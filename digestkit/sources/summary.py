@@ -16,7 +16,13 @@ from digestkit.sources.config import (
 from digestkit.sources.crm import MAX_IN_LIST, crm_spans
 from digestkit.sources.feed import iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
-from digestkit.sources.registry import load_known_issues, load_products, load_teams
+from digestkit.sources.registry import (
+    NAMED_TABLES,
+    load_known_issues,
+    load_products,
+    load_teams,
+    name_conflicts,
+)
 from digestkit.sources.runbooks import load_revisions, revision_problems
 from digestkit.sources.schema import FRONT_MATTER_KEYS, KEYS, SCHEMAS
 from digestkit.sources.validate import DAY_FORMAT
@@ -77,6 +83,14 @@ def summarize(src: SourcesLike = None) -> str:
         out.append(
             f"{name}: {ids} ids, {len(frame)} versions; recorded {_span(frame['recorded_at'])}"
         )
+        if name in NAMED_TABLES:
+            id_col, name_col = NAMED_TABLES[name]
+            clashes = name_conflicts(frame.drop_duplicates(id_col, keep="last"), name)
+            for _, group in clashes.groupby("name_key", sort=True):
+                out.append(
+                    f"  ambiguous: {len(group)} {name} named '{group[name_col].iloc[0]}' "
+                    f"({', '.join(group[id_col])})"
+                )
     lines = list(iter_feed(sources.feed))
     good = load_feed(sources, strict=False)
     bad = [f"line {line.line_no}" for line in lines if line.error]
@@ -129,6 +143,9 @@ def schema_markdown() -> str:
         "  `pip install 'digestkit[postgres]'`. A database fault (driver missing, server down,",
         "  unknown database, locked or corrupt file, lost connection) is a one-line error naming",
         "  the source (password masked) and what to do.",
+        "- Runbooks name products and teams by `product_name` / `display_name`, matched",
+        "  ignoring case and runs of spaces; a name two ids carry is ambiguous: `name_conflicts`",
+        "  lists every row carrying it, to be cited, never resolved by picking one.",
         "- The feed is read line by line; an event delivered twice is kept once, a different",
         "  event reusing an event_id is an error (skipped when not strict).",
     ]
