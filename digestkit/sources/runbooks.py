@@ -192,7 +192,8 @@ def revision_history(src: SourcesLike, runbook_id: str, revision: str) -> pd.Dat
             (snapshot.frame["runbook_id"] == runbook_id) & (snapshot.frame["revision"] == revision)
         ]
         for _, row in match.iterrows():
-            rows.append({"commit": None, "committed_at": None} | _state_row(row.to_dict()))
+            state = {str(k): v for k, v in row.items()}
+            rows.append({"commit": None, "committed_at": None} | _state_row(state))
         for problem in snapshot.problems:
             if problem.key == key:
                 rows.append({"commit": None, "committed_at": None} | _state_row(problem))
@@ -208,10 +209,10 @@ def revision_history(src: SourcesLike, runbook_id: str, revision: str) -> pd.Dat
 
 
 def _state_row(entry: _Entry | dict[str, Any]) -> dict[str, Any]:
+    """One state of a revision for :func:`revision_history`."""
     if isinstance(entry, RevisionProblem):
-        return {"status": None, "published_at": None, "sha256": None, "path": None} | {
-            "problem": str(entry.error)
-        }
+        nothing = dict.fromkeys(("status", "published_at", "sha256", "path"))
+        return nothing | {"problem": str(entry.error)}
     row = entry.row if isinstance(entry, _Parsed) else entry
     published = row["published_at"]
     return {
@@ -311,8 +312,12 @@ def _parse_revision(data: bytes, *, path: str, where: str, location: Key | None)
         )
         raise _FileProblem(error, None)
     meta = front.data
-    named = (meta.get("runbook_id"), meta.get("revision"))
-    key = named if all(isinstance(v, str) for v in named) else None
+    runbook_id, revision = meta.get("runbook_id"), meta.get("revision")
+    key = (
+        (runbook_id, revision)
+        if isinstance(runbook_id, str) and isinstance(revision, str)
+        else None
+    )
     key_line: dict[str, int] = {}
     for number in range(front.first_line, front.last_line + 1):
         match = re.match(r"([^\s:#][^:]*):", lines[number - 1])
@@ -621,15 +626,15 @@ def _read_blobs(repo: Path, blobs: set[str], limit: int) -> dict[str, bytes | _O
     sizes_out = _git(
         repo, "cat-file", "--batch-check", stdin="".join(f"{b}\n" for b in order).encode()
     )
-    sizes = {}
+    sizes: dict[str, int] = {}
     for line in sizes_out.decode().splitlines():
-        blob, kind, *size = line.split()
+        blob, kind, *size_field = line.split()
         if kind == "missing":  # a partial clone that never fetched it
             raise SourceError(
                 f"git object {blob} is missing (a partial clone?); clone it without --filter",
                 path=repo,
             )
-        sizes[blob] = int(size[0])
+        sizes[blob] = int(size_field[0])
     out: dict[str, bytes | _Oversized] = {}
     small = [b for b in order if sizes[b] <= limit]
     for blob in order:
