@@ -515,7 +515,8 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
         raise SourceError("is a git repository but git is not installed", path=repo) from exc
     if proc.returncode:
         stderr = proc.stderr.decode(errors="replace").strip().splitlines()
-        reason = stderr[-1] if stderr else f"exit status {proc.returncode}"
+        fatal = [line for line in stderr if line.startswith(("fatal:", "error:"))]
+        reason = (fatal or stderr or [f"exit status {proc.returncode}"])[0]
         raise SourceError(f"git {args[0]} failed: {reason}", path=repo)
     return proc.stdout
 

@@ -126,7 +126,8 @@ def schema_markdown() -> str:
         "  `revision` is one; other files (a README) are ignored. A revision's life (draft,",
         "  published, withdrawn, corrected) is successive commits of the main line (first",
         "  parents): the latest wins, and `as_of` reads each revision as its last commit by then",
-        "  left it. A shallow clone is refused: fetch the full history (`git fetch --unshallow`).",
+        "  left it (uncommitted edits do not count). A shallow clone is refused: fetch the full",
+        "  history (`git fetch --unshallow`).",
         "- A revision file over `max_revision_bytes` (default"
         f" {DEFAULT_MAX_REVISION_BYTES // 1024 // 1024} MiB), not UTF-8, with",
         "  broken front matter, or claiming a revision another file also claims is left out and",
