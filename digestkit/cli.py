@@ -45,7 +45,7 @@ def _print_json(payload: object) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from digestkit.sample import generate_world
+    from digestkit.sample import generate_world, write_git_repository
 
     summary = generate_world(
         args.out,
@@ -55,6 +55,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         products=args.products,
         exceptions=args.exceptions,
     )
+    if args.git is not None:
+        out = Path(summary["path"])
+        repo = write_git_repository(out / "runbooks", args.git, feed=out / "feed" / "events.jsonl")
+        summary["git"] = str(repo)
     _print_json(summary)
     return 0
 
@@ -335,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=14, help="escalation steps in the main runbook")
     p.add_argument("--products", type=int, default=12)
     p.add_argument("--exceptions", type=int, default=40)
+    p.add_argument(
+        "--git", type=Path, help="also write the runbooks as a git repository into this directory"
+    )
 
     p = command("sources", cmd_sources, "load every source and print a short summary")
     _data_option(p)

@@ -91,7 +91,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         C("approved_by", "string", "Approver of a published revision.", nullable=True),
         C("published_at", "datetime", "Publication time (UTC); empty for drafts.", nullable=True),
         C("change_reason", "string", "Why the revision was made."),
-        C("path", "string", "File path, or git ref:path, the revision was read from."),
+        C("path", "string", "Path of the revision file in its repository (folder or git tree)."),
         C("sha256", "string", "sha256 of the revision file's bytes."),
         C("text", "string", "Whole file as text (front matter included; line numbers count it)."),
     ),
