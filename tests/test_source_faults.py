@@ -14,6 +14,7 @@ from conftest import OTHER, RUNBOOK, revision_text
 
 from digestkit import sources as S
 from digestkit.cli import main
+from digestkit.digest import build_digest
 from digestkit.exceptions import RevisionError, SourceError
 
 
@@ -187,9 +188,7 @@ def test_an_alias_bomb_in_a_draft_costs_nothing_and_breaks_nothing_else(tiny_wor
     assert str(path) in message and "aliases" in message and "[x, x" not in message
     assert problem.key == (RUNBOOK, "r4")
     assert list(S.load_revisions(tiny_world, runbook_id=RUNBOOK)["revision"]) == ["r1", "r2", "r3"]
-    from digestkit.digest import build_digest
-
-    assert build_digest(RUNBOOK, "r2", data=tiny_world).header["baseline"] == "r1"
+    assert build_digest(RUNBOOK, "r2", data=tiny_world).header.baseline == "r1"
 
 
 def test_a_revision_over_the_size_limit_is_reported_and_skipped(tiny_world):
