@@ -417,12 +417,13 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"\b(?:route[sd]?|routing|re-?rout(?:e|ed|ing)|(?:re-?)?assign(?:ed|ing|ment)?|"
         r"transfer(?:red|ring)?|hand(?:s|ed|ing)?\s+(?:\w++\s+){0,3}?(?:over|off)|"
         r"hand-?offs?|escalat(?:e|ed|es|ing|ion|ions)|pag(?:e|ed|ing)(?!\s*\d)|ping(?:ed)?|"
-        r"loop(?:ed)?\s+in|owns?|owned|owning|owner(?:ship)?|take[sn]?\s+over|taking\s+over|"
+        r"loop(?:ed)?\s+in|owns?|owned|owning|take[sn]?\s+over|taking\s+over|"
         r"pick(?:s|ed)?\s+(?:\w++\s+){0,2}?up|handle[sd]?|handling|"
         r"(?:work|lead|drive|run)(?:s|ing)?\s+(?:on\s+)?(?:this|the|that|it)\b|belongs?|"
         r"run\s+by|involved|sen[dt]|sending|forward(?:ed|ing)?|bounce[sd]?|"
         r"(?:be|sit|stay|go|goes|went|move|moved)\s+(?:straight\s+|back\s+)?(?:with|to)\s+"
-        r"(?:the\s+)?[\w@-]*(?:-eng|-oncall|team|queue|security|manager|desk|ops)\b|"
+        r"(?:the\s+)?(?:[\w@-]++\s+){0,2}?[\w@-]*?(?:-eng|-oncall|team|queue|security|manager|"
+        r"desk|ops)\b|"
         r"better\s+placed|best\s+placed)\b"
         r"|(?<=\s)->(?=\s)",
         re.IGNORECASE,
@@ -471,8 +472,27 @@ _IMPERATIVE = re.compile(
 )
 # "Who should own this", "whether severity can be lowered": an open question, not a proposal.
 _INDIRECT = re.compile(
-    r"\b(?:who|whom|whose|which|whether|what|when|where|how|if|unclear|not\s+clear|"
+    r"\b(?:who|whom|whose|which|whether|what(?!\s+about)|when|where|how(?!\s+about)|if|unclear|"
+    r"not\s+clear|"
     r"not\s+(?:stated|say|said|specif(?:y|ied))|silent|open\s+question)\b[^,;.?]{0,80}$",
+    re.IGNORECASE,
+)
+# The subject is the digest, a claim or the runbook itself: "CHG-03 should cite the registry",
+# "the new step probably needs a severity threshold" comment on the text, not on a live case.
+_META = re.compile(
+    r"\b(?:(?:chg|cf|oq|flg|hdr)-\d+|digest|claims?|summary|clarification|citation|link|reference|"
+    r"heading|title|typo|wording|text|diff|redline|runbook|step(?:\s+\d+\w*)?|"
+    r"section(?:\s+[\d.]+)?|revision|r\d+|registry|register|template|checklist|"
+    r"doc(?:ument)?(?:ation)?|reviewers?)\b[^,;.?!()]{0,60}$",
+    re.IGNORECASE,
+)
+# A word of the vocabulary naming a thing ("the paging step", "severity definitions") proposes
+# nothing.
+_MODIFIED = re.compile(
+    r"[\s-]+(?:steps?|paths?|polic(?:y|ies)|sections?|rules?|tables?|matrix|definitions?|criteria|"
+    r"wording|text|runbooks?|process|procedures?|workflows?|templates?|checklists?|fields?|"
+    r"columns?|entr(?:y|ies)|records?|docs?|links?|labels?|headings?|names?|vocabulary|language|"
+    r"guidance|numbers?|thresholds?|targets?|contacts?|codes?)\b",
     re.IGNORECASE,
 )
 _CONFIRM_WORDS = 12
@@ -488,6 +508,7 @@ def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int
         m.span()
         for m in _FRAME.finditer(masked)
         if not _INDIRECT.search(masked, max(0, m.start() - 80), m.start())
+        and not _META.search(masked, max(0, m.start() - 80), m.start())
     ]
     for regex in (_PROPOSAL_QUESTION, _IMPERATIVE):
         m = regex.search(masked)
@@ -497,6 +518,10 @@ def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int
     hits = {}
     for rule, found in words.items():
         for word in found:
+            if _MODIFIED.match(masked, word.end()) or _INDIRECT.search(
+                masked, max(0, word.start() - 80), word.start()
+            ):
+                continue
             hit = next((span for span in _pairs(masked, word, frames)), None)
             if hit is not None and not _is_reported(masked, word.start()):
                 hits[rule] = hit

@@ -202,8 +202,8 @@ def test_assert_in_scope_lists_where_rule_and_sentence(digest):
         assert_in_scope(digest)
     message = str(caught.value)
     assert "premium-s1-escalation@r7 is out of scope: 2 sentence(s)" in message
-    assert 'CHG-03: [case_routing] "Declare Sev1 and page the VP."' in message
-    assert 'CHG-03: [severity_declaration] "Declare Sev1 and page the VP."' in message
+    assert 'CHG-03: [block: case_routing] "Declare Sev1 and page the VP."' in message
+    assert 'CHG-03: [block: severity_declaration] "Declare Sev1 and page the VP."' in message
     assert [v.rule for v in caught.value.violations] == ["case_routing", "severity_declaration"]
 
 
