@@ -153,8 +153,8 @@ _FILLER = (
 # "Action:" or "Premium Plus:", a vocative "Dana," or a leading "Since ...," / "If ...," clause),
 # an opening bracket or quote (an unmasked quote is the writer's own words), or a dash.
 _START = (
-    r"(?:^[\W_]{0,8}(?:[a-z'’-]++(?:\s+[a-z'’-]++){0,3}:\s+|[a-z'’-]++,\s+|(?:since|because|as|if|"
-    r"once|when|given|after|before|until|while|now\s+that)\b[^,;:]{0,200},\s+)?"
+    r"(?:^[\W_]*+(?:[a-z'’-]++(?:\s+[a-z'’-]++){0,3}:\s+|[a-z'’-]++,\s+|(?:since|because|as|if|"
+    r"once|when|given|after|before|until|while|now\s+that)\b[^,;:]*+,\s+)?"
     r"|(?<=[(\[\"“‘])|(?<=\s')|(?<=\s[—–])\s*|(?<=\s-)\s+|(?<=\s--)\s+)"
 )
 # Recommending cues: a modal, a request, a proposal or a consequence ("so", "then").
