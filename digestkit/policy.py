@@ -46,6 +46,20 @@ What passes, by design:
 
 The rules are regular expressions (``RULES``), matched case-insensitively on one sentence at a
 time; the contrast set in ``tests/data/scope_contrast.yaml`` pins what must fail and what must pass.
+
+Two levels. The rules above are the ``block`` level: high precision, and sharing is refused. A
+sentence no block rule matches is at the ``confirm`` level for a rule when it pairs that rule's
+vocabulary (credit, refund, waive; route, escalate, page, own, "pick this up"; Sev-2, severity,
+priority, downgrade) with an evaluative or directive frame of the writer's own within a dozen
+words ("seems fair", "would be the right call", "warrants", "should", "have X ...", an imperative,
+a yes/no question proposing an action). Reported speech, open questions ("who should own ..."),
+comments on the digest or runbook text ("CHG-03 should cite ...") and vocabulary used as a
+modifier ("the paging step") are not pairings. Sharing then needs the sharer's confirmation.
+The development set ``tests/data/scope_dev.yaml`` pins both levels.
+
+Linear time: words are matched possessively, repeats are bounded, quotations are paired in one
+pass, and every rule reads a piece of at most ``MAX_PIECE`` characters (long sentences are read in
+overlapping pieces), so hostile text (8,000 dashes, runs of quotes) costs time linear in its length.
 """
 
 from __future__ import annotations
