@@ -306,7 +306,7 @@ CASE_ROUTING = Rule(
         r"incident\s+commander|lead|primary|assignee|responder)\b)",
         # "Page the VP", "loop in identity-eng" (not the customer: that is communication)
         rf"{_LEAD}(?P<hit>\b(?:page|re-page|repage|engage|loop\s+in|pull\s+in|bring\s+in|call\s+in|"
-        r"wake\s+(?:up\s+)?)\s+(?!(?:the\s+|their\s+)?(?:customer|account|client|contact)s?\b)"
+        r"wake(?:\s+up)?)\s+(?!(?:the\s+|their\s+)?(?:customer|account|client|contact)s?\b)"
         rf"(?!\d|with\b|severity\b){_TARGET})",
         # "The case should be routed to Platform Security"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:routed|re-?routed|assigned|"
@@ -424,7 +424,10 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         rf"{_CONCESSION}|\b(?:credit(?:ed|ing)|refund(?:ed|ing)|discounted|waive[sd]?|waiving|"
         r"compensat(?:e|ed|es|ing)|comp(?:ed|ing)?|reimburs(?:e|ed|ing)|(?:at\s+)?no\s+(?:extra\s+)?"
         r"(?:charge|cost)|free\s+of\s+charge|not\s+(?:charge|bill|invoice)|on\s+the\s+house|"
-        r"on\s+us|for\s+free|write\s+off|throw\s+in)\b",
+        r"on\s+us|for\s+free|write\s+off|throw\s+in|money\s+back|comping|crediting|refunding|"
+        r"waiving|discounting|cover\s+(?:\w++\s+){0,2}?(?:fees?|costs?|overages?|charges?|bill)|"
+        r"(?:knock|take)\s+[$\d][\w.%]*\s+off|(?:no\s+need\s+to|not|don['’]?t|won['’]?t|never)\s+"
+        r"(?:charge|bill|invoice))\b",
         re.IGNORECASE,
     ),
     "case_routing": re.compile(
@@ -433,11 +436,18 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"hand-?offs?|escalat(?:e|ed|es|ing|ion|ions)|pag(?:e|ed|ing)(?!\s*\d)|ping(?:ed)?|"
         r"loop(?:ed)?\s+in|owns?|owned|owning|take[sn]?\s+over|taking\s+over|"
         r"pick(?:s|ed)?\s+(?:\w++\s+){0,2}?up|handle[sd]?|handling|"
-        r"(?:work|lead|drive|run)(?:s|ing)?\s+(?:on\s+)?(?:this|the|that|it)\b|belongs?|"
-        r"run\s+by|involved|sen[dt]|sending|forward(?:ed|ing)?|bounce[sd]?|"
-        r"(?:be|sit|stay|go|goes|went|move|moved)\s+(?:straight\s+|back\s+)?(?:with|to)\s+"
+        r"(?:work(?:s|ing)?|lead(?:s|ing)?|driv(?:e|es|ing)|run(?:s|ning)?|deal(?:s|ing)?\s+with|"
+        r"tak(?:e|es|ing)\s+(?:point|it|this|that|over))\s+(?:on\s+)?(?:this|the|that|it|from)\b|"
+        r"belongs?|run\s+by|involved|sen[dt]|sending|forward(?:ed|ing)?|bounce[sd]?|"
+        r"tag(?:ged)?\s+in|wake\s+up|bring\s+in|over\s+to|take\s+point|takes\s+it|"
+        r"(?:is|be|sit|stay|go|goes|went|move|moved|belongs?)?\s*(?:straight\s+|back\s+)?"
+        r"(?:with|to|for|in)\s+"
         r"(?:the\s+)?(?:[\w@-]++\s+){0,2}?[\w@-]*?(?:-eng|-oncall|team|queue|security|manager|"
-        r"desk|ops)\b|"
+        r"desk|ops|folks|people)\b|"
+        r"(?:right|correct|wrong)\s+(?:team|queue|owner|people|folks)|"
+        r"gets?\s+(?:this|it|the\s+(?:case|ticket|incident|escalation))|"
+        r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
+        r"(?:someone|somebody)\s+from|"
         r"better\s+placed|best\s+placed)\b"
         r"|(?<=\s)->(?=\s)",
         re.IGNORECASE,
@@ -451,7 +461,7 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
 }
 # A directive or evaluative frame: a modal or request, a hedge or opinion, a judgement.
 _FRAME = re.compile(
-    r"\b(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
+    r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
     r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+to|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
@@ -463,7 +473,24 @@ _FRAME = re.compile(
     r"justif(?:y|ies|ied)|fair|reasonable|appropriate|sensible|enough|sufficient|overkill|"
     r"(?:the\s+)?(?:right|correct|best|better|safe|obvious)\s+(?:call|move|choice|option|thing)|"
     r"the\s+way\s+to\s+go|(?:better|best)\s+(?:placed|handled|suited|off)|more\s+appropriate|"
-    r"not\s+us|not\s+ours|effective\s+immediately|asap|right\s+away)\b",
+    r"not\s+us|not\s+ours|effective\s+immediately|asap|right\s+away|"
+    # the writer's own voice: "I'm inclined", "we'll cover", "from my side", "the least we can"
+    r"i['’]m|i\s+am|we['’](?:re|ll|d)|we\s+(?:are|will|would|should|can|could|must|need|might|"
+    r"may)|i\s+(?:would|will|want|need|prefer|lean)|my\s+(?:side|end|call|take|view)|"
+    r"the\s+least\s+we|why\s+don['’]?t|inclined|"
+    # about this case, now: "this ticket", "from here", "at most", "too high", "anymore"
+    r"this\s+(?:case|ticket|incident|outage|escalation|issue|one|customer|account)|from\s+here|"
+    r"at\s+most|too\s+(?:high|low|much)|plenty|anymore|owed|the\s+(?:\w++[\s-]+)?bar|"
+    r"feels?\s+(?:\w++\s+)?(?:like|right|fair|appropriate)|today|tonight|right\s+now|"
+    r"this\s+(?:week|morning|afternoon|evening|shift)|from\s+now\s+on|going\s+forward|"
+    r"clearly|obviously|definitely|certainly|surely|makes?\s+(?:the\s+most\s+|more\s+)?sense)\b"
+    r"|^[\W_]*+this\b(?!\s+(?:revision|step|section|digest|clarification|runbook|change|"
+    r"version|claim|paragraph|note|summary|flag|question|wording|text)\b)"
+    # a gerund judged as the subject: "Comping a month is cheap", "Refunding them would be ..."
+    r"|^[\W_]*+\w+ing\b[^,;.]{0,60}?\b(?:is|['’]s|would\s+be|seems|makes)\s+"
+    r"(?!(?:now|still|also|no\s+longer|not|being|done|handled|described|covered)\b)(?!\w+ed\b)"
+    r"|^[\W_]*+(?:severity|priority|sev)[\s:=-]*(?:[0-4]|one|two|three|four)"
+    r"(?=\s*(?:[,;.!]|$|for\s+(?:this|now|the\s+(?:incident|outage|case|ticket))\b))",
     re.IGNORECASE,
 )
 # A yes/no question that proposes an action: "Should we credit them?", "Can we do a P2?".
@@ -477,16 +504,19 @@ _IMPERATIVE = re.compile(
     rf"{_START}(?:please\s+|pls\s+|just\s+|maybe\s+|perhaps\s+|then\s+|now\s+){{0,3}}"
     rf"(?:{_GIVE_VERBS}|{_PAY_VERBS}|{_ROUTE_VERBS}|get|have|put|keep|let|make|throw|bring|ping|"
     r"loop|call|treat|go|leave|stick|charge|waive|page|declare|downgrade|upgrade|lower|raise|set|"
-    r"bump|mark|drop|hold|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"
+    r"bump|mark|drop|hold|tag|wake|pass|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"
     # followed by an object, a particle or nothing: "Issue tracking", "Credit Card Gateway" are not
     r"(?=\s+(?:them|him|her|it|this|that|these|those|the|a|an|their|our|its|some|all|every|each|"
     r"both|to|in|on|up|over|off|back|with|out|not|me|us|finance|billing|someone|somebody|"
-    r"everyone|charge|need)\b|\s+[\w@]+-[\w@-]+|\s+[$\d]|\s*[,.!?]|\s*$)",
+    r"everyone|charge|need|if|when|once|again|immediately|asap|accordingly)\b|\s+\w+ly\b|"
+    r"\s+[\w@]+-[\w@-]+|\s+[$\d]|\s*[,.!?:]|\s*$)",
     re.IGNORECASE,
 )
 # "Who should own this", "whether severity can be lowered": an open question, not a proposal.
 _INDIRECT = re.compile(
-    r"\b(?:who|whom|whose|which|whether|what(?!\s+about)|when|where|how(?!\s+about)|if|unclear|"
+    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about)|when|"
+    r"where|how(?!\s+about)|"
+    r"(?<!best\s)(?<!better\s)if|unclear|"
     r"not\s+clear|"
     r"not\s+(?:stated|say|said|specif(?:y|ied))|silent|open\s+question)\b[^,;.?]{0,80}$",
     re.IGNORECASE,
@@ -506,7 +536,8 @@ _MODIFIED = re.compile(
     r"[\s-]+(?:steps?|paths?|polic(?:y|ies)|sections?|rules?|tables?|matrix|definitions?|criteria|"
     r"wording|text|runbooks?|process|procedures?|workflows?|templates?|checklists?|fields?|"
     r"columns?|entr(?:y|ies)|records?|docs?|links?|labels?|headings?|names?|vocabulary|language|"
-    r"guidance|numbers?|thresholds?|targets?|contacts?|codes?)\b",
+    r"guidance|numbers?|thresholds?|targets?|contacts?|codes?|changes?|paging|response|"
+    r"handling)\b",
     re.IGNORECASE,
 )
 _CONFIRM_WORDS = 12
@@ -585,6 +616,15 @@ _REPORTED = re.compile(
     r"(?:the\s+)?(?:new\s+|old\s+|current\s+)?(?:runbook|registry|register|section|step|revision|"
     r"r\d+|text|wording|polic(?:y|ies)|contract|exception|exc-\d+|records?|changelog|timeline|"
     r"reviewer)\b",
+    re.IGNORECASE,
+)
+# "..., per section 7." at the end of a sentence: the sentence restates the source, unless it is an
+# imperative (a match at its very start).
+_TRAILING_ATTRIBUTION = re.compile(
+    r"(?:,\s*|\s)(?:per|according\s+to|as\s+(?:stated|defined|written|described)\s+in)\s+"
+    r"(?:the\s+|their\s+|its\s+)?(?:runbook|registry|register|section|step|revision|r\d+|"
+    r"contract|exception|exc-\d+|polic(?:y|ies)|records?|billing\s+records|wording|text)\b"
+    r"[^,;]{0,60}$",
     re.IGNORECASE,
 )
 # After "according to the registry," a clause that starts with a verb is the writer's directive.
@@ -674,6 +714,9 @@ def _sentences(text: str, masked: str) -> Iterable[tuple[str, str]]:
 
 def _is_reported(masked: str, pos: int) -> bool:
     """Whether position ``pos`` lies in a clause that reports what the runbook says."""
+    lead = len(masked) - len(masked.lstrip(" \t*•·-–—\"'“‘([_"))
+    if pos > lead + 1 and _TRAILING_ATTRIBUTION.search(masked, pos):
+        return True
     for frame in _REPORTED.finditer(masked, 0, pos):
         if _OWN_CLAUSE.search(masked, frame.end(), pos):
             continue
