@@ -427,7 +427,8 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"on\s+us|for\s+free|write\s+off|throw\s+in|money\s+back|comping|crediting|refunding|"
         r"waiving|discounting|cover\s+(?:\w++\s+){0,2}?(?:fees?|costs?|overages?|charges?|bill)|"
         r"(?:knock|take)\s+[$\d][\w.%]*\s+off|(?:no\s+need\s+to|not|don['’]?t|won['’]?t|never)\s+"
-        r"(?:charge|bill|invoice))\b",
+        r"(?:charge|bill|invoice)|revers(?:e|ing)\s+(?:\w++\s+){0,2}?(?:charges?|fees?|invoices?|"
+        r"billing)|make\s+(?:them|the\s+customer|it)\s+(?:whole|good|right))\b",
         re.IGNORECASE,
     ),
     "case_routing": re.compile(
@@ -447,7 +448,7 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"(?:right|correct|wrong)\s+(?:team|queue|owner|people|folks)|"
         r"gets?\s+(?:this|it|the\s+(?:case|ticket|incident|escalation))|"
         r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
-        r"(?:someone|somebody)\s+from|"
+        r"(?:someone|somebody)\s+from|straight\s+to|"
         r"better\s+placed|best\s+placed)\b"
         r"|(?<=\s)->(?=\s)",
         re.IGNORECASE,
@@ -471,7 +472,8 @@ _FRAME = re.compile(
     r"looks?\s+like|sounds?\s+(?:like|right|fair|good)|makes?\s+sense|"
     r"warrant(?:s|ed)?|merit(?:s|ed)|deserve[sd]?|earned|calls?\s+for|called\s+for|"
     r"justif(?:y|ies|ied)|fair|reasonable|appropriate|sensible|enough|sufficient|overkill|"
-    r"(?:the\s+)?(?:right|correct|best|better|safe|obvious)\s+(?:call|move|choice|option|thing)|"
+    r"(?:the\s+)?(?:right|correct|best|better|safe|obvious)\s+(?:call|move|choice|option|thing|"
+    r"answer|approach|fix)|at\s+best|here\s*[.!?]*$|"
     r"the\s+way\s+to\s+go|(?:better|best)\s+(?:placed|handled|suited|off)|more\s+appropriate|"
     r"not\s+us|not\s+ours|effective\s+immediately|asap|right\s+away|"
     # the writer's own voice: "I'm inclined", "we'll cover", "from my side", "the least we can"
@@ -487,8 +489,10 @@ _FRAME = re.compile(
     r"|^[\W_]*+this\b(?!\s+(?:revision|step|section|digest|clarification|runbook|change|"
     r"version|claim|paragraph|note|summary|flag|question|wording|text)\b)"
     # a gerund judged as the subject: "Comping a month is cheap", "Refunding them would be ..."
-    r"|^[\W_]*+\w+ing\b[^,;.]{0,60}?\b(?:is|['’]s|would\s+be|seems|makes)\s+"
-    r"(?!(?:now|still|also|no\s+longer|not|being|done|handled|described|covered)\b)(?!\w+ed\b)"
+    r"|^[\W_]*+\w+ing\b(?:\s+(?!(?:is|would|seems|makes)\b)[\w'’%$-]++){0,8}\s+"
+    r"(?:is|would\s+be|seems|makes)\s+"
+    r"(?!(?:now|still|also|no\s+longer|not|being|done|handled|described|covered|the|a|an|up|"
+    r"part|one)\b)(?!\w+ed\b)"
     r"|^[\W_]*+(?:severity|priority|sev)[\s:=-]*(?:[0-4]|one|two|three|four)"
     r"(?=\s*(?:[,;.!]|$|for\s+(?:this|now|the\s+(?:incident|outage|case|ticket))\b))",
     re.IGNORECASE,
@@ -504,7 +508,7 @@ _IMPERATIVE = re.compile(
     rf"{_START}(?:please\s+|pls\s+|just\s+|maybe\s+|perhaps\s+|then\s+|now\s+){{0,3}}"
     rf"(?:{_GIVE_VERBS}|{_PAY_VERBS}|{_ROUTE_VERBS}|get|have|put|keep|let|make|throw|bring|ping|"
     r"loop|call|treat|go|leave|stick|charge|waive|page|declare|downgrade|upgrade|lower|raise|set|"
-    r"bump|mark|drop|hold|tag|wake|pass|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"
+    r"bump|mark|drop|hold|tag|wake|pass|reverse|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"
     # followed by an object, a particle or nothing: "Issue tracking", "Credit Card Gateway" are not
     r"(?=\s+(?:them|him|her|it|this|that|these|those|the|a|an|their|our|its|some|all|every|each|"
     r"both|to|in|on|up|over|off|back|with|out|not|me|us|finance|billing|someone|somebody|"
@@ -621,7 +625,7 @@ _REPORTED = re.compile(
 # "..., per section 7." at the end of a sentence: the sentence restates the source, unless it is an
 # imperative (a match at its very start).
 _TRAILING_ATTRIBUTION = re.compile(
-    r"(?:,\s*|\s)(?:per|according\s+to|as\s+(?:stated|defined|written|described)\s+in)\s+"
+    r"(?:,\s*|\s)(?:per|under|according\s+to|as\s+(?:stated|defined|written|described)\s+in)\s+"
     r"(?:the\s+|their\s+|its\s+)?(?:runbook|registry|register|section|step|revision|r\d+|"
     r"contract|exception|exc-\d+|polic(?:y|ies)|records?|billing\s+records|wording|text)\b"
     r"[^,;]{0,60}$",
