@@ -216,7 +216,7 @@ def cmd_share(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
     layout = ws.open_workspace(args.workspace, create=False)
-    ws.share(layout, args.digest, by=args.by)
+    ws.share(layout, args.digest, by=args.by, confirm_scope=args.confirm_scope)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
 
@@ -410,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("share", cmd_share, "mark a digest reviewed for duty-manager handoff")
     p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
     p.add_argument("--by", required=True, help="who reviewed it")
+    p.add_argument(
+        "--confirm-scope",
+        action="store_true",
+        help="confirm the sentences the scope guard asks about only inform (logged with who, when)",
+    )
     _workspace_option(p)
 
     p = command("audit", cmd_audit_verify, "check the workspace audit log")
