@@ -33,7 +33,7 @@ import time
 import tracemalloc
 
 from digestkit.diff import diff_runbooks, diff_texts
-from digestkit.runbook import _markdown, parse_runbook
+from digestkit.runbook import markdown_parser, parse_runbook
 
 WORDS = [
     "confirm",
@@ -195,7 +195,7 @@ def measure(contenders: dict, repeat: int) -> dict[str, tuple[float, float, int]
 def phases(old: str, new: str, repeat: int) -> dict[str, float]:
     """Median seconds of the parts of ``diff_texts``: markdown-it-py's block parse of both
     revisions, the rest of ``parse_runbook`` (units, facts), and the diff itself."""
-    md = _markdown()
+    md = markdown_parser()
     parse_s, mdit_s, diff_s = [], [], []
     for _ in range(repeat):
         t0 = time.perf_counter()

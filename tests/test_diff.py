@@ -417,7 +417,7 @@ def test_consecutive_removals_sit_after_the_preceding_unit():
 
 
 def test_small_and_large_fuzzy_groups_score_alike(monkeypatch):
-    from digestkit import diff as diff_module
+    from digestkit import align as diff_module
 
     olds = ["Page the payments on-call now.", "Open the bridge.", "Call the duty manager."]
     news = ["Page the payments on-call today.", "Open the incident bridge.", "Notify security."]

@@ -264,12 +264,14 @@ def test_html_blocks_inside_markdown_still_parse():
 
 
 def test_broken_front_matter_names_file_and_line():
-    with pytest.raises(MarkdownError, match=r"r4\.md: line 3: front matter is not valid YAML"):
+    with pytest.raises(MarkdownError, match=r"^r4\.md: line 3: front matter: invalid YAML"):
         parse_runbook("---\nrunbook_id: x\nrevision: [r4\n---\n# T\n", path="r4.md")
-    with pytest.raises(MarkdownError, match=r"r5\.md: line 1: front matter .* never closed"):
+    with pytest.raises(MarkdownError, match=r"^r5\.md: line 1: front matter: .* never closed"):
         parse_runbook("---\nrunbook_id: x\n# T\n", path="r5.md")
-    with pytest.raises(MarkdownError, match="must be a YAML mapping"):
+    with pytest.raises(MarkdownError, match=r"^r6\.md: line 2: .*must be a YAML mapping"):
         parse_runbook("---\n- a\n---\n# T\n", path="r6.md")
+    with pytest.raises(MarkdownError, match=r"^r7\.md: line 3: .*aliases"):
+        parse_runbook("---\na: &x 1\nb: *x\n---\n# T\n", path="r7.md")
 
 
 def test_missing_file_is_a_markdown_error(tmp_path):
