@@ -63,23 +63,30 @@ COLUMN_ROLES: dict[str, ColumnRole] = {
 with punctuation and hyphens read as spaces, is one of these names. A header is read by its
 meaning, not searched for words: 'Response Team Role' names a role, so it states no owning team."""
 
-_PAGER_RE = re.compile(
-    r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)*-(?:oncall|primary|secondary|pager)(?![\w-])"
-)
-_EXCEPTION_RE = re.compile(r"\bEXC-\d+\b")
+# Each pattern starts with a literal (or a digit) and case-insensitive ones run on the lower-cased
+# text: re then skips ahead to candidates instead of trying every position. Word boundaries before
+# a match are checked in Python on the few candidates (_after_word).
+_PAGER_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-(?:oncall|primary|secondary|pager)(?![\w-])")
+_PAGER_END_RE = re.compile(r"-(?:oncall|primary|secondary|pager)(?![\w-])")
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_EXCEPTION_RE = re.compile(r"EXC-\d+\b")
 _UNIT = r"(minutes?|mins?|m|hours?|hrs?|h)\b"
-_TPLUS_RE = re.compile(r"\bT\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
-_WITHIN_RE = re.compile(r"\bwithin\s+(\d+)\s*" + _UNIT, re.IGNORECASE)
-_EVERY_RE = re.compile(r"\bevery\s+(\d+)\s*" + _UNIT, re.IGNORECASE)
-_DURATION_RE = re.compile(r"\b(\d+)\s*" + _UNIT, re.IGNORECASE)
-_ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$", re.IGNORECASE)
+_TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
+_WITHIN_RE = re.compile(r"within\s+(\d+)\s*" + _UNIT)  # on lower-cased text
+_EVERY_RE = re.compile(r"every\s+(\d+)\s*" + _UNIT)  # on lower-cased text
+_DURATION_RE = re.compile(r"(\d+)\s*" + _UNIT)  # on lower-cased text
+_CELL_DURATION_RE = re.compile(r"\b(\d+)\s*" + _UNIT, re.IGNORECASE)
+_ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$")  # on lower-cased text
 # "Premium Support" is the name of the service, not a tier.
-_TIER_RE = re.compile(r"\b(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
+_TIER_RE = re.compile(r"(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
+_TODO_RE = re.compile(r"T(?:BD|BC|ODO)\b")
+_OPEN_LOWER_RE = re.compile(r"pending\b[^.;\n]{0,60}?\bconfirmation\b|open question")
 _OPEN_RE = re.compile(
     r"\b(?:TBD|TBC|TODO)\b"
     r"|\b(?i:pending)\b[^.;\n]{0,60}?\b(?i:confirmation)\b"
     r"|\b(?i:open question)",
 )
+_WORD_CHAR_RE = re.compile(r"\w")
 _NAME_CHAR_RE = re.compile(r"[\w-]")
 _SPACE_RE = re.compile(r"\s+")
 _HEADER_RE = re.compile(r"[^\w]+|_")
@@ -125,11 +132,11 @@ class _Registry:
                 self.automaton.add_word(key, (len(key), tuple(value)))
             self.automaton.make_automaton()
 
-    def find(self, text: str) -> list[tuple[int, FactKind, str]]:
-        """(position, kind, registry spelling) of every match in ``text``."""
+    def find(self, text: str, low: str) -> list[tuple[int, FactKind, int, str]]:
+        """(position, kind, length, registry spelling) of every match in ``text`` (whose
+        lower-cased form, of the same length, is ``low``)."""
         if self.automaton is None:
             return []
-        low = _lower(text)
         by_kind: dict[FactKind, list[tuple[int, int, str]]] = {}
         for end, (size, values) in self.automaton.iter(low):
             start = end - size + 1
@@ -139,15 +146,20 @@ class _Registry:
                 continue
             for kind, name in values:
                 by_kind.setdefault(kind, []).append((start, -size, name))
-        hits: list[tuple[int, FactKind, str]] = []
+        hits: list[tuple[int, FactKind, int, str]] = []
         for kind in self.kinds:  # registry order: equal positions keep it (pager, team, product)
             reach = 0
             found = by_kind.get(kind, [])
             for start, minus_size, name in sorted(found):
                 if start >= reach:
-                    hits.append((start, kind, name))
+                    hits.append((start, kind, -minus_size, name))
                     reach = start - minus_size
         return hits
+
+
+def _after_word(text: str, at: int, also: str = "") -> bool:
+    """True when ``at`` begins a word: no word character (or one of ``also``) just before it."""
+    return not at or not (_WORD_CHAR_RE.match(text, at - 1) or text[at - 1] in also)
 
 
 def _lower(text: str) -> str:
@@ -192,41 +204,53 @@ class FactFinder:
             line = first_lines[k] + doc.count("\n", starts[k], at)
             found[k].append((at, Fact(kind, value, line, None, role)))
 
-        for m in _PAGER_RE.finditer(doc):
-            add(m.start(), "pager", m.group(0))
-        for at, kind, name in self.registry.find(doc):
-            if kind == "pager" and _PAGER_RE.fullmatch(doc, at, at + len(name)):
+        low = _lower(doc)
+        for m in _PAGER_END_RE.finditer(doc):
+            at = m.start()
+            while at and doc[at - 1] in _SLUG_CHARS:
+                at -= 1
+            slug = _PAGER_RE.match(doc, at)
+            if slug and slug.end() == m.end() and _after_word(doc, at, "-"):
+                add(at, "pager", slug.group(0))
+        for at, kind, size, name in self.registry.find(doc, low):
+            if kind == "pager" and _PAGER_RE.fullmatch(doc, at, at + size):
                 continue  # already found as a pager slug
             add(at, kind, name)
         for m in _EXCEPTION_RE.finditer(doc):
-            add(m.start(), "exception", m.group(0))
+            if _after_word(doc, m.start()):
+                add(m.start(), "exception", m.group(0))
         taken: list[tuple[int, int]] = []
         for m in _TPLUS_RE.finditer(doc):
-            add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2) or "min"), "t_plus")
-            taken.append(m.span())
-        for regex, role in ((_WITHIN_RE, "within"), (_EVERY_RE, "every")):
-            for m in regex.finditer(doc):
-                add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2)), role)
+            if _after_word(doc, m.start()):
+                add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2) or "min"), "t_plus")
                 taken.append(m.span())
+        for regex, role in ((_WITHIN_RE, "within"), (_EVERY_RE, "every")):
+            for m in regex.finditer(low):
+                if _after_word(low, m.start()):
+                    add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2)), role)
+                    taken.append(m.span())
         taken.sort()
         taken_starts = [a for a, _ in taken]
         reach = list(accumulate((b for _, b in taken), max))
-        for m in _DURATION_RE.finditer(doc):
-            n = bisect_right(taken_starts, m.start()) - 1
-            if n >= 0 and reach[n] > m.start():
-                continue  # part of a checkpoint
-            unit_start = starts[bisect_right(starts, m.start()) - 1]
-            escalate = _ESCALATE_RE.search(doc, unit_start, m.start()) is not None
-            add(
-                m.start(),
-                "duration",
-                _minutes(m.group(1), m.group(2)),
-                "escalate_after" if escalate else None,
-            )
+        for m in _DURATION_RE.finditer(low):
+            at = m.start()
+            n = bisect_right(taken_starts, at) - 1
+            if (n >= 0 and reach[n] > at) or not _after_word(doc, at):
+                continue  # part of a checkpoint, or digits inside a word
+            unit_start = starts[bisect_right(starts, at) - 1]
+            escalate = _ESCALATE_RE.search(low, unit_start, at) is not None
+            role = "escalate_after" if escalate else None
+            add(at, "duration", _minutes(m.group(1), m.group(2)), role)
         for m in _TIER_RE.finditer(doc):
-            add(m.start(), "tier", m.group(1))
-        for m in _OPEN_RE.finditer(doc):
-            add(m.start(), "open_question", _SPACE_RE.sub(" ", m.group(0)))
+            if _after_word(doc, m.start()):
+                add(m.start(), "tier", m.group(1))
+        opened = [m.span() for m in _TODO_RE.finditer(doc) if _after_word(doc, m.start())]
+        opened += [m.span() for m in _OPEN_LOWER_RE.finditer(low) if _after_word(low, m.start())]
+        reach_open = -1
+        for a, b in sorted(opened):
+            if a >= reach_open:  # leftmost first, never overlapping, as one alternation finds them
+                add(a, "open_question", _SPACE_RE.sub(" ", doc[a:b]))
+                reach_open = b
         return [_finish(hits) if hits else [] for hits in found]
 
 
@@ -274,7 +298,7 @@ def cell_facts(cells: Mapping[str, str], key: str, line: int) -> list[Fact]:
         if _OPEN_RE.search(value):
             facts.append(Fact("open_question", value, line, key, sub))
         elif kind == "duration":
-            m = _DURATION_RE.search(value)
+            m = _CELL_DURATION_RE.search(value)
             if m:
                 facts.append(Fact(kind, _minutes(m.group(1), m.group(2)), line, key, sub))
         elif kind == "product":

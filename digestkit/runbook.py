@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -72,8 +72,9 @@ UnitKind = Literal[
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SPACE_RE = re.compile(r"\s+")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
+_REF_LABEL_RE = re.compile(r"^ {0,3}\[((?:[^\]\\]|\\.)+)\]:")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
 # Characters that start an inline rule of CommonMark (escapes, code, emphasis, links, images,
 # autolinks and raw HTML, entities); without them inline parsing yields the text unchanged.
 _INLINE_MARKUP_RE = re.compile(r"[\\`*_\[<&]")
@@ -90,7 +91,11 @@ class Unit:
     ``norm`` is its content with formatting removed. ``number`` is the rendered number of an
     ordered-list item and ``marker`` its literal marker ("3.", "-"). Table rows have ``cells``
     keyed by the header row and ``key`` = the first cell; the header row itself is a table_row
-    unit with ``key`` None.
+    unit with ``key`` None. A code block inside a list item is a unit of its own, nested under the
+    item (``depth`` one more, locator ``<item>.code1``); its ``norm`` is the code without its fence
+    and indentation, its fence info string (language) is ``info``. A link reference definition's
+    ``key`` is its label. ``level`` is a heading's level (1-6). Curly quotes read as straight ones
+    in ``norm``.
     """
 
     kind: UnitKind
@@ -105,6 +110,8 @@ class Unit:
     cells: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     facts: tuple[Fact, ...] = ()
     marker: str = ""
+    level: int = 0
+    info: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,7 @@ def parse_runbook(
     builder = _Builder(lines, env, FactFinder(products=products, teams=teams, pagers=pagers))
     builder.add_front_matter(front_matter, body_start)
     builder.walk(tokens)
+    builder.add_references(env)
     builder.add_orphans(body_start)
     units, sections = builder.finish(tuple(products), teams, pagers)
     line_count = len(lines) - 1 if source.endswith("\n") else len(lines)
@@ -319,14 +327,15 @@ def _inline_norm(token: Token, env: dict[str, Any]) -> str:
 
 
 def _collapse(text: str) -> str:
-    return _SPACE_RE.sub(" ", text).strip()
+    """Whitespace runs as one space, curly quotes as straight ones: neither is content."""
+    return " ".join(text.translate(_QUOTES).split())
 
 
 def _span(tok: Token) -> tuple[int, int]:
     return (tok.map[0], tok.map[1]) if tok.map else (0, 1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """A unit being built while its tokens stream by."""
 
@@ -340,9 +349,10 @@ class _Open:
     marker: str = ""
     parts: list[str] = field(default_factory=list)
     holes: list[tuple[int, int]] = field(default_factory=list)
+    codes: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _List:
     """An open list; ``owned`` is False for a list inside a quote or paragraph-like unit."""
 
@@ -353,7 +363,7 @@ class _List:
     depth: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Table:
     headers: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
@@ -362,13 +372,13 @@ class _Table:
     in_head: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """A finished unit before its text and facts are read from the file."""
 
     kind: UnitKind
     section: tuple[str, ...]
-    own: list[int]  # 0-based file lines of the unit's own text
+    own: Sequence[int]  # 0-based file lines of the unit's own text
     norm: str
     locator: str
     number: int | None = None
@@ -376,6 +386,8 @@ class _Draft:
     marker: str = ""
     key: str | None = None
     cells: dict[str, str] = field(default_factory=dict)
+    level: int = 0
+    info: str = ""
 
 
 _LEAVES: dict[str, tuple[UnitKind, str]] = {
@@ -475,7 +487,8 @@ class _Builder:
 
     def _heading(self, tok: Token, inline: Token) -> None:
         level = int(tok.tag[1])
-        title = _collapse(_inline_norm(inline, self.inline_env)) or "(untitled)"
+        # The section path keeps the title as written; the heading's norm reads quotes straight.
+        title = " ".join(_inline_norm(inline, self.inline_env).split()) or "(untitled)"
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
             self.path = self.path[:-1]
@@ -484,7 +497,8 @@ class _Builder:
         start, end = _span(tok)
         self.headings.append((start, self.path, level))
         locator = f"{self._prefix()}:heading{self._count('heading')}"
-        self._emit(_Draft("heading", self.path, [], title, locator), start, end)
+        norm = title.translate(_QUOTES)
+        self._emit(_Draft("heading", self.path, [], norm, locator, level=level), start, end)
 
     def _list_open(self, tok: Token) -> None:
         owner = self.owners[-1] if self.owners else None
@@ -520,22 +534,38 @@ class _Builder:
             self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
 
     def _leaf(self, tok: Token) -> None:
-        content = tok.content
-        if tok.type in ("fence", "code_block"):
+        content, info = tok.content, ""
+        kind, what = _LEAVES[tok.type]
+        if kind == "code":
             # Code keeps its indentation; only trailing spaces and the fence are formatting.
             content = "\n".join(line.rstrip() for line in content.strip("\n").split("\n"))
-            if tok.type == "fence" and tok.info:
-                content = f"{tok.info.strip()}\n{content}"
-        elif tok.type == "hr":
+            info = tok.info.strip() if tok.type == "fence" else ""
+        elif kind == "rule":
             content = "---"
-        if self.owners or self.quote_depth > 0:
-            if self.owners:
-                self.owners[-1].parts.append(content)
+        owner = self.owners[-1] if self.owners else None
+        if owner is not None and kind == "code" and owner.kind == "list_item" and tok.map:
+            # Code in a step is a unit of its own, nested under the step: compared line by line,
+            # never folded into the step's prose.
+            owner.holes.append(_span(tok))
+            owner.codes += 1
+            code = _Draft(
+                "code",
+                owner.section,
+                [],
+                content,
+                f"{owner.locator}.code{owner.codes}",
+                depth=owner.depth + 1,
+                info=info,
+            )
+            self._emit(code, *_span(tok))
             return
-        kind, what = _LEAVES[tok.type]
+        if owner is not None or self.quote_depth > 0:
+            if owner is not None:
+                owner.parts.append(f"{info}\n{content}" if info else content)
+            return
         norm = content if kind == "code" else _collapse(content)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
-        self._emit(_Draft(kind, self.path, [], norm, locator), *_span(tok))
+        self._emit(_Draft(kind, self.path, [], norm, locator, info=info), *_span(tok))
 
     def _row(self, table: _Table) -> None:
         start, end = table.row_map
@@ -568,33 +598,65 @@ class _Builder:
     def _emit(
         self, draft: _Draft, start: int, end: int, holes: list[tuple[int, int]] | None = None
     ) -> None:
-        span = range(start, min(end, len(self.lines)))
-        own = [k for k in span if not any(a <= k < b for a, b in holes)] if holes else list(span)
-        while own and not self.lines[own[-1]].strip():
-            own.pop()
-        draft.own = own or [start]
+        stop = min(end, len(self.lines))
+        if holes:
+            own = [k for k in range(start, stop) if not any(a <= k < b for a, b in holes)]
+            while own and not self.lines[own[-1]].strip():
+                own.pop()
+            draft.own = own or [start]
+        else:
+            while stop > start and not self.lines[stop - 1].strip():
+                stop -= 1
+            draft.own = range(start, max(stop, start + 1))
         self.covered.append((start, end))
         self.units.append(draft)
 
     def add_front_matter(self, data: dict[str, Any], body_start: int) -> None:
-        """One front_matter unit per top-level key, spanning the key's lines, keyed by the key."""
+        """One front_matter unit per top-level key, spanning the key's lines (blank lines inside a
+        block value included, the ``---`` fences not), keyed by the key."""
+        if not body_start:
+            return
+        self.covered.append((0, body_start))  # fences and comments are no unit's content
+        closing = body_start - 1
+        keys = {str(key) for key in data}
         starts = []
-        for k in range(1, body_start - 1):
+        for k in range(1, closing):
             m = _FM_KEY_RE.match(self.lines[k])
-            if m and m.group(1).strip("'\"") in {str(key) for key in data}:
+            if m and m.group(1).strip("'\"") in keys:
                 starts.append((k, m.group(1).strip("'\"")))
         for n, (start, key) in enumerate(starts):
-            end = starts[n + 1][0] if n + 1 < len(starts) else body_start
-            # The '---' delimiters belong to the first and last entries, so they are never orphans.
-            start = 0 if n == 0 else start
-            value = next(v for kk, v in data.items() if str(kk) == key)
-            norm = f"{key}: {json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)}"
+            end = starts[n + 1][0] if n + 1 < len(starts) else closing
+            while end - 1 > start and not self.lines[end - 1].strip():
+                end -= 1
+            value = json.dumps(data[key], sort_keys=True, default=str, ensure_ascii=False)
+            own = list(range(start, end))
+            self.units.append(
+                _Draft("front_matter", (), own, f"{key}: {value}", f"front-matter:{key}", key=key)
+            )
+
+    def add_references(self, env: dict[str, Any]) -> None:
+        """One reference unit per link reference definition, keyed by its normalized label."""
+        for label, ref in env.get("references", {}).items():
+            start, end = ref.get("map") or (None, None)
+            if start is None or end is None:
+                continue
+            while end - 1 > start and not self.lines[end - 1].strip():
+                end -= 1
             self.covered.append((start, end))
-            own = [k for k in range(start, end) if self.lines[k].strip()] or [start]
-            self.units.append(_Draft("front_matter", (), own, norm, f"front-matter:{key}", key=key))
+            section = self._section_at(start)
+            m = _REF_LABEL_RE.match(self.lines[start])
+            shown = m.group(1) if m else label
+            title = f' "{ref["title"]}"' if ref.get("title") else ""
+            norm = f"[{shown.casefold()}]: {ref.get('href', '')}{title}"
+            scope = "/".join(_slug(t) for t in section) or "_"
+            locator = f"{scope}:ref[{shown}]"
+            self.units.append(
+                _Draft("reference", section, list(range(start, end)), norm, locator, key=label)
+            )
 
     def add_orphans(self, body_start: int) -> None:
-        """Non-blank lines no token claims (link reference definitions) become reference units."""
+        """Non-blank lines no token claims (a repeated link reference definition, which markdown-it
+        ignores) become reference units, one per run of lines."""
         claimed = bytearray(len(self.lines))
         for a, b in self.covered:
             claimed[a:b] = b"\x01" * (min(b, len(self.lines)) - a)
@@ -638,7 +700,13 @@ class _Builder:
         if not table_products <= set(products):
             names = tuple(sorted(set(products) | table_products))
             finder = FactFinder(products=names, teams=teams, pagers=pagers)
-        texts = ["\n".join(self.lines[k] for k in u.own) for u in self.units]
+        lines = self.lines
+        texts = [
+            "\n".join(lines[u.own.start : u.own.stop])
+            if isinstance(u.own, range)
+            else "\n".join(lines[k] for k in u.own)
+            for u in self.units
+        ]
         found = finder.find(texts, [u.own[0] + 1 for u in self.units])
         units = tuple(
             self._unit(u, text, facts)
@@ -671,6 +739,8 @@ class _Builder:
             cells=u.cells,
             facts=tuple(facts),
             marker=u.marker,
+            level=u.level,
+            info=u.info,
         )
 
     def _sections(self) -> tuple[Section, ...]:

@@ -239,7 +239,7 @@ def test_front_matter_changes_are_units():
         "modified",
         "front_matter",
         "front-matter:revision",
-        (1, 2),
+        (2, 2),
     )
     assert d.stats["front_matter_changed"] == ["revision"]
 

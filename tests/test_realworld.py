@@ -20,7 +20,15 @@ import pytest
 from digestkit.diff import diff_texts
 
 REPO = Path(__file__).resolve().parents[1]
-REALWORLD = (REPO / ".." / "shared" / "realworld").resolve()
+# shared/ lies beside the clone (CI, /work/main) or beside the folder of worktrees.
+REALWORLD = next(
+    (
+        path
+        for path in (REPO.parent / "shared" / "realworld", REPO.parents[1] / "shared" / "realworld")
+        if (path / "index.jsonl").is_file()
+    ),
+    REPO.parent / "shared" / "realworld",
+)
 
 # CI lays shared/ beside the clone, so there a missing folder is a failure, not a skip.
 if os.environ.get("CI") and not (REALWORLD / "index.jsonl").is_file():

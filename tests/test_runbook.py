@@ -61,7 +61,17 @@ def test_front_matter_is_parsed_and_line_numbers_count_it(rb):
 
 def test_front_matter_entries_are_units(rb):
     fm = [u for u in rb.units if u.kind == "front_matter"]
-    assert [(u.key, u.lines) for u in fm] == [("runbook_id", (1, 2)), ("revision", (3, 4))]
+    # The '---' fences are no entry's lines.
+    assert [(u.key, u.lines) for u in fm] == [("runbook_id", (2, 2)), ("revision", (3, 3))]
+
+
+def test_front_matter_block_value_keeps_its_blank_line():
+    text = "---\nrevision: r3\nchange_reason: |\n  First paragraph.\n\n  Second one.\n\n---\n# T\n"
+    rb = parse_runbook(text)
+    reason = next(u for u in rb.units if u.key == "change_reason")
+    assert reason.lines == (3, 6)
+    assert reason.text == "change_reason: |\n  First paragraph.\n\n  Second one."
+    assert rb.front_matter["change_reason"] == "First paragraph.\n\nSecond one.\n"
 
 
 def test_sections_have_heading_paths_and_extents(rb):
