@@ -20,8 +20,8 @@ that kept their order (per section for content, document-wide for headings).
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict, deque
-from collections.abc import Callable, Hashable
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Hashable, Mapping
 from itertools import pairwise
 from operator import itemgetter
 from typing import Literal
@@ -38,10 +38,13 @@ MOVE_SCORE_CUTOFF: float = 85.0
 """Minimum ``fuzz.ratio`` for leftovers in different sections: a move is nearly the same text."""
 MAX_FUZZY_PAIRS = 4_000_000
 """Cross-section fuzzy matching is skipped when it would score more pairs than this (a rewrite)."""
+IN_PLACE_CUTOFF: float = 50.0
+"""Minimum ``fuzz.token_set_ratio`` for the only leftovers of one kind between the same matched
+neighbours to be one unit rewritten in place."""
 _LOOP_PAIRS = 64  # below this many pairs, scoring pair by pair beats setting up cdist
 
 Side = Literal["old", "new"]
-How = Literal["exact", "anchor", "key", "fuzzy"]
+How = Literal["exact", "anchor", "key", "fuzzy", "in_place", "joined"]
 
 
 def _containers(units: tuple[Unit, ...]) -> list[int | None]:
@@ -106,7 +109,12 @@ def _out_of_order(
 
 
 class Aligner:
-    """Pairs the units of two revisions (``o2n``/``n2o``) and finds the moved pairs."""
+    """Pairs the units of two revisions (``o2n``/``n2o``) and finds the moved pairs.
+
+    A pair may absorb more units of one side (``joined_old``/``joined_new``, keyed by the paired
+    index): a sub-step merged into its step, a step split into a step and a sub-step, a
+    paragraph turned into a list. Absorbed units are neither matched nor left over.
+    """
 
     def __init__(self, old: tuple[Unit, ...], new: tuple[Unit, ...], cutoff: float) -> None:
         self.old, self.new, self.cutoff = old, new, cutoff
@@ -115,31 +123,53 @@ class Aligner:
         self.n2o: dict[int, int] = {}
         # Old heading index -> new heading index, kept up to date by pair(); None is the top.
         self.hmap: dict[int | None, int | None] = {None: None}
-        self.counts = {"exact": 0, "anchor": 0, "key": 0, "fuzzy": 0, "fuzzy_candidates": 0}
+        self.joined_old: dict[int, list[int]] = {}
+        self.joined_new: dict[int, list[int]] = {}
+        self.absorbed: dict[Side, set[int]] = {"old": set(), "new": set()}
+        self.counts = {
+            "exact": 0,
+            "anchor": 0,
+            "key": 0,
+            "fuzzy": 0,
+            "in_place": 0,
+            "joined": 0,
+            "fuzzy_candidates": 0,
+        }
         # Unmatched indices shrink pass by pass; each pass only rescans what is still left.
-        self._left = {"old": list(range(len(old))), "new": list(range(len(new)))}
+        self._left: dict[Side, list[int]] = {
+            "old": list(range(len(old))),
+            "new": list(range(len(new))),
+        }
 
-    def pair(self, i: int, j: int, how: str) -> None:
+    def pair(self, i: int, j: int, how: How) -> None:
         self.o2n[i] = j
         self.n2o[j] = i
         self.counts[how] += 1
         if self.old[i].kind == "heading":
             self.hmap[i] = j
 
-    def left(self, side: str) -> list[int]:
+    def left(self, side: Side) -> list[int]:
         matched = self.o2n if side == "old" else self.n2o
-        rest = [k for k in self._left[side] if k not in matched] if matched else self._left[side]
+        gone = self.absorbed[side]
+        rest = [k for k in self._left[side] if k not in matched and k not in gone]
         self._left[side] = rest
         return rest
 
     def run(self) -> None:
+        """All passes, most certain first; cross-section pairing only for what is left."""
         self._exact(with_section=True)
-        self._exact(with_section=False)
         self._anchor_headings()
         self._fuzzy_by_section(headings=True)
-        self._table_keys()
+        self._exact_by_mapped_section()
+        self._keys()
+        self._joined_steps()
         self._fuzzy_by_section(headings=False)
+        self._paragraph_lists()
+        self._in_place()
+        self._exact_across()
         self._fuzzy_across()
+
+    # ------------------------------------------------------------------------- passes
 
     def _exact(self, *, with_section: bool) -> None:
         """Pair equal (kind, [section,] norm) keys, each old unit with the first waiting new one."""
@@ -182,15 +212,25 @@ class Aligner:
         self.counts["exact"] += len(o2n) - before
 
     def _anchor_headings(self) -> None:
+        """An unmatched heading whose direct content mostly sits, matched or as an equal copy,
+        under one unmatched new heading is that heading renamed."""
+        copies: dict[tuple[str, str], set[int | None]] = defaultdict(set)
+        for j in self.left("new"):
+            u = self.new[j]
+            if u.kind != "heading":
+                copies[(u.kind, u.norm)].add(self.ncont[j])
         votes: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
         sizes: dict[int, int] = defaultdict(int)
-        for i in range(len(self.old)):
+        for i, u in enumerate(self.old):
             h = self.ocont[i]
-            if h is None or h in self.o2n:
+            if h is None or h in self.o2n or u.kind == "heading":
                 continue
             sizes[h] += 1
             if i in self.o2n:
                 votes[h][self.ncont[self.o2n[i]]] += 1
+            else:
+                for target in copies.get((u.kind, u.norm), ()):
+                    votes[h][target] += 1
         for h, tally in votes.items():
             target, count = max(tally.items(), key=lambda kv: kv[1])
             if (
@@ -201,34 +241,253 @@ class Aligner:
             ):
                 self.pair(h, target, "anchor")
 
-    def _table_keys(self) -> None:
-        hmap = self.hmap
+    def _mapped(self, i: int) -> int | Literal[False] | None:
+        """The new heading of old unit ``i``'s section, or False when that heading is unmatched."""
+        return self.hmap.get(self.ocont[i], False)
+
+    def _exact_by_mapped_section(self) -> None:
+        """Equal content in the same section once renamed or moved headings are known."""
         waiting: dict[Hashable, deque[int]] = defaultdict(deque)
         for j in self.left("new"):
             u = self.new[j]
-            if u.kind in ("table_row", "front_matter"):
-                waiting[(u.kind, self.ncont[j], u.key is None, u.key)].append(j)
+            waiting[(u.kind, self.ncont[j], u.norm)].append(j)
         for i in self.left("old"):
             u = self.old[i]
-            if u.kind not in ("table_row", "front_matter") or self.ocont[i] not in hmap:
+            mapped = self._mapped(i)
+            if mapped is not False:
+                queue = waiting.get((u.kind, mapped, u.norm))
+                if queue:
+                    self.pair(i, queue.popleft(), "exact")
+
+    def _keys(self) -> None:
+        """Table rows by key in the same section, then in a table with the same columns anywhere
+        (the one rule for rows, see docs/diff-json.md); front matter and link definitions by key
+        anywhere."""
+        local: dict[Hashable, deque[int]] = defaultdict(deque)
+        anywhere: dict[Hashable, deque[int]] = defaultdict(deque)
+        for j in self.left("new"):
+            u = self.new[j]
+            if u.kind == "table_row":
+                local[(u.key is None, u.key, self.ncont[j])].append(j)
+                if u.key is not None:
+                    anywhere[(u.kind, _columns(u), u.key)].append(j)
+            elif u.kind in ("front_matter", "reference") and u.key is not None:
+                anywhere[(u.kind, u.key)].append(j)
+        for i in self.left("old"):
+            u = self.old[i]
+            if u.kind == "table_row":
+                mapped = self._mapped(i)
+                queue = local.get((u.key is None, u.key, mapped)) if mapped is not False else None
+                if queue:
+                    self.pair(i, queue.popleft(), "key")
+        for i in self.left("old"):
+            u = self.old[i]
+            if u.key is None or u.kind not in ("table_row", "front_matter", "reference"):
                 continue
-            queue = waiting.get((u.kind, hmap[self.ocont[i]], u.key is None, u.key))
+            key = (u.kind, _columns(u), u.key) if u.kind == "table_row" else (u.kind, u.key)
+            queue = anywhere.get(key)
+            while queue and queue[0] in self.n2o:
+                queue.popleft()
             if queue:
                 self.pair(i, queue.popleft(), "key")
 
+    def _children(self, units: tuple[Unit, ...], k: int, side: Side) -> list[int]:
+        """Unmatched units nested under list item ``k`` (its sub-steps and their code)."""
+        parent = units[k]
+        matched = self.o2n if side == "old" else self.n2o
+        out = []
+        for c in range(k + 1, len(units)):
+            u = units[c]
+            if u.depth <= parent.depth or not u.locator.startswith(parent.locator + "."):
+                break
+            if c in matched or c in self.absorbed[side]:
+                return []
+            out.append(c)
+        return out
+
+    def _joined_steps(self) -> None:
+        """A sub-step merged into its step (or split out of it) is one edit of the step."""
+        for side in ("old", "new"):
+            units = self.old if side == "old" else self.new
+            others = self.left("new" if side == "old" else "old")
+            for k in self.left(side):
+                u = units[k]
+                if u.kind != "list_item":
+                    continue
+                kids = self._children(units, k, side)
+                if not kids:
+                    continue
+                whole = " ".join([u.norm, *(units[c].norm for c in kids)])
+                best, at = 0.0, -1
+                for m in others:
+                    v = (self.new if side == "old" else self.old)[m]
+                    if v.kind != "list_item" or not self._same_place(side, k, m):
+                        continue
+                    score = fuzz.ratio(whole, v.norm, score_cutoff=self.cutoff)
+                    if score > best and score > fuzz.ratio(u.norm, v.norm) + 10:
+                        best, at = score, m
+                if at < 0:
+                    continue
+                i, j = (k, at) if side == "old" else (at, k)
+                self.pair(i, j, "joined")
+                (self.joined_old if side == "old" else self.joined_new)[k] = kids
+                self.absorbed[side].update(kids)
+
+    def _same_place(self, side: Side, k: int, m: int) -> bool:
+        """True when unit ``k`` of ``side`` and unit ``m`` of the other side share a section."""
+        i, j = (k, m) if side == "old" else (m, k)
+        mapped = self._mapped(i)
+        return mapped is not False and mapped == self.ncont[j]
+
     def _fuzzy_by_section(self, *, headings: bool) -> None:
-        hmap = self.hmap
         groups: dict[Hashable, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i in self.left("old"):
             u = self.old[i]
-            if (u.kind == "heading") == headings and self.ocont[i] in hmap:
-                groups[(hmap[self.ocont[i]], u.kind)][0].append(i)
+            mapped = self._mapped(i)
+            if (u.kind == "heading") == headings and mapped is not False:
+                groups[(mapped, u.kind)][0].append(i)
         for j in self.left("new"):
             u = self.new[j]
             if (u.kind == "heading") == headings and (self.ncont[j], u.kind) in groups:
                 groups[(self.ncont[j], u.kind)][1].append(j)
         for olds, news in groups.values():
             self._assign(olds, news, self.cutoff)
+
+    def _gaps(self) -> list[tuple[list[int], list[int]]]:
+        """Leftovers grouped by the matched units around them: old and new leftovers that sit
+        between the same two matched neighbours (by their new index) are in the same place."""
+        groups: dict[tuple[int | None, int | None], tuple[list[int], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
+        sides: tuple[tuple[Side, int, dict[int, int]], ...] = (
+            ("old", len(self.old), self.o2n),
+            ("new", len(self.new), {j: j for j in self.n2o}),
+        )
+        for n, (side, size, to_new) in enumerate(sides):
+            lefts = set(self.left(side))
+            before: int | None = None
+            run: list[int] = []
+            for k in range(size):
+                if k in lefts:
+                    run.append(k)
+                elif k in to_new:
+                    if run:
+                        groups[(before, to_new[k])][n].extend(run)
+                        run = []
+                    before = to_new[k]
+            if run:
+                groups[(before, None)][n].extend(run)
+        return [g for g in groups.values() if g[0] and g[1]]
+
+    def _in_place(self) -> None:
+        """A unit rewritten where it stood: the only leftover of its kind on both sides between
+        the same matched neighbours, sharing words (``fuzz.token_set_ratio`` >= 50) and not an
+        exact copy of a leftover elsewhere."""
+        norms_old = Counter(self.old[i].norm for i in self.left("old"))
+        norms_new = Counter(self.new[j].norm for j in self.left("new"))
+        for olds, news in self._gaps():
+            by_kind: dict[tuple[str, int], tuple[list[int], list[int]]] = defaultdict(
+                lambda: ([], [])
+            )
+            for i in olds:
+                by_kind[(self.old[i].kind, self.old[i].level)][0].append(i)
+            for j in news:
+                by_kind[(self.new[j].kind, self.new[j].level)][1].append(j)
+            for (kind, _), (os_, ns_) in by_kind.items():
+                if kind == "front_matter" or len(os_) != len(ns_):
+                    continue
+                for i, j in zip(os_, ns_, strict=True):
+                    o, n = self.old[i], self.new[j]
+                    if norms_new[o.norm] or norms_old[n.norm]:
+                        continue  # an exact copy elsewhere: a move, not a rewrite
+                    if fuzz.token_set_ratio(o.norm, n.norm) >= IN_PLACE_CUTOFF:
+                        self.pair(i, j, "in_place")
+
+    def _paragraph_lists(self) -> None:
+        """Paragraphs turned into list items (or back) in the same place: one to one when their
+        text is nearly the same (``fuzz.ratio`` >= the cutoff, or one's words nearly all in the
+        other's), else one paragraph to the run of items that together say what it said."""
+        for olds, news in self._gaps():
+            for side, mine, theirs in (("old", olds, news), ("new", news, olds)):
+                units = self.old if side == "old" else self.new
+                other = self.new if side == "old" else self.old
+                paragraphs = [k for k in mine if units[k].kind == "paragraph"]
+                items = [m for m in theirs if other[m].kind == "list_item"]
+                if not paragraphs or not items:
+                    continue
+                scored = sorted(
+                    (
+                        -max(
+                            fuzz.ratio(units[k].norm, other[m].norm), _contained(units[k], other[m])
+                        ),
+                        k,
+                        m,
+                    )
+                    for k in paragraphs
+                    for m in items
+                )
+                for minus_score, k, m in scored:
+                    taken = self.o2n if side == "old" else self.n2o
+                    if (
+                        -minus_score < self.cutoff
+                        or k in taken
+                        or m in (self.n2o if side == "old" else self.o2n)
+                    ):
+                        continue
+                    self.pair(*((k, m) if side == "old" else (m, k)), "joined")
+                paragraphs = [
+                    k for k in paragraphs if k not in (self.o2n if side == "old" else self.n2o)
+                ]
+                items = [m for m in items if m not in (self.n2o if side == "old" else self.o2n)]
+                if len(paragraphs) != 1 or len(items) < 2:
+                    continue
+                k = paragraphs[0]
+                joined = " ".join(other[m].norm for m in items)
+                if fuzz.ratio(units[k].norm, joined) < self.cutoff:
+                    continue
+                self.pair(*((k, items[0]) if side == "old" else (items[0], k)), "joined")
+                rest = items[1:]
+                if side == "old":
+                    self.joined_new[items[0]] = rest
+                    self.absorbed["new"].update(rest)
+                else:
+                    self.joined_old[items[0]] = rest
+                    self.absorbed["old"].update(rest)
+
+    def _exact_across(self) -> None:
+        """Equal content in another section: each old unit with the nearest waiting copy."""
+        waiting: dict[Hashable, list[int]] = defaultdict(list)
+        for j in self.left("new"):
+            waiting[(self.new[j].kind, self.new[j].norm)].append(j)
+        groups: dict[Hashable, list[int]] = defaultdict(list)
+        for i in self.left("old"):
+            key = (self.old[i].kind, self.old[i].norm)
+            if key in waiting:
+                groups[key].append(i)
+        if not groups:
+            return
+        expected = self._expected()
+        for found, olds in groups.items():
+            news = waiting[found]
+            if len(olds) * len(news) > MAX_FUZZY_PAIRS:
+                continue
+            candidates = sorted((abs(j - expected[i]), i, j) for i in olds for j in news)
+            for _, i, j in candidates:
+                if i not in self.o2n and j not in self.n2o:
+                    self.pair(i, j, "exact")
+
+    def _expected(self) -> list[int]:
+        """Where each old unit would be in the new revision, after its matched predecessor."""
+        out = []
+        at, since = -1, 0
+        for i in range(len(self.old)):
+            if i in self.o2n:
+                at, since = self.o2n[i], 0
+                out.append(at)
+            else:
+                since += 1
+                out.append(at + since)
+        return out
 
     def _fuzzy_across(self) -> None:
         by_kind: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
@@ -259,28 +518,39 @@ class Aligner:
             used_n.add(c)
             self.pair(olds[r], news[c], "fuzzy")
 
-    # ------------------------------------------------------------------------- classification
+    # ------------------------------------------------------------------------- moves
 
     def moved(self) -> set[int]:
-        """Old indices of matched units that changed position or section.
+        """Old indices of matched units that changed order or section.
 
-        Headings are ordered document-wide, weighted by the lines up to the next heading; content
-        is ordered within its section. Content of a section whose heading moved moved with it.
+        Headings are ordered document-wide, weighted by the lines up to the next heading: a
+        heading whose level or parent changed but that kept its order did not move. Content is
+        ordered within its new section; it changed section only when both its old and its new
+        heading exist in both revisions and do not correspond, so a heading added, removed or
+        renamed above it moves nothing. Likewise a sub-step (or code in a step) moved when its
+        old and new parent items both exist and do not correspond: an item added above a list
+        that nests it one level deeper moves nothing. Content of a section whose heading moved
+        moved with it.
         """
         hmap, old, new, ocont, ncont = self.hmap, self.old, self.new, self.ocont, self.ncont
+        o2n, n2o = self.o2n, self.n2o
+        oparent, nparent = _parent_items(old), _parent_items(new)
+        # Parent items that were items in both revisions (not a paragraph that became one).
+        items = {i: j for i, j in o2n.items() if old[i].kind == new[j].kind == "list_item"}
         moved: set[int] = set()
         heading_pairs = []
         by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
-        for i, j in self.o2n.items():
-            o, n = old[i], new[j]
-            if hmap.get(ocont[i], -1) != ncont[j] or o.depth != n.depth:
-                moved.add(i)
-                if o.kind == "heading":
-                    heading_pairs.append((i, j))
-            elif o.kind == "heading":
+        for i, j in o2n.items():
+            if old[i].kind == "heading":
                 heading_pairs.append((i, j))
+                continue
+            oc, nc = ocont[i], ncont[j]
+            if _relocated(oc, nc, hmap, o2n, n2o) or _relocated(
+                oparent[i], nparent[j], items, items, {j: i for i, j in items.items()}
+            ):
+                moved.add(i)
             else:
-                by_section[ncont[j]].append((i, j))
+                by_section[nc].append((i, j))
 
         def section_lines(pair: tuple[int, int]) -> int:
             if not ends:
@@ -299,11 +569,52 @@ class Aligner:
         for pairs in by_section.values():
             moved.update(i for i, _ in _out_of_order(pairs, unit_lines))
         if any(old[i].kind == "heading" for i in moved):
-            for i in sorted(self.o2n):
+            for i in sorted(o2n):
                 parent = ocont[i]
                 if parent is not None and parent in moved:
                     moved.add(i)
         return moved
+
+
+def _relocated(
+    before: int | None,
+    after: int | None,
+    mapping: Mapping[int | None, int | None] | Mapping[int, int],
+    o2n: dict[int, int],
+    n2o: dict[int, int],
+) -> bool:
+    """True when a unit's container (heading or parent item; None: the top) changed between two
+    containers that exist in both revisions."""
+    if (before is not None and before not in o2n) or (after is not None and after not in n2o):
+        return False  # its old container was removed or its new one added: nothing moved
+    return (None if before is None else mapping.get(before)) != after
+
+
+def _parent_items(units: tuple[Unit, ...]) -> list[int | None]:
+    """Index of the list item each nested unit (sub-step, code in a step) belongs to."""
+    at: dict[str, int] = {}
+    out: list[int | None] = []
+    for k, u in enumerate(units):
+        parent = at.get(u.locator.rsplit(".", 1)[0]) if u.depth else None
+        out.append(parent)
+        if u.kind == "list_item":
+            at[u.locator] = k
+    return out
+
+
+def _contained(a: Unit, b: Unit) -> float:
+    """``fuzz.token_set_ratio`` of two texts (100: the shorter's words are all in the longer) if
+    it is at least 90 and the shorter has five words or more, else 0: a short text, or one that
+    shares only common words, is found in too many others."""
+    if len(min(a.norm, b.norm, key=len).split()) < 5:
+        return 0.0
+    score: float = fuzz.token_set_ratio(a.norm, b.norm)
+    return score if score >= 90 else 0.0
+
+
+def _columns(row: Unit) -> tuple[str, ...]:
+    """What a table's columns are, read from its header names (case and spacing ignored)."""
+    return tuple(" ".join(h.casefold().split()) for h in row.cells)
 
 
 def _scores(olds: list[str], news: list[str], cutoff: float) -> list[tuple[float, int, int]]:

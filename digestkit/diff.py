@@ -9,7 +9,6 @@ not are *formatting-only*: listed apart, not reported as changes.
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 from collections import Counter, defaultdict
@@ -20,6 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from digestkit.align import MAX_FUZZY_PAIRS, MOVE_SCORE_CUTOFF, SCORE_CUTOFF, Aligner
+from digestkit.redline import (
+    Segment,
+    line_segments,
+    redline_text,
+    segments_html,
+    sentence_segments,
+    word_segments,
+)
 from digestkit.runbook import Fact, Runbook, Unit, UnitKind, parse_runbook, read_runbook
 
 if TYPE_CHECKING:
@@ -49,7 +56,7 @@ __all__ = [
     "word_segments",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _FRAME_COLUMNS = [
     "kind",
     "section",
@@ -63,9 +70,6 @@ _FRAME_COLUMNS = [
 ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 PairKind = ChangeKind | Literal["formatting"]
-Op = Literal["=", "-", "+"]
-Segment = tuple[Op, str]
-"""One piece of a redline: ``=`` kept, ``-`` deleted, ``+`` inserted, and its text."""
 
 _FIELDS = {
     ("pager", "primary"): "primary on-call",
@@ -116,6 +120,7 @@ class Change:
     locator: str
     segments: tuple[Segment, ...] = ()
     old_section: tuple[str, ...] = ()  # heading path on the old side (differs for moves)
+    notes: tuple[str, ...] = ()  # what changed in a formatting-only pair, one note per class
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ class Diff:
         return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON contract (docs/diff-json.md), schema_version 1."""
+        """The documented JSON contract (docs/diff-json.md)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "changes": [change_to_dict(c) for c in self.changes],
@@ -164,6 +169,7 @@ class Diff:
                     "locator": c.locator,
                     "old_lines": list(c.old.lines),
                     "new_lines": list(c.new.lines),
+                    "what": list(c.notes),
                 }
                 for c in self.formatting
                 if c.old is not None and c.new is not None
@@ -246,7 +252,9 @@ def _label(rb: Runbook) -> str:
     return rb.path or ""
 
 
-# ----------------------------------------------------------------------------- alignment
+# ----------------------------------------------------------------------------- classification
+
+
 def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
     """Every matched, added and removed unit as a change, a formatting-only pair or nothing."""
     moved = a.moved()
@@ -262,7 +270,11 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
     formatting: list[Change] = []
     for i, j in a.o2n.items():
         o, n = a.old[i], a.new[j]
-        same = o.norm == n.norm
+        if i in a.joined_old or j in a.joined_new:
+            o = _joined(a.old, [i, *a.joined_old.get(i, [])])
+            n = _joined(a.new, [j, *a.joined_new.get(j, [])])
+        # A paragraph that became a list item (or back) is an edit even with the same words.
+        same = o.norm == n.norm and o.kind == n.kind
         kind: ChangeKind
         if i in moved:
             kind = "moved"
@@ -276,13 +288,13 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
             # A changed number counts when the item's position changed, or when a slip in
             # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
             kind = "renumbered"
-        elif o.text != n.text:
-            formatting.append(_change("formatting", o, n, (), ()))
-            continue
         else:
+            notes = _formatting(o, n)
+            if notes:
+                formatting.append(_change("formatting", o, n, (), (), notes))
             continue
         facts = [] if same else fact_changes(o.facts, n.facts)
-        segments = [] if same else word_segments(o.norm, n.norm)
+        segments = [] if same else _redline(o, n)
         changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
     for j in a.left("new"):
         n = a.new[j]
@@ -310,6 +322,8 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
         "anchor_matches": a.counts["anchor"],
         "key_matches": a.counts["key"],
         "fuzzy_matches": a.counts["fuzzy"],
+        "in_place_matches": a.counts["in_place"],
+        "joined_matches": a.counts["joined"],
         "fuzzy_candidates": a.counts["fuzzy_candidates"],
         "score_cutoff": a.cutoff,
         "move_score_cutoff": max(a.cutoff, MOVE_SCORE_CUTOFF),
@@ -322,6 +336,55 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
     return Diff(ordered, stats, tuple(formatting))
 
 
+def _joined(units: tuple[Unit, ...], indices: list[int]) -> Unit:
+    """One side of a pair that absorbed more units (a merged sub-step, a list from a paragraph):
+    the first unit with the text, content, lines and facts of all of them."""
+    parts = [units[k] for k in indices]
+    return replace(
+        parts[0],
+        text="\n".join(u.text for u in parts),
+        norm=" ".join(u.norm for u in parts),
+        lines=(parts[0].lines[0], max(u.lines[1] for u in parts)),
+        facts=tuple(f for u in parts for f in u.facts),
+    )
+
+
+def _redline(o: Unit, n: Unit) -> list[Segment]:
+    if o.kind == "code" and n.kind == "code":
+        return line_segments(o.norm, n.norm)
+    if o.kind != n.kind:  # the markup that changed (a list marker) is part of the edit
+        return sentence_segments(" ".join(o.text.split()), " ".join(n.text.split()))
+    return sentence_segments(o.norm, n.norm)
+
+
+_CURLY = re.compile("[“”„‘’‚]")
+
+
+def _formatting(o: Unit, n: Unit) -> tuple[str, ...]:
+    """What changed in a pair whose content is equal, one note per documented class; empty
+    when nothing did."""
+    notes = []
+    if o.level != n.level:
+        notes.append(f"heading level {o.level} → {n.level}")
+    if o.info != n.info:
+        notes.append(f"fence language {o.info or '(none)'} → {n.info or '(none)'}")
+    if o.kind == "code" and o.depth != n.depth:
+        notes.append("code nested under a step" if n.depth > o.depth else "code out of its step")
+    curly_o, curly_n = len(_CURLY.findall(o.text)), len(_CURLY.findall(n.text))
+    if curly_o != curly_n:
+        notes.append("quotes straight → curly" if curly_n > curly_o else "quotes curly → straight")
+    if o.marker != n.marker:
+        if o.number is not None and n.number is not None and _literal(o) != _literal(n):
+            notes.append(f"lazy numbering {o.marker} → {n.marker}")
+        else:
+            notes.append(f"list marker {o.marker} → {n.marker}")
+    if notes or o.text == n.text:
+        return tuple(notes)
+    if o.text.split() == n.text.split():
+        return ("whitespace or line wrapping",)
+    return ("markup (emphasis, code spans, escapes, table pipes or alignment)",)
+
+
 def _literal(u: Unit) -> str:
     return u.marker.rstrip(".)")
 
@@ -332,6 +395,7 @@ def _change(
     n: Unit | None,
     facts: Iterable[FactChange],
     segments: Sequence[Segment],
+    notes: tuple[str, ...] = (),
 ) -> Change:
     # Filled through __dict__: a frozen dataclass's __init__ sets each field with
     # object.__setattr__, three times the cost, and a renumbering makes thousands of changes.
@@ -344,11 +408,12 @@ def _change(
         old=_span(o),
         new=_span(n),
         facts=tuple(facts),
-        redline=_redline_text(segments) if segments else "",
+        redline=redline_text(segments, lines=side.kind == "code") if segments else "",
         unit=side.kind,
         locator=side.locator,
         segments=tuple(segments),
         old_section=o.section if o is not None else (),
+        notes=notes,
     )
     return change
 
@@ -362,31 +427,6 @@ def _span(u: Unit | None) -> Span | None:
 
 
 # ----------------------------------------------------------------------------- redlines and facts
-
-
-def word_segments(old: str, new: str) -> list[Segment]:
-    """Word-level redline as (op, text) with op one of ``=``, ``-``, ``+``; runs are grouped.
-
-    >>> word_segments("page Notifications Engineering now", "page Messaging Platform now")
-    [('=', 'page'), ('-', 'Notifications Engineering'), ('+', 'Messaging Platform'), ('=', 'now')]
-    """
-    a, b = old.split(), new.split()
-    out: list[Segment] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(("=", " ".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            out.append(("-", " ".join(a[i1:i2])))
-        if j2 > j1:
-            out.append(("+", " ".join(b[j1:j2])))
-    return out
-
-
-def _redline_text(segments: Iterable[Segment]) -> str:
-    """``[-deleted-]`` and ``{+inserted+}`` markers, as wdiff writes them."""
-    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-    return " ".join(marks[op].format(text) for op, text in segments)
 
 
 def _field(f: Fact) -> str:
@@ -417,7 +457,7 @@ def _fact_changes(
         return out
 
     before, after = group(old), group(new)
-    changes: list[FactChange] = []
+    found: list[tuple[str, str | None, list[Fact], list[Fact]]] = []
     for key in list(dict.fromkeys([*before, *after])):
         field, subject = key
         olds, news = before.get(key, []), after.get(key, [])
@@ -425,6 +465,16 @@ def _fact_changes(
         nv = [f.value for f in news]
         gone = [f for f in olds if f.value not in nv]
         came = [f for f in news if f.value not in ov]
+        found.append((field, subject, gone, came))
+    # A fact still stated in the unit whose subject changed (a second product named, a TODO
+    # that stays) did not go or come.
+    stays = {(field, f.value) for field, _, gone, _ in found for f in gone} & {
+        (field, f.value) for field, _, _, came in found for f in came
+    }
+    changes: list[FactChange] = []
+    for field, subject, gone_all, came_all in found:
+        gone = [f for f in gone_all if (field, f.value) not in stays]
+        came = [f for f in came_all if (field, f.value) not in stays]
         about = f" for {subject}" if subject else ""
         if len(gone) == 1 and len(came) == 1:
             g, c = gone[0], came[0]
@@ -588,12 +638,6 @@ def to_markdown(diff: Diff) -> str:
             out.append("  > " + md_escape(" ".join(side.text.split())))
         out.extend(f"  - {md_escape(f.statement)}" for f in c.facts)
     return "\n".join(out) + "\n"
-
-
-def segments_html(segments: Iterable[tuple[str, str]]) -> str:
-    """Redline segments as escaped HTML with ``<del>`` and ``<ins>``."""
-    tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
-    return " ".join(tags[op].format(html.escape(t)) for op, t in segments)
 
 
 def to_html(diff: Diff) -> str:

@@ -87,6 +87,7 @@ _OPEN_RE = re.compile(
     r"|\b(?i:open question)",
 )
 _WORD_CHAR_RE = re.compile(r"\w")
+_ESCALATE = "escalate_after"
 _NAME_CHAR_RE = re.compile(r"[\w-]")
 _SPACE_RE = re.compile(r"\s+")
 _HEADER_RE = re.compile(r"[^\w]+|_")
@@ -239,8 +240,7 @@ class FactFinder:
                 continue  # part of a checkpoint, or digits inside a word
             unit_start = starts[bisect_right(starts, at) - 1]
             escalate = _ESCALATE_RE.search(low, unit_start, at) is not None
-            role = "escalate_after" if escalate else None
-            add(at, "duration", _minutes(m.group(1), m.group(2)), role)
+            add(at, "duration", _minutes(m.group(1), m.group(2)), _ESCALATE if escalate else None)
         for m in _TIER_RE.finditer(doc):
             if _after_word(doc, m.start()):
                 add(m.start(), "tier", m.group(1))

@@ -390,6 +390,7 @@ class _Draft:
     info: str = ""
 
 
+_NO_FACTS = ("code", "front_matter")
 _LEAVES: dict[str, tuple[UnitKind, str]] = {
     "fence": ("code", "code"),
     "code_block": ("code", "code"),
@@ -707,7 +708,11 @@ class _Builder:
             else "\n".join(lines[k] for k in u.own)
             for u in self.units
         ]
-        found = finder.find(texts, [u.own[0] + 1 for u in self.units])
+        # Code and sample output state no facts ('AGE 4h' is not a duration); metadata neither.
+        found = finder.find(
+            [t if u.kind not in _NO_FACTS else "" for u, t in zip(self.units, texts, strict=True)],
+            [u.own[0] + 1 for u in self.units],
+        )
         units = tuple(
             self._unit(u, text, facts)
             for u, text, facts in zip(self.units, texts, found, strict=True)
@@ -716,9 +721,7 @@ class _Builder:
 
     def _unit(self, u: _Draft, text: str, facts: list[Fact]) -> Unit:
         first = u.own[0] + 1
-        if u.kind == "front_matter":
-            facts = []
-        elif u.kind == "heading":
+        if u.kind == "heading":
             # A heading titled "Open questions" names a section; it is not itself an open question.
             facts = [f for f in facts if f.kind != "open_question"]
         elif u.kind == "table_row" and u.key is not None:

@@ -226,7 +226,10 @@ def test_score_cutoff_is_honoured():
     old_rb, new_rb = parse_runbook(BASE), parse_runbook(new)
     assert [c.kind for c in diff_runbooks(old_rb, new_rb).changes] == ["modified"]
     strict = diff_runbooks(old_rb, new_rb, score_cutoff=99.0)
-    assert sorted(c.kind for c in strict.changes) == ["added", "removed"]
+    assert strict.stats["fuzzy_matches"] == 0
+    # Still the same step: the only leftover of its kind between the same neighbours.
+    assert [c.kind for c in strict.changes] == ["modified"]
+    assert strict.stats["in_place_matches"] == 1
     assert 0 < SCORE_CUTOFF < 100
 
 
@@ -249,7 +252,7 @@ def test_json_contract_shape():
     new = new.replace("## Notes\n", "## Notes\nNew note.\n\n")
     data = diff_texts(BASE, new).to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert set(data) == {"schema_version", "changes", "formatting_only", "stats"}
     for change in data["changes"]:
         assert set(change) == {
