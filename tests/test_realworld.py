@@ -119,7 +119,7 @@ def problems(meta: dict, diff: Diff, old_text: str, new_text: str) -> list[str]:
     missed_old = changed_old - reported_old - _covered(f.old.lines for f in diff.formatting)
     missed_new = changed_new - reported_new - _covered(f.new.lines for f in diff.formatting)
     if missed_old or missed_new:
-        found.append(f"changed lines not reported: old {sorted(missed_old)} new {sorted(missed_new)}")
+        found.append(f"lines not reported: old {sorted(missed_old)}, new {sorted(missed_new)}")
 
     for c in diff.changes:
         old_span = _covered([c.old.lines]) if c.old else set()
@@ -130,9 +130,12 @@ def problems(meta: dict, diff: Diff, old_text: str, new_text: str) -> list[str]:
             content = [k for k in old_span if k <= len(a) and a[k - 1]]
             if content and all(kept.get(k) in new_span for k in content):
                 found.append(f"moved {c.unit} kept its order: {c.locator}")
-        elif c.old is not None and c.new is not None:
-            if " ".join(c.old.text.split()) == " ".join(c.new.text.split()):
-                found.append(f"{c.kind} {c.unit} with equal text: {c.locator}")
+        elif (
+            c.old is not None
+            and c.new is not None
+            and " ".join(c.old.text.split()) == " ".join(c.new.text.split())
+        ):
+            found.append(f"{c.kind} {c.unit} with equal text: {c.locator}")
     for old_side, new_side in hunks:
         touching = [
             c
