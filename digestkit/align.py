@@ -19,6 +19,7 @@ that kept their order (per section for content, document-wide for headings).
 
 from __future__ import annotations
 
+import difflib
 from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Hashable, Mapping
@@ -157,7 +158,7 @@ class Aligner:
 
     def run(self) -> None:
         """All passes, most certain first; cross-section pairing only for what is left."""
-        self._exact(with_section=True)
+        self._exact()
         self._anchor_headings()
         self._fuzzy_by_section(headings=True)
         self._exact_by_mapped_section()
@@ -171,45 +172,71 @@ class Aligner:
 
     # ------------------------------------------------------------------------- passes
 
-    def _exact(self, *, with_section: bool) -> None:
-        """Pair equal (kind, [section,] norm) keys, each old unit with the first waiting new one."""
-        new, old = self.new, self.old
-        news = self.left("new")
-        keys: list[Hashable]
-        if with_section:
-            keys = [(new[j].kind, new[j].section, new[j].norm) for j in news]
-        else:
-            keys = [(new[j].kind, new[j].norm) for j in news]
-        # Most keys occur once: store a bare index, and a queue only for repeated keys.
-        waiting: dict[Hashable, int | deque[int]] = {}
-        for j, key in zip(news, keys, strict=True):
-            queue = waiting.get(key)
-            if queue is None:
+    def _exact(self) -> None:
+        """Pair equal (kind, section path, content) keys; see :meth:`_pair_equal`."""
+        old, new = self.old, self.new
+        olds, news = self.left("old"), self.left("new")
+        self._pair_equal(
+            olds,
+            [(old[i].kind, old[i].section, old[i].norm) for i in olds],
+            news,
+            [(new[j].kind, new[j].section, new[j].norm) for j in news],
+        )
+
+    def _pair_equal(
+        self,
+        olds: list[int],
+        okeys: list[tuple[str, Hashable, str]],
+        news: list[int],
+        nkeys: list[tuple[str, Hashable, str]],
+    ) -> None:
+        """Pair units with equal keys (kind, section, content). A key found once on each side
+        pairs at once; repeated keys ('Severity: warning' under every alert) are aligned in
+        document order within their section, as a line diff aligns lines, so an edited copy
+        never shifts the pairing of the others; what is still left pairs first come first."""
+        seen: set[Hashable] = set()
+        crowded: set[Hashable] = set()  # sections where some content repeats
+        for key in (*okeys, *nkeys):
+            if key in seen:
+                crowded.add(key[1])
+            seen.add(key)
+        waiting: dict[Hashable, int] = {}
+        sections: dict[Hashable, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for j, key in zip(news, nkeys, strict=True):
+            if key[1] in crowded:
+                sections[key[1]][1].append(j)
+            else:
                 waiting[key] = j
-            elif isinstance(queue, int):
-                waiting[key] = deque((queue, j))
-            else:
-                queue.append(j)
-        o2n, n2o, hmap = self.o2n, self.n2o, self.hmap
+        o2n, n2o, hmap, old = self.o2n, self.n2o, self.hmap, self.old
         before = len(o2n)
-        for i in self.left("old"):
-            u = old[i]
-            mine: Hashable = (u.kind, u.section, u.norm) if with_section else (u.kind, u.norm)
-            found = waiting.get(mine)
-            if found is None:
+        for i, key in zip(olds, okeys, strict=True):
+            if key[1] in crowded:
+                sections[key[1]][0].append(i)
                 continue
-            if isinstance(found, int):
-                j = found
-                del waiting[mine]
-            elif found:
-                j = found.popleft()
-            else:
-                continue
-            o2n[i] = j  # pair(i, j, "exact"), inlined: this pass pairs nearly every unit
-            n2o[j] = i
-            if u.kind == "heading":
-                hmap[i] = j
+            found = waiting.get(key)
+            if found is not None:
+                o2n[i] = found  # pair(), inlined: this pass pairs nearly every unit
+                n2o[found] = i
+                if old[i].kind == "heading":
+                    hmap[i] = found
         self.counts["exact"] += len(o2n) - before
+        okey = dict(zip(olds, okeys, strict=True))
+        nkey = dict(zip(news, nkeys, strict=True))
+        for section_olds, section_news in sections.values():
+            a = [okey[i] for i in section_olds]
+            b = [nkey[j] for j in section_news]
+            matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            for block in matcher.get_matching_blocks():
+                for k in range(block.size):
+                    self.pair(section_olds[block.a + k], section_news[block.b + k], "exact")
+            queues: dict[Hashable, deque[int]] = defaultdict(deque)
+            for j in section_news:
+                if j not in n2o:
+                    queues[nkey[j]].append(j)
+            for i in section_olds:
+                queue = queues.get(okey[i])
+                if i not in o2n and queue:
+                    self.pair(i, queue.popleft(), "exact")
 
     def _anchor_headings(self) -> None:
         """An unmatched heading whose direct content mostly sits, matched or as an equal copy,
@@ -247,17 +274,14 @@ class Aligner:
 
     def _exact_by_mapped_section(self) -> None:
         """Equal content in the same section once renamed or moved headings are known."""
-        waiting: dict[Hashable, deque[int]] = defaultdict(deque)
-        for j in self.left("new"):
-            u = self.new[j]
-            waiting[(u.kind, self.ncont[j], u.norm)].append(j)
-        for i in self.left("old"):
-            u = self.old[i]
-            mapped = self._mapped(i)
-            if mapped is not False:
-                queue = waiting.get((u.kind, mapped, u.norm))
-                if queue:
-                    self.pair(i, queue.popleft(), "exact")
+        olds = [i for i in self.left("old") if self._mapped(i) is not False]
+        news = self.left("new")
+        self._pair_equal(
+            olds,
+            [(self.old[i].kind, self._mapped(i), self.old[i].norm) for i in olds],
+            news,
+            [(self.new[j].kind, self.ncont[j], self.new[j].norm) for j in news],
+        )
 
     def _keys(self) -> None:
         """Table rows by key in the same section, then in a table with the same columns anywhere
@@ -404,11 +428,15 @@ class Aligner:
                         self.pair(i, j, "in_place")
 
     def _paragraph_lists(self) -> None:
-        """Paragraphs turned into list items (or back) in the same place: one to one when their
-        text is nearly the same (``fuzz.ratio`` >= the cutoff, or one's words nearly all in the
-        other's), else one paragraph to the run of items that together say what it said."""
+        """Paragraphs turned into list items (or back) in the same place: one paragraph to the
+        run of items that together say what it said, or one to one when their text is nearly the
+        same (``fuzz.ratio`` >= the cutoff, or one's words nearly all in the other's)."""
         for olds, news in self._gaps():
-            for side, mine, theirs in (("old", olds, news), ("new", news, olds)):
+            sides: tuple[tuple[Side, list[int], list[int]], ...] = (
+                ("old", olds, news),
+                ("new", news, olds),
+            )
+            for side, mine, theirs in sides:
                 units = self.old if side == "old" else self.new
                 other = self.new if side == "old" else self.old
                 paragraphs = [k for k in mine if units[k].kind == "paragraph"]
@@ -426,43 +454,44 @@ class Aligner:
                     for k in paragraphs
                     for m in items
                 )
-                for minus_score, k, m in scored:
-                    taken = self.o2n if side == "old" else self.n2o
-                    if (
-                        -minus_score < self.cutoff
-                        or k in taken
-                        or m in (self.n2o if side == "old" else self.o2n)
-                    ):
+                if len(paragraphs) == 1 and len(items) > 1:
+                    k = paragraphs[0]
+                    joined = fuzz.ratio(units[k].norm, " ".join(other[m].norm for m in items))
+                    if joined >= self.cutoff and joined >= -scored[0][0]:
+                        self._join(side, k, items)
                         continue
-                    self.pair(*((k, m) if side == "old" else (m, k)), "joined")
-                paragraphs = [
-                    k for k in paragraphs if k not in (self.o2n if side == "old" else self.n2o)
-                ]
-                items = [m for m in items if m not in (self.n2o if side == "old" else self.o2n)]
-                if len(paragraphs) != 1 or len(items) < 2:
-                    continue
-                k = paragraphs[0]
-                joined = " ".join(other[m].norm for m in items)
-                if fuzz.ratio(units[k].norm, joined) < self.cutoff:
-                    continue
-                self.pair(*((k, items[0]) if side == "old" else (items[0], k)), "joined")
-                rest = items[1:]
-                if side == "old":
-                    self.joined_new[items[0]] = rest
-                    self.absorbed["new"].update(rest)
-                else:
-                    self.joined_old[items[0]] = rest
-                    self.absorbed["old"].update(rest)
+                for minus_score, k, m in scored:
+                    mine_taken = self.o2n if side == "old" else self.n2o
+                    theirs_taken = self.n2o if side == "old" else self.o2n
+                    if (
+                        -minus_score >= self.cutoff
+                        and k not in mine_taken
+                        and m not in theirs_taken
+                    ):
+                        self.pair(*((k, m) if side == "old" else (m, k)), "joined")
+
+    def _join(self, side: Side, k: int, items: list[int]) -> None:
+        """Pair unit ``k`` of ``side`` with the first of ``items`` of the other side, which
+        absorbs the rest."""
+        if side == "old":
+            self.pair(k, items[0], "joined")
+            self.joined_new[items[0]] = items[1:]
+            self.absorbed["new"].update(items[1:])
+        else:
+            self.pair(items[0], k, "joined")
+            self.joined_old[items[0]] = items[1:]
+            self.absorbed["old"].update(items[1:])
 
     def _exact_across(self) -> None:
         """Equal content in another section: each old unit with the nearest waiting copy."""
         waiting: dict[Hashable, list[int]] = defaultdict(list)
         for j in self.left("new"):
-            waiting[(self.new[j].kind, self.new[j].norm)].append(j)
+            if not _keyed_row(self.new[j]):
+                waiting[(self.new[j].kind, self.new[j].norm)].append(j)
         groups: dict[Hashable, list[int]] = defaultdict(list)
         for i in self.left("old"):
             key = (self.old[i].kind, self.old[i].norm)
-            if key in waiting:
+            if key in waiting and not _keyed_row(self.old[i]):
                 groups[key].append(i)
         if not groups:
             return
@@ -490,11 +519,14 @@ class Aligner:
         return out
 
     def _fuzzy_across(self) -> None:
+        """Nearly equal content in another section (table rows cross sections only by key)."""
         by_kind: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for i in self.left("old"):
-            by_kind[self.old[i].kind][0].append(i)
+            if not _keyed_row(self.old[i]):
+                by_kind[self.old[i].kind][0].append(i)
         for j in self.left("new"):
-            by_kind[self.new[j].kind][1].append(j)
+            if not _keyed_row(self.new[j]):
+                by_kind[self.new[j].kind][1].append(j)
         for olds, news in by_kind.values():
             if len(olds) * len(news) <= MAX_FUZZY_PAIRS:
                 self._assign(olds, news, max(self.cutoff, MOVE_SCORE_CUTOFF))
@@ -529,14 +561,15 @@ class Aligner:
         heading exist in both revisions and do not correspond, so a heading added, removed or
         renamed above it moves nothing. Likewise a sub-step (or code in a step) moved when its
         old and new parent items both exist and do not correspond: an item added above a list
-        that nests it one level deeper moves nothing. Content of a section whose heading moved
-        moved with it.
+        that nests it one level deeper moves nothing (code put under a step is formatting).
+        Content of a section whose heading moved moved with it; link definitions never move.
         """
         hmap, old, new, ocont, ncont = self.hmap, self.old, self.new, self.ocont, self.ncont
         o2n, n2o = self.o2n, self.n2o
         oparent, nparent = _parent_items(old), _parent_items(new)
         # Parent items that were items in both revisions (not a paragraph that became one).
         items = {i: j for i, j in o2n.items() if old[i].kind == new[j].kind == "list_item"}
+        new_items = {j: i for i, j in items.items()}
         moved: set[int] = set()
         heading_pairs = []
         by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
@@ -545,8 +578,11 @@ class Aligner:
                 heading_pairs.append((i, j))
                 continue
             oc, nc = ocont[i], ncont[j]
-            if _relocated(oc, nc, hmap, o2n, n2o) or _relocated(
-                oparent[i], nparent[j], items, items, {j: i for i, j in items.items()}
+            if old[i].kind == "reference":
+                continue  # where a link definition sits means nothing
+            if _relocated(oc, nc, hmap, o2n, n2o) or (
+                old[i].kind == "list_item"
+                and _relocated(oparent[i], nparent[j], items, items, new_items)
             ):
                 moved.add(i)
             else:
@@ -610,6 +646,10 @@ def _contained(a: Unit, b: Unit) -> float:
         return 0.0
     score: float = fuzz.token_set_ratio(a.norm, b.norm)
     return score if score >= 90 else 0.0
+
+
+def _keyed_row(u: Unit) -> bool:
+    return u.kind == "table_row" and u.key is not None
 
 
 def _columns(row: Unit) -> tuple[str, ...]:

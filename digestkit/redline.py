@@ -30,6 +30,8 @@ Segment = tuple[Op, str]
 """One piece of a redline: ``=`` kept, ``-`` deleted, ``+`` inserted, and its text."""
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?:;])\s+(?=\S)")
+_WORD_RE = re.compile(r"\w+")
+_MAX_SENTENCE_PAIRS = 400  # beyond this, edited sentences are compared as one run of words
 
 
 def word_segments(old: str, new: str) -> list[Segment]:
@@ -59,8 +61,8 @@ def sentence_segments(old: str, new: str) -> list[Segment]:
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
             out.append(("=", " ".join(a[i1:i2])))
-        elif op == "replace" and _similar(a[i1:i2], b[j1:j2]):
-            out.extend(word_segments(" ".join(a[i1:i2]), " ".join(b[j1:j2])))
+        elif op == "replace":
+            out.extend(_aligned(a[i1:i2], b[j1:j2]))
         else:
             if i2 > i1:
                 out.append(("-", " ".join(a[i1:i2])))
@@ -113,11 +115,43 @@ def _segments(a: Sequence[str], b: Sequence[str], sep: str) -> list[Segment]:
     return out
 
 
-def _similar(a: Sequence[str], b: Sequence[str]) -> bool:
-    """True when edited sentences share enough words to be redlined word by word."""
-    words_a, words_b = " ".join(a).split(), " ".join(b).split()
-    matcher = difflib.SequenceMatcher(None, words_a, words_b, autojunk=False)
-    return matcher.ratio() >= 0.5
+def _aligned(a: Sequence[str], b: Sequence[str]) -> list[Segment]:
+    """Edited sentences paired in order where they share half their words (the pairing with the
+    most shared words), each pair compared word by word; the rest deleted or inserted whole. One
+    sentence against several (sentences joined or split) is compared word by word as a whole."""
+    if len(a) * len(b) > _MAX_SENTENCE_PAIRS or (
+        # sentences joined into one, or one split: compared as one run of words
+        1 in (len(a), len(b)) and _shared(" ".join(a), " ".join(b)) >= 0.5
+    ):
+        return word_segments(" ".join(a), " ".join(b))
+    sim = [[_shared(x, y) for y in b] for x in a]
+    n, m = len(a), len(b)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            take = sim[i][j] + best[i + 1][j + 1] if sim[i][j] >= 0.5 else 0.0
+            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+    out: list[Segment] = []
+    i = j = 0
+    while i < n and j < m:
+        if sim[i][j] >= 0.5 and best[i][j] == sim[i][j] + best[i + 1][j + 1]:
+            out.extend(word_segments(a[i], b[j]))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            out.append(("-", a[i]))
+            i += 1
+        else:
+            out.append(("+", b[j]))
+            j += 1
+    out.extend(("-", x) for x in a[i:])
+    out.extend(("+", y) for y in b[j:])
+    return out
+
+
+def _shared(a: str, b: str) -> float:
+    """Share of words two sentences have in common, in order (case and punctuation ignored)."""
+    words_a, words_b = _WORD_RE.findall(a.lower()), _WORD_RE.findall(b.lower())
+    return difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).ratio()
 
 
 def _grouped(segments: list[Segment], sep: str) -> list[Segment]:
