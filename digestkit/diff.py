@@ -579,19 +579,15 @@ def _summary(diff: Diff) -> str:
 def _metadata_field(c: Change) -> tuple[str, str | None, str | None]:
     """(key, old value, new value) of a front-matter change, whitespace collapsed."""
 
-    def entry(span: Span) -> str:
-        # The first and last entries carry the '---' delimiters in their line range.
-        return "\n".join(x for x in span.text.splitlines() if x.strip() not in ("---", "..."))
-
     def value(span: Span | None) -> str | None:
         if span is None:
             return None
-        words = entry(span).partition(":")[2].split()
+        words = span.text.partition(":")[2].split()
         if words and words[0] in (">", "|", ">-", "|-", ">+", "|+"):  # a YAML block scalar
             words = words[1:]
         return " ".join(words)
 
-    key = entry(_shown(c)).partition(":")[0].strip()
+    key = _shown(c).text.partition(":")[0].strip()
     return key, value(c.old), value(c.new)
 
 
@@ -630,7 +626,9 @@ def to_markdown(diff: Diff) -> str:
     for c in content:
         section = md_escape(" › ".join(c.section) or "(top of document)")
         out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
-        if c.segments:
+        if c.segments and c.unit == "code":
+            out.extend(_code_redline(c.segments))
+        elif c.segments:
             marks = {"=": "{}", "-": "~~{}~~", "+": "**{}**"}
             out.append("  " + " ".join(marks[op].format(md_escape(t)) for op, t in c.segments))
         else:
@@ -640,13 +638,27 @@ def to_markdown(diff: Diff) -> str:
     return "\n".join(out) + "\n"
 
 
+_DIFF_PREFIX = {"=": " ", "-": "-", "+": "+"}
+
+
+def _code_redline(segments: Iterable[Segment]) -> list[str]:
+    """A code redline as an indented ``diff`` block: literal, so no escaping, with a fence longer
+    than any backtick run in the code."""
+    lines = [f"{ {'=': ' ', '-': '-', '+': '+'}[op] } {text}".rstrip() for op, text in segments]
+    runs = [len(run) for line in lines for run in re.findall(r"`+", line)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return [f"  {line}" for line in (f"{fence}diff", *lines, fence)]
+
+
 def to_html(diff: Diff) -> str:
     """The diff as a standalone HTML page; all runbook text is escaped."""
     e = html.escape
     meta, content = _split(diff)
     rows = []
     for c in content:
-        if c.segments:
+        if c.segments and c.unit == "code":
+            body = f"<pre>{segments_html(c.segments, lines=True)}</pre>"
+        elif c.segments:
             body = segments_html(c.segments)
         else:
             side = _shown(c)

@@ -572,6 +572,23 @@ def test_code_is_compared_line_by_line():
     assert c.redline == "[-run a b-]\n{+run a+}\n{+b+}"
 
 
+def test_code_redlines_in_reports_keep_their_lines():
+    d = diff_texts("```\nrun a b\nkeep\n```\n", "```\nrun a\nb <x>\nkeep\n```\n")
+    assert to_markdown(d).split("\n")[5:12] == [
+        "  ```diff",
+        "  - run a b",
+        "  + run a",
+        "  + b <x>",
+        "    keep",
+        "  ```",
+        "",
+    ]
+    assert (
+        "<pre><del>run a b</del>\n<ins>run a</ins>\n<ins>b &lt;x&gt;</ins>\nkeep</pre>"
+        in to_html(d)
+    )
+
+
 def test_indenting_code_under_a_step_is_formatting():
     old = "1. List the pods:\n\n```bash\nkubectl get pods\n```\n"
     new = "1. List the pods:\n\n   ```bash\n   kubectl get pods\n   ```\n"
@@ -622,7 +639,10 @@ def test_front_matter_change_spans_the_entry_only():
 
 
 def test_table_columns_are_read_by_header_meaning():
-    text = "| Alert | Response Team Role | Owning team |\n|---|---|---|\n| Disk | Storage lead | storage-eng |\n"
+    text = (
+        "| Alert | Response Team Role | Owning team |\n|---|---|---|\n"
+        "| Disk | Storage lead | storage-eng |\n"
+    )
     (row,) = [u for u in parse_runbook(text).units if u.key == "Disk"]
     assert [(f.kind, f.value, f.role) for f in row.facts] == [("team", "storage-eng", "owner")]
 
