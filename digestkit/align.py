@@ -19,8 +19,8 @@ that kept their order (per section for content, document-wide for headings).
 
 from __future__ import annotations
 
-import difflib
 from array import array
+from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Hashable, Mapping
 from itertools import pairwise
@@ -137,6 +137,7 @@ class Aligner:
             "fuzzy_candidates": 0,
         }
         # Unmatched indices shrink pass by pass; each pass only rescans what is still left.
+        self._done: dict[Side, int] = {"old": -1, "new": -1}
         self._left: dict[Side, list[int]] = {
             "old": list(range(len(old))),
             "new": list(range(len(new))),
@@ -150,11 +151,14 @@ class Aligner:
             self.hmap[i] = j
 
     def left(self, side: Side) -> list[int]:
+        """Indices of ``side`` neither matched nor absorbed, in document order."""
         matched = self.o2n if side == "old" else self.n2o
-        gone = self.absorbed[side]
-        rest = [k for k in self._left[side] if k not in matched and k not in gone]
-        self._left[side] = rest
-        return rest
+        done = len(matched) + len(self.absorbed[side])
+        if self._done[side] != done:  # something was paired since the last call
+            gone = self.absorbed[side]
+            self._left[side] = [k for k in self._left[side] if k not in matched and k not in gone]
+            self._done[side] = done
+        return self._left[side]
 
     def run(self) -> None:
         """All passes, most certain first; cross-section pairing only for what is left."""
@@ -223,20 +227,57 @@ class Aligner:
         okey = dict(zip(olds, okeys, strict=True))
         nkey = dict(zip(news, nkeys, strict=True))
         for section_olds, section_news in sections.values():
-            a = [okey[i] for i in section_olds]
-            b = [nkey[j] for j in section_news]
-            matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-            for block in matcher.get_matching_blocks():
-                for k in range(block.size):
-                    self.pair(section_olds[block.a + k], section_news[block.b + k], "exact")
-            queues: dict[Hashable, deque[int]] = defaultdict(deque)
-            for j in section_news:
-                if j not in n2o:
-                    queues[nkey[j]].append(j)
-            for i in section_olds:
-                queue = queues.get(okey[i])
-                if i not in o2n and queue:
-                    self.pair(i, queue.popleft(), "exact")
+            self._pair_repeated(section_olds, section_news, okey, nkey)
+
+    def _pair_repeated(
+        self,
+        olds: list[int],
+        news: list[int],
+        okey: Mapping[int, Hashable],
+        nkey: Mapping[int, Hashable],
+    ) -> None:
+        """Pair one section whose content repeats: content found once on each side first (the
+        anchors), then each repeated copy with the first equal copy between the same two anchors
+        on the new side, then what is left first come first."""
+        o2n, n2o = self.o2n, self.n2o
+        counts = Counter(okey[i] for i in olds)
+        new_counts = Counter(nkey[j] for j in news)
+        at = {nkey[j]: j for j in news if new_counts[nkey[j]] == 1}
+        for i in olds:
+            key = okey[i]
+            if counts[key] == 1 and key in at:
+                self.pair(i, at[key], "exact")
+        positions: dict[Hashable, list[int]] = defaultdict(list)
+        for j in news:
+            if j not in n2o:
+                positions[nkey[j]].append(j)
+        nexts: list[int] = []  # new index of the next anchor after each old unit
+        upcoming = len(self.new)
+        for i in reversed(olds):
+            nexts.append(upcoming)
+            if i in o2n:
+                upcoming = o2n[i]
+        nexts.reverse()
+        low = -1
+        for i, high in zip(olds, nexts, strict=True):
+            if i in o2n:
+                low = o2n[i]
+                continue
+            candidates = positions.get(okey[i], [])
+            k = bisect_right(candidates, low)
+            while k < len(candidates) and candidates[k] < high:
+                if candidates[k] not in n2o:
+                    self.pair(i, candidates[k], "exact")
+                    break
+                k += 1
+        queues: dict[Hashable, deque[int]] = defaultdict(deque)
+        for j in news:
+            if j not in n2o:
+                queues[nkey[j]].append(j)
+        for i in olds:
+            queue = queues.get(okey[i])
+            if i not in o2n and queue:
+                self.pair(i, queue.popleft(), "exact")
 
     def _anchor_headings(self) -> None:
         """An unmatched heading whose direct content mostly sits, matched or as an equal copy,
@@ -580,8 +621,9 @@ class Aligner:
             oc, nc = ocont[i], ncont[j]
             if old[i].kind == "reference":
                 continue  # where a link definition sits means nothing
-            if _relocated(oc, nc, hmap, o2n, n2o) or (
+            if (hmap.get(oc) != nc and _relocated(oc, nc, hmap, o2n, n2o)) or (
                 old[i].kind == "list_item"
+                and (oparent[i] is not None or nparent[j] is not None)
                 and _relocated(oparent[i], nparent[j], items, items, new_items)
             ):
                 moved.add(i)
@@ -627,14 +669,16 @@ def _relocated(
 
 
 def _parent_items(units: tuple[Unit, ...]) -> list[int | None]:
-    """Index of the list item each nested unit (sub-step, code in a step) belongs to."""
-    at: dict[str, int] = {}
+    """Index of the list item each nested unit (sub-step, code in a step) belongs to: the last
+    item one level up, since a nested list always follows its item."""
+    last: list[int] = []  # last list item seen at each depth
     out: list[int | None] = []
     for k, u in enumerate(units):
-        parent = at.get(u.locator.rsplit(".", 1)[0]) if u.depth else None
-        out.append(parent)
+        depth = u.depth
+        out.append(last[depth - 1] if 0 < depth <= len(last) else None)
         if u.kind == "list_item":
-            at[u.locator] = k
+            del last[depth:]
+            last.append(k)
     return out
 
 

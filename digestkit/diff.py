@@ -288,6 +288,8 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
             # A changed number counts when the item's position changed, or when a slip in
             # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
             kind = "renumbered"
+        elif o.text == n.text and o.depth == n.depth and o.info == n.info and o.level == n.level:
+            continue  # unchanged: the usual case
         else:
             notes = _formatting(o, n)
             if notes:
@@ -333,6 +335,7 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
             if old_rb.front_matter.get(k) != new_rb.front_matter.get(k)
         ),
     }
+    formatting.sort(key=lambda c: c.new.lines[0] if c.new else 0)
     return Diff(ordered, stats, tuple(formatting))
 
 

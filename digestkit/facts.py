@@ -119,6 +119,7 @@ class _Registry:
 
     def __init__(self, names: Mapping[FactKind, tuple[str, ...]]) -> None:
         self.kinds = tuple(names)
+        self.memo: dict[str, list[Fact]] = {}  # facts of the last texts searched, lines from 0
         entries: dict[str, list[tuple[FactKind, str]]] = {}
         for kind, values in names.items():
             for name in values:
@@ -191,7 +192,33 @@ class FactFinder:
         self.registry = _registry(tuple(products), tuple(teams), tuple(pagers))
 
     def find(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
-        """The facts of each text (whose first line is the matching ``first_lines`` entry)."""
+        """The facts of each text (whose first line is the matching ``first_lines`` entry).
+
+        Texts seen in the previous call with the same registry names (most units of the other
+        revision of a diff) are not scanned again.
+        """
+        memo = self.registry.memo
+        seen: dict[str, list[Fact]] = {}
+        out: list[list[Fact]] = []
+        missing: list[int] = []
+        for k, text in enumerate(texts):
+            known = memo.get(text)
+            if known is None:
+                missing.append(k)
+                out.append([])
+            else:
+                seen[text] = known
+                out.append([_shift(f, first_lines[k]) for f in known] if known else [])
+        if missing:
+            # Scanned with line 0 first: lines relative to the text, shifted into place.
+            found = self._scan([texts[k] for k in missing], [0] * len(missing))
+            for k, facts in zip(missing, found, strict=True):
+                seen[texts[k]] = facts
+                out[k] = [_shift(f, first_lines[k]) for f in facts] if facts else []
+        self.registry.memo = seen
+        return out
+
+    def _scan(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
         doc = _SEP.join(texts)
         starts: list[int] = []
         pos = 0
@@ -252,6 +279,10 @@ class FactFinder:
                 add(a, "open_question", _SPACE_RE.sub(" ", doc[a:b]))
                 reach_open = b
         return [_finish(hits) if hits else [] for hits in found]
+
+
+def _shift(fact: Fact, lines: int) -> Fact:
+    return Fact(fact.kind, fact.value, fact.line + lines, fact.subject, fact.role)
 
 
 def _finish(hits: list[tuple[int, Fact]]) -> list[Fact]:

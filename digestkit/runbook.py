@@ -75,6 +75,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
 _REF_LABEL_RE = re.compile(r"^ {0,3}\[((?:[^\]\\]|\\.)+)\]:")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+_CURLY_RE = re.compile("[“”„‘’‚]")
 # Characters that start an inline rule of CommonMark (escapes, code, emphasis, links, images,
 # autolinks and raw HTML, entities); without them inline parsing yields the text unchanged.
 _INLINE_MARKUP_RE = re.compile(r"[\\`*_\[<&]")
@@ -220,7 +221,9 @@ def markdown_parser() -> MarkdownIt:
     """The markdown-it-py parser of revisions: CommonMark plus GFM tables, block structure only."""
     # Block structure only: inline content is parsed on demand by _inline_norm, and only for
     # text that has inline markup at all (most runbook lines have none).
-    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+    # Line endings and NUL bytes are handled by _decode, so markdown-it's normalize rule is not
+    # needed either.
+    return MarkdownIt("commonmark").enable("table").disable(["normalize", "inline", "text_join"])
 
 
 def _decode(text: str | bytes, name: str) -> str:
@@ -327,29 +330,13 @@ def _inline_norm(token: Token, env: dict[str, Any]) -> str:
 
 
 def _collapse(text: str) -> str:
-    """Whitespace runs as one space, curly quotes as straight ones: neither is content."""
-    return " ".join(text.translate(_QUOTES).split())
+    """Whitespace runs as one space (curly quotes are straightened once per revision, in
+    ``finish``, where a revision has any)."""
+    return " ".join(text.split())
 
 
 def _span(tok: Token) -> tuple[int, int]:
     return (tok.map[0], tok.map[1]) if tok.map else (0, 1)
-
-
-@dataclass(slots=True)
-class _Open:
-    """A unit being built while its tokens stream by."""
-
-    kind: UnitKind
-    section: tuple[str, ...]
-    start: int
-    end: int
-    locator: str
-    depth: int = 0
-    number: int | None = None
-    marker: str = ""
-    parts: list[str] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)
-    codes: int = 0
 
 
 @dataclass(slots=True)
@@ -374,20 +361,26 @@ class _Table:
 
 @dataclass(slots=True)
 class _Draft:
-    """A finished unit before its text and facts are read from the file."""
+    """A unit being built while its tokens stream by, then before its text and facts are read
+    from the file (``own``: its 0-based file lines, ``holes``: nested lists and code)."""
 
     kind: UnitKind
     section: tuple[str, ...]
-    own: Sequence[int]  # 0-based file lines of the unit's own text
-    norm: str
     locator: str
+    start: int = 0
+    end: int = 0
+    norm: str = ""
     number: int | None = None
     depth: int = 0
     marker: str = ""
     key: str | None = None
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, str] | None = None
     level: int = 0
     info: str = ""
+    parts: list[str] = field(default_factory=list)
+    holes: list[tuple[int, int]] = field(default_factory=list)
+    codes: int = 0
+    own: Sequence[int] = ()
 
 
 _NO_FACTS = ("code", "front_matter")
@@ -411,7 +404,7 @@ class _Builder:
         self.path: tuple[str, ...] = ()
         self.levels: list[int] = []
         self.counters: dict[tuple[tuple[str, ...], str], int] = {}
-        self.owners: list[_Open] = []
+        self.owners: list[_Draft] = []
         self.lists: list[_List] = []
         self.quote_depth = 0
         self.table: _Table | None = None
@@ -428,68 +421,72 @@ class _Builder:
 
     # -- token walk
     def walk(self, tokens: list[Token]) -> None:
+        # Ordered by frequency: every list item brings an inline and a paragraph open/close.
+        owners = self.owners
         i = 0
         while i < len(tokens):
             tok = tokens[i]
             t = tok.type
-            inside = bool(self.owners) or self.quote_depth > 0
-            table = self.table
-            if t == "heading_open" and not inside:
-                self._heading(tok, tokens[i + 1])
-                i += 2
-                continue
-            if t in ("bullet_list_open", "ordered_list_open"):
-                self._list_open(tok)
-            elif t in ("bullet_list_close", "ordered_list_close"):
-                if self.lists:
-                    self.lists.pop()
+            if t == "inline":
+                self._inline(tok)
+            elif t == "paragraph_open":
+                if not owners and self.quote_depth == 0:
+                    owners.append(self._open("paragraph", tok, "p"))
+            elif t == "paragraph_close":
+                if owners and owners[-1].kind == "paragraph":
+                    self._close_owner()
             elif t == "list_item_open":
                 self._item_open(tok)
             elif t == "list_item_close":
                 if self.lists and self.lists[-1].owned:
                     self._close_owner()
+            elif t == "heading_open" and not owners and self.quote_depth == 0:
+                self._heading(tok, tokens[i + 1])
+                i += 1
+            elif t in ("bullet_list_open", "ordered_list_open"):
+                self._list_open(tok)
+            elif t in ("bullet_list_close", "ordered_list_close"):
+                if self.lists:
+                    self.lists.pop()
+            elif t in _LEAVES:
+                self._leaf(tok)
             elif t == "blockquote_open":
-                if not inside:
-                    self.owners.append(self._open("blockquote", tok, "quote"))
+                if not owners and self.quote_depth == 0:
+                    owners.append(self._open("blockquote", tok, "quote"))
                 self.quote_depth += 1
             elif t == "blockquote_close":
                 self.quote_depth -= 1
-                if self.quote_depth == 0 and self.owners and self.owners[-1].kind == "blockquote":
+                if self.quote_depth == 0 and owners and owners[-1].kind == "blockquote":
                     self._close_owner()
-            elif t == "inline":
-                self._inline(tok)
-            elif t in _LEAVES:
-                self._leaf(tok)
-            elif t == "paragraph_open" and not inside:
-                self.owners.append(self._open("paragraph", tok, "p"))
-            elif t == "paragraph_close" and self.owners and self.owners[-1].kind == "paragraph":
-                self._close_owner()
-            elif inside:
-                pass
-            elif t == "table_open":
-                self.table = _Table(index=self._count("table"))
-            elif table is None:
-                pass
-            elif t == "table_close":
-                self.table = None
-            elif t in ("thead_open", "thead_close"):
-                table.in_head = t == "thead_open"
-            elif t == "tr_open":
-                table.cells = []
-                table.row_map = _span(tok)
-            elif t == "tr_close":
-                self._row(table)
+            elif not owners and self.quote_depth == 0:
+                self._table_token(tok)
             i += 1
 
-    def _open(self, kind: UnitKind, tok: Token, what: str) -> _Open:
+    def _table_token(self, tok: Token) -> None:
+        t, table = tok.type, self.table
+        if t == "table_open":
+            self.table = _Table(index=self._count("table"))
+        elif table is None:
+            return
+        elif t == "table_close":
+            self.table = None
+        elif t in ("thead_open", "thead_close"):
+            table.in_head = t == "thead_open"
+        elif t == "tr_open":
+            table.cells = []
+            table.row_map = _span(tok)
+        elif t == "tr_close":
+            self._row(table)
+
+    def _open(self, kind: UnitKind, tok: Token, what: str) -> _Draft:
         start, end = _span(tok)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
-        return _Open(kind, self.path, start, end, locator)
+        return _Draft(kind, self.path, locator, start, end)
 
     def _heading(self, tok: Token, inline: Token) -> None:
         level = int(tok.tag[1])
         # The section path keeps the title as written; the heading's norm reads quotes straight.
-        title = " ".join(_inline_norm(inline, self.inline_env).split()) or "(untitled)"
+        title = _collapse(_inline_norm(inline, self.inline_env)) or "(untitled)"
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
             self.path = self.path[:-1]
@@ -498,8 +495,7 @@ class _Builder:
         start, end = _span(tok)
         self.headings.append((start, self.path, level))
         locator = f"{self._prefix()}:heading{self._count('heading')}"
-        norm = title.translate(_QUOTES)
-        self._emit(_Draft("heading", self.path, [], norm, locator, level=level), start, end)
+        self._emit(_Draft("heading", self.path, locator, norm=title, level=level), start, end)
 
     def _list_open(self, tok: Token) -> None:
         owner = self.owners[-1] if self.owners else None
@@ -525,7 +521,16 @@ class _Builder:
         start, end = _span(tok)
         locator = f"{entry.parent}.{entry.n}"
         self.owners.append(
-            _Open("list_item", self.path, start, end, locator, entry.depth, number, marker)
+            _Draft(
+                "list_item",
+                self.path,
+                locator,
+                start,
+                end,
+                number=number,
+                depth=entry.depth,
+                marker=marker,
+            )
         )
 
     def _inline(self, tok: Token) -> None:
@@ -552,9 +557,8 @@ class _Builder:
             code = _Draft(
                 "code",
                 owner.section,
-                [],
-                content,
                 f"{owner.locator}.code{owner.codes}",
+                norm=content,
                 depth=owner.depth + 1,
                 info=info,
             )
@@ -566,7 +570,7 @@ class _Builder:
             return
         norm = content if kind == "code" else _collapse(content)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
-        self._emit(_Draft(kind, self.path, [], norm, locator, info=info), *_span(tok))
+        self._emit(_Draft(kind, self.path, locator, norm=norm, info=info), *_span(tok))
 
     def _row(self, table: _Table) -> None:
         start, end = table.row_map
@@ -576,7 +580,7 @@ class _Builder:
             table.headers = list(table.cells)
             cells = {h: h for h in table.cells}
             # The delimiter row (alignment) belongs to the header row's unit.
-            header = _Draft("table_row", self.path, [], norm, f"{base}.header", cells=cells)
+            header = _Draft("table_row", self.path, f"{base}.header", norm=norm, cells=cells)
             self._emit(header, start, end + 1)
             return
         headers = table.headers or [f"column {k + 1}" for k in range(len(table.cells))]
@@ -587,14 +591,13 @@ class _Builder:
         key = table.cells[0] if table.cells else ""
         locator = f"{base}.row[{key}]"
         self._emit(
-            _Draft("table_row", self.path, [], norm, locator, key=key, cells=cells), start, end
+            _Draft("table_row", self.path, locator, norm=norm, key=key, cells=cells), start, end
         )
 
     def _close_owner(self) -> None:
         o = self.owners.pop()
-        norm = _collapse(" ".join(o.parts))
-        draft = _Draft(o.kind, o.section, [], norm, o.locator, o.number, o.depth, o.marker)
-        self._emit(draft, o.start, o.end, o.holes)
+        o.norm = _collapse(" ".join(o.parts))
+        self._emit(o, o.start, o.end, o.holes)
 
     def _emit(
         self, draft: _Draft, start: int, end: int, holes: list[tuple[int, int]] | None = None
@@ -632,7 +635,14 @@ class _Builder:
             value = json.dumps(data[key], sort_keys=True, default=str, ensure_ascii=False)
             own = list(range(start, end))
             self.units.append(
-                _Draft("front_matter", (), own, f"{key}: {value}", f"front-matter:{key}", key=key)
+                _Draft(
+                    "front_matter",
+                    (),
+                    f"front-matter:{key}",
+                    norm=f"{key}: {value}",
+                    key=key,
+                    own=own,
+                )
             )
 
     def add_references(self, env: dict[str, Any]) -> None:
@@ -652,7 +662,7 @@ class _Builder:
             scope = "/".join(_slug(t) for t in section) or "_"
             locator = f"{scope}:ref[{shown}]"
             self.units.append(
-                _Draft("reference", section, list(range(start, end)), norm, locator, key=label)
+                _Draft("reference", section, locator, norm=norm, key=label, own=range(start, end))
             )
 
     def add_orphans(self, body_start: int) -> None:
@@ -676,7 +686,7 @@ class _Builder:
             scope = "/".join(_slug(t) for t in section) or "_"
             locator = f"{scope}:ref{self._count('ref', section)}"
             text = " ".join(self.lines[k] for k in run)
-            self.units.append(_Draft("reference", section, run, _collapse(text), locator))
+            self.units.append(_Draft("reference", section, locator, norm=_collapse(text), own=run))
 
     def _section_at(self, line0: int) -> tuple[str, ...]:
         path: tuple[str, ...] = ()
@@ -690,11 +700,16 @@ class _Builder:
         self, products: tuple[str, ...], teams: Iterable[str], pagers: Iterable[str]
     ) -> tuple[tuple[Unit, ...], tuple[Section, ...]]:
         self.units.sort(key=lambda u: u.own[0])
+        if _CURLY_RE.search("\n".join(self.lines)):
+            # Curly and straight quotes are the same content (outside code, which is literal).
+            for u in self.units:
+                if u.kind != "code" and _CURLY_RE.search(u.norm):
+                    u.norm = u.norm.translate(_QUOTES)
         table_products = {
             value
             for u in self.units
             if u.kind == "table_row" and u.key is not None
-            for h, value in u.cells.items()
+            for h, value in (u.cells or {}).items()
             if value and column_role(h) == ("product", None)
         }
         finder = self.finder
@@ -726,10 +741,13 @@ class _Builder:
             facts = [f for f in facts if f.kind != "open_question"]
         elif u.kind == "table_row" and u.key is not None:
             prose = [f if f.kind == "product" else with_subject(f, u.key) for f in facts]
-            facts = dedupe([*cell_facts(u.cells, u.key, first), *prose])
+            facts = dedupe([*cell_facts(u.cells or {}, u.key, first), *prose])
             typed = {(f.kind, f.value) for f in facts if f.role is not None}
             facts = [f for f in facts if f.role is not None or (f.kind, f.value) not in typed]
-        return Unit(
+        # Filled through __dict__: a frozen dataclass's __init__ sets each field with
+        # object.__setattr__, and a revision has thousands of units.
+        unit = object.__new__(Unit)
+        unit.__dict__.update(
             kind=u.kind,
             section=u.section,
             text=text,
@@ -739,12 +757,13 @@ class _Builder:
             number=u.number,
             depth=u.depth,
             key=u.key,
-            cells=u.cells,
+            cells=u.cells if u.cells is not None else {},
             facts=tuple(facts),
             marker=u.marker,
             level=u.level,
             info=u.info,
         )
+        return unit
 
     def _sections(self) -> tuple[Section, ...]:
         out = []
