@@ -521,23 +521,15 @@ class _Builder:
         start, end = _span(tok)
         locator = f"{entry.parent}.{entry.n}"
         self.owners.append(
-            _Draft(
-                "list_item",
-                self.path,
-                locator,
-                start,
-                end,
-                number=number,
-                depth=entry.depth,
-                marker=marker,
-            )
+            # Positional (kind, section, locator, start, end, norm, number, depth, marker): fast.
+            _Draft("list_item", self.path, locator, start, end, "", number, entry.depth, marker)
         )
 
     def _inline(self, tok: Token) -> None:
-        if self.table is not None and not self.owners and self.quote_depth == 0:
-            self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
-        elif self.owners:
+        if self.owners:
             self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
+        elif self.table is not None and self.quote_depth == 0:
+            self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
 
     def _leaf(self, tok: Token) -> None:
         content, info = tok.content, ""
