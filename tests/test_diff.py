@@ -738,3 +738,16 @@ def test_no_facts_from_code_or_sample_output():
     assert [f for u in parse_runbook(old).units for f in u.facts] == []
     (c,) = diff_texts(old, new).changes
     assert (c.unit, c.facts) == ("code", ())
+
+
+def test_json_doc_example_has_the_fields_the_diff_emits():
+    doc = (Path(__file__).parents[1] / "docs" / "diff-json.md").read_text(encoding="utf-8")
+    example = json.loads(doc.split("```json\n", 1)[1].split("\n```", 1)[0])
+    new = BASE.replace("Page the primary on-call", "Page the secondary on-call")
+    data = diff_texts(BASE, new.replace("1. Confirm", "1.  Confirm")).to_dict()
+    assert example["schema_version"] == data["schema_version"]
+    assert set(example["stats"]) == set(data["stats"])
+    assert set(example["changes"][0]) == set(data["changes"][0])
+    assert set(example["formatting_only"][0]) == set(data["formatting_only"][0])
+    for note in ("heading level", "fence language", "code nested under a step", "quotes straight"):
+        assert f"`{note}" in doc
