@@ -1,20 +1,24 @@
 """Alignment of two revisions' units: which old unit is which new unit, and which of them moved.
 
 Passes run in order, each only on what the previous ones left unmatched, so a mostly unchanged
-document costs close to linear time:
+document costs close to linear time. Pairing within the same section and in document order comes
+first; cross-section pairing only for leftovers (:meth:`Aligner.run`, docs/diff-json.md):
 
-1. exact: equal normalized content (same kind) in the same section path, then anywhere;
-2. section anchors: an unmatched heading whose direct content mostly landed under one unmatched
-   new heading is that heading renamed;
-3. keys: unmatched table rows with the same key (first cell) in the matching section, and
-   front matter entries with the same key;
-4. fuzzy: per matching section, leftovers of the same kind are scored with
-   ``rapidfuzz.process.cdist`` (``fuzz.ratio``, 0-100) and paired greedily best score first, a
-   unit at most once, if the score reaches ``score_cutoff`` (:data:`SCORE_CUTOFF`); what is still
-   left is then scored across sections with the stricter :data:`MOVE_SCORE_CUTOFF`.
+1. exact content in the same section (repeated content aligned in order between unique anchors);
+2. renamed headings, by their content (anchors), then by ``fuzz.ratio`` in their parent section;
+3. exact content in sections matched through renamed headings;
+4. keys: table rows in the same section, then in a table with the same columns anywhere (the one
+   rule for rows); front matter by key, link definitions by label;
+5. sub-steps merged into or split from their step;
+6. fuzzy, per matching section: ``rapidfuzz.process.cdist`` (``fuzz.ratio``, 0-100), best score
+   first, a unit at most once, if the score reaches ``score_cutoff`` (:data:`SCORE_CUTOFF`);
+7. paragraphs turned into list items (or back) in the same place;
+8. in place: the only leftovers of a kind between the same matched neighbours, sharing words;
+9. exact content in another section, nearest copy first; then fuzzy across sections with the
+   stricter :data:`MOVE_SCORE_CUTOFF`.
 
-A matched pair is *moved* if its section changed or it falls outside the longest run of pairs
-that kept their order (per section for content, document-wide for headings).
+:meth:`Aligner.moved` then says which pairs moved: a change of order, or of container between
+containers that exist on both sides.
 """
 
 from __future__ import annotations
@@ -178,13 +182,20 @@ class Aligner:
 
     def _exact(self) -> None:
         """Pair equal (kind, section path, content) keys; see :meth:`_pair_equal`."""
-        old, new = self.old, self.new
+        old, new, ocont, ncont = self.old, self.new, self.ocont, self.ncont
         olds, news = self.left("old"), self.left("new")
+        # Sections as numbers (cheaper keys than paths): the first new heading with that path.
+        by_path: dict[tuple[str, ...], int] = {}
+        for j, u in enumerate(new):
+            if u.kind == "heading":
+                by_path.setdefault(u.section, j)
+        new_ids = [-1 if c is None else by_path[new[c].section] for c in ncont]
+        old_ids = [-1 if c is None else by_path.get(old[c].section, -2 - c) for c in ocont]
         self._pair_equal(
             olds,
-            [(old[i].kind, old[i].section, old[i].norm) for i in olds],
+            [(old[i].kind, old_ids[i], old[i].norm) for i in olds],
             news,
-            [(new[j].kind, new[j].section, new[j].norm) for j in news],
+            [(new[j].kind, new_ids[j], new[j].norm) for j in news],
         )
 
     def _pair_equal(
@@ -198,12 +209,13 @@ class Aligner:
         pairs at once; repeated keys ('Severity: warning' under every alert) are aligned in
         document order within their section, as a line diff aligns lines, so an edited copy
         never shifts the pairing of the others; what is still left pairs first come first."""
-        seen: set[Hashable] = set()
-        crowded: set[Hashable] = set()  # sections where some content repeats
-        for key in (*okeys, *nkeys):
-            if key in seen:
-                crowded.add(key[1])
-            seen.add(key)
+        crowded: set[Hashable] = set()  # sections where some content repeats on one side
+        for keys in (okeys, nkeys):
+            seen: set[Hashable] = set()
+            for key in keys:
+                if key in seen:
+                    crowded.add(key[1])
+                seen.add(key)
         waiting: dict[Hashable, int] = {}
         sections: dict[Hashable, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for j, key in zip(news, nkeys, strict=True):
@@ -608,9 +620,19 @@ class Aligner:
         hmap, old, new, ocont, ncont = self.hmap, self.old, self.new, self.ocont, self.ncont
         o2n, n2o = self.o2n, self.n2o
         oparent, nparent = _parent_items(old), _parent_items(new)
-        # Parent items that were items in both revisions (not a paragraph that became one).
-        items = {i: j for i, j in o2n.items() if old[i].kind == new[j].kind == "list_item"}
-        new_items = {j: i for i, j in items.items()}
+
+        def parent_moved(i: int, j: int) -> bool:
+            """A list item's parent item changed between items that exist on both sides (a
+            paragraph that became an item is a new parent)."""
+            before, after = oparent[i], nparent[j]
+            if before is None and after is None:
+                return False
+            if before is not None and (before not in o2n or new[o2n[before]].kind != "list_item"):
+                return False
+            if after is not None and (after not in n2o or old[n2o[after]].kind != "list_item"):
+                return False
+            return (None if before is None else o2n[before]) != after
+
         moved: set[int] = set()
         heading_pairs = []
         by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
@@ -622,9 +644,7 @@ class Aligner:
             if old[i].kind == "reference":
                 continue  # where a link definition sits means nothing
             if (hmap.get(oc) != nc and _relocated(oc, nc, hmap, o2n, n2o)) or (
-                old[i].kind == "list_item"
-                and (oparent[i] is not None or nparent[j] is not None)
-                and _relocated(oparent[i], nparent[j], items, items, new_items)
+                old[i].kind == "list_item" and parent_moved(i, j)
             ):
                 moved.add(i)
             else:
@@ -657,15 +677,15 @@ class Aligner:
 def _relocated(
     before: int | None,
     after: int | None,
-    mapping: Mapping[int | None, int | None] | Mapping[int, int],
+    hmap: Mapping[int | None, int | None],
     o2n: dict[int, int],
     n2o: dict[int, int],
 ) -> bool:
-    """True when a unit's container (heading or parent item; None: the top) changed between two
-    containers that exist in both revisions."""
+    """True when a unit's heading (None: the top) changed between two headings that exist in
+    both revisions."""
     if (before is not None and before not in o2n) or (after is not None and after not in n2o):
-        return False  # its old container was removed or its new one added: nothing moved
-    return (None if before is None else mapping.get(before)) != after
+        return False  # its old heading was removed or its new one added: nothing moved
+    return hmap.get(before) != after
 
 
 def _parent_items(units: tuple[Unit, ...]) -> list[int | None]:

@@ -2,11 +2,12 @@
 
 ``parse_runbook`` runs markdown-it-py (CommonMark plus GFM tables) over a revision and returns a
 :class:`Runbook`: the YAML front matter, the sections (heading paths) and the *units* inside them
-(headings, list items with their nesting, table rows keyed by the header row, paragraphs, block
-quotes, code and HTML blocks, thematic breaks, link reference definitions). Every unit keeps its
-1-based inclusive line range in the file, a stable locator, a normalized form used by the diff
-(``norm``: inline text without emphasis markers, list markers or line wrapping, link targets kept)
-and the typed facts found in it (:func:`extract_facts`).
+(headings, list items with their nesting, code blocks of their own even inside a step, table
+rows keyed by the header row, paragraphs, block quotes, HTML blocks, thematic breaks, one unit
+per link reference definition, one per front-matter key). Every unit keeps its 1-based inclusive
+line range in the file, a stable locator, a normalized form used by the diff (``norm``: inline
+text without emphasis markers, list markers, line wrapping or curly quotes, link targets kept)
+and the typed facts found in it (:mod:`digestkit.facts`; none from code or front matter).
 
 Input decisions: a UTF-8 BOM and CRLF/CR line endings are accepted; NUL bytes, other control
 characters, invalid UTF-8, JSON, HTML and XML documents, and files named like data (``.csv``,
