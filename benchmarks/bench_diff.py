@@ -4,7 +4,8 @@ Generated runbook pairs of 500, 1,000, 2,000 and 4,000 steps (``--quick``: 200 a
 about 5% changes: edited steps, inserted and deleted steps, steps moved to another position or
 section, and an edited paging table row. For each pair, in the same process and the same run,
 rounds take each contender in turn (so load changes hit all alike) and the table shows the
-median CPU time (``process_time``) of ``--repeat`` rounds (targets are judged on medians; the
+median CPU time (``process_time``) of the rounds (``--repeat`` at the largest size, as many
+more at smaller sizes as fit the same time; targets are judged on medians; the
 ratio of the fastest rounds is shown beside, as a machine shared with other work inflates
 medians):
 
@@ -229,7 +230,9 @@ def growth_exponent(sizes: list[int], seconds: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (200, 400 steps)")
-    parser.add_argument("--repeat", type=int, default=9, help="timing rounds per size")
+    parser.add_argument(
+        "--repeat", type=int, default=9, help="timing rounds at the largest size (more below)"
+    )
     parser.add_argument("--process-runs", type=int, default=15, help="runs of each process")
     parser.add_argument("--results", type=Path, help="write the diff section of this RESULTS.md")
     args = parser.parse_args()
@@ -250,7 +253,9 @@ def main() -> None:
                 ).get_opcodes(),
                 "digestkit": lambda o=old, n=new: diff_texts(o, n),
             },
-            args.repeat,
+            # Smaller sizes get more rounds (about the same time each), so their medians are
+            # as steady as the large ones'.
+            args.repeat * max(1, sizes[-1] // steps),
         )
         rows.append((steps, len(old_lines), m, fastest, diff_texts(old, new).stats))
     cli_s, bare_s = process_overhead(args.process_runs)
@@ -296,7 +301,8 @@ def main() -> None:
     )
     machine = (
         f"Machine: {platform.system()} {platform.machine()}, Python {platform.python_version()}; "
-        f"medians of {args.repeat} interleaved rounds (CPU time), {args.process_runs} process runs"
+        f"medians of interleaved rounds (CPU time; {args.repeat} at {sizes[-1]:,} steps, "
+        f"{args.repeat * (sizes[-1] // sizes[0])} at {sizes[0]:,}), {args.process_runs} process runs"
     )
     report = "\n".join([machine, "", *table, "", "Targets:", *verdicts])
     print(report)
@@ -307,7 +313,16 @@ def main() -> None:
 def _write_section(path: Path, report: str) -> None:
     """Replace (or append) the diff section of RESULTS.md, between its markers."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = f"{START}\n## Diff: `diff_texts` against its parse floor\n\n{report}\n{END}"
+    section = (
+        f"{START}\n## Diff: `diff_texts` against its parse floor\n\n"
+        "Written by `benchmarks/bench_diff.py --results benchmarks/RESULTS.md`. The floor is "
+        'markdown-it-py parsing both revisions (`MarkdownIt("commonmark").enable("table")`, '
+        "no digestkit code); the block floor is the same parse without inline rules, as "
+        "digestkit configures it (shown, no target). `digestkit` is `diff_texts` end to end: "
+        "parse, units, facts, alignment, redlines. CPU-time medians of interleaved rounds judge "
+        "the targets; the fastest-round ratio is shown beside because the machine is shared.\n\n"
+        f"{report}\n{END}"
+    )
     if START in text and END in text:
         head, _, rest = text.partition(START)
         text = head + section + rest.partition(END)[2]

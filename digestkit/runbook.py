@@ -403,6 +403,7 @@ class _Builder:
         self.units: list[_Draft] = []
         self.headings: list[tuple[int, tuple[str, ...], int]] = []  # (line0, path, level)
         self.path: tuple[str, ...] = ()
+        self.prefix: tuple[tuple[str, ...], str] = ((), "_")
         self.levels: list[int] = []
         self.counters: dict[tuple[tuple[str, ...], str], int] = {}
         self.owners: list[_Draft] = []
@@ -418,7 +419,9 @@ class _Builder:
         return self.counters[key]
 
     def _prefix(self) -> str:
-        return "/".join(_slug(t) for t in self.path) or "_"
+        if self.prefix[0] is not self.path:  # the slugged path, computed once per section
+            self.prefix = (self.path, "/".join(_slug(t) for t in self.path) or "_")
+        return self.prefix[1]
 
     # -- token walk
     def walk(self, tokens: list[Token]) -> None:
