@@ -302,7 +302,8 @@ def main() -> None:
     machine = (
         f"Machine: {platform.system()} {platform.machine()}, Python {platform.python_version()}; "
         f"medians of interleaved rounds (CPU time; {args.repeat} at {sizes[-1]:,} steps, "
-        f"{args.repeat * (sizes[-1] // sizes[0])} at {sizes[0]:,}), {args.process_runs} process runs"
+        f"{args.repeat * (sizes[-1] // sizes[0])} at {sizes[0]:,}), "
+        f"{args.process_runs} process runs"
     )
     report = "\n".join([machine, "", *table, "", "Targets:", *verdicts])
     print(report)
