@@ -87,7 +87,7 @@ _FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """One side of a change: the unit's raw text and its 1-based inclusive line range."""
 
@@ -95,7 +95,7 @@ class Span:
     lines: tuple[int, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FactChange:
     """A change of one typed fact, stated in words ("escalate after: 30 min → 15 min")."""
 
@@ -106,7 +106,7 @@ class FactChange:
     statement: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One reported change of one unit; ``section`` is the heading path on the new side."""
 
@@ -400,36 +400,25 @@ def _change(
     segments: Sequence[Segment],
     notes: tuple[str, ...] = (),
 ) -> Change:
-    # Filled through __dict__: a frozen dataclass's __init__ sets each field with
-    # object.__setattr__, three times the cost, and a renumbering makes thousands of changes.
-    change = object.__new__(Change)
     side = n if n is not None else o
     assert side is not None, "a change has at least one side"
-    change.__dict__.update(
-        kind=kind,
-        section=side.section,
-        old=_span(o),
-        new=_span(n),
-        facts=tuple(facts),
-        redline=redline_text(segments, lines=side.kind == "code") if segments else "",
-        unit=side.kind,
-        locator=side.locator,
-        segments=tuple(segments),
-        old_section=o.section if o is not None else (),
-        notes=notes,
+    return Change(
+        kind,
+        side.section,
+        _span(o),
+        _span(n),
+        tuple(facts),
+        redline_text(segments, lines=side.kind == "code") if segments else "",
+        side.kind,
+        side.locator,
+        tuple(segments),
+        o.section if o is not None else (),
+        notes,
     )
-    return change
 
 
 def _span(u: Unit | None) -> Span | None:
-    if u is None:
-        return None
-    span = object.__new__(Span)
-    span.__dict__.update(text=u.text, lines=u.lines)
-    return span
-
-
-# ----------------------------------------------------------------------------- redlines and facts
+    return None if u is None else Span(u.text, u.lines)
 
 
 def _field(f: Fact) -> str:

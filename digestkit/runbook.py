@@ -82,7 +82,7 @@ _CURLY_RE = re.compile("[“”„‘’‚]")
 _INLINE_MARKUP_RE = re.compile(r"[\\`*_\[<&]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One block of a runbook: the smallest thing the diff matches, moves or redlines.
 
@@ -740,26 +740,22 @@ class _Builder:
             facts = dedupe([*cell_facts(u.cells or {}, u.key, first), *prose])
             typed = {(f.kind, f.value) for f in facts if f.role is not None}
             facts = [f for f in facts if f.role is not None or (f.kind, f.value) not in typed]
-        # Filled through __dict__: a frozen dataclass's __init__ sets each field with
-        # object.__setattr__, and a revision has thousands of units.
-        unit = object.__new__(Unit)
-        unit.__dict__.update(
-            kind=u.kind,
-            section=u.section,
-            text=text,
-            norm=u.norm,
-            lines=(first, u.own[-1] + 1),
-            locator=u.locator,
-            number=u.number,
-            depth=u.depth,
-            key=u.key,
-            cells=u.cells if u.cells is not None else {},
-            facts=tuple(facts),
-            marker=u.marker,
-            level=u.level,
-            info=u.info,
+        return Unit(
+            u.kind,
+            u.section,
+            text,
+            u.norm,
+            (first, u.own[-1] + 1),
+            u.locator,
+            u.number,
+            u.depth,
+            u.key,
+            u.cells if u.cells is not None else {},
+            tuple(facts),
+            u.marker,
+            u.level,
+            u.info,
         )
-        return unit
 
     def _sections(self) -> tuple[Section, ...]:
         out = []
