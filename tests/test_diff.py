@@ -751,3 +751,12 @@ def test_json_doc_example_has_the_fields_the_diff_emits():
     assert set(example["formatting_only"][0]) == set(data["formatting_only"][0])
     for note in ("heading level", "fence language", "code nested under a step", "quotes straight"):
         assert f"`{note}" in doc
+
+
+def test_importing_the_diff_does_not_import_pandas():
+    import subprocess
+    import sys
+
+    code = "import sys, digestkit.diff; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
