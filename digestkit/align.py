@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from digestkit.runbook import Unit
 
-__all__ = ["MAX_FUZZY_PAIRS", "MOVE_SCORE_CUTOFF", "SCORE_CUTOFF", "Aligner"]
+__all__ = ["IN_PLACE_CUTOFF", "MAX_FUZZY_PAIRS", "MOVE_SCORE_CUTOFF", "SCORE_CUTOFF", "Aligner"]
 
 SCORE_CUTOFF: float = 60.0
 """Minimum ``fuzz.ratio`` (0-100) for two leftovers of one section to be one unit edited."""
@@ -46,6 +46,7 @@ MAX_FUZZY_PAIRS = 4_000_000
 IN_PLACE_CUTOFF: float = 50.0
 """Minimum ``fuzz.token_set_ratio`` for the only leftovers of one kind between the same matched
 neighbours to be one unit rewritten in place."""
+_NEAREST_PAIRS = 10_000  # above this many candidate pairs, copies pair in order, not nearest
 _LOOP_PAIRS = 64  # below this many pairs, scoring pair by pair beats setting up cdist
 
 Side = Literal["old", "new"]
@@ -275,13 +276,10 @@ class Aligner:
             if i in o2n:
                 low = o2n[i]
                 continue
-            candidates = positions.get(okey[i], [])
+            candidates = positions.get(okey[i], [])  # unpaired copies, in order
             k = bisect_right(candidates, low)
-            while k < len(candidates) and candidates[k] < high:
-                if candidates[k] not in n2o:
-                    self.pair(i, candidates[k], "exact")
-                    break
-                k += 1
+            if k < len(candidates) and candidates[k] < high:
+                self.pair(i, candidates.pop(k), "exact")
         queues: dict[Hashable, deque[int]] = defaultdict(deque)
         for j in news:
             if j not in n2o:
@@ -383,38 +381,42 @@ class Aligner:
         return out
 
     def _joined_steps(self) -> None:
-        """A sub-step merged into its step (or split out of it) is one edit of the step."""
-        for side in ("old", "new"):
+        """A sub-step merged into its step (or split out of it) is one edit of the step: the
+        step with its unmatched sub-steps scores ``score_cutoff`` against one unmatched item of
+        the same section on the other side, and clearly better than the step alone."""
+        sides: tuple[tuple[Side, Side], ...] = (("old", "new"), ("new", "old"))
+        for side, other_side in sides:
             units = self.old if side == "old" else self.new
-            others = self.left("new" if side == "old" else "old")
+            other = self.new if side == "old" else self.old
+            taken = self.n2o if side == "old" else self.o2n
+            candidates: dict[int | Literal[False] | None, list[int]] = defaultdict(list)
+            for m in self.left(other_side):
+                if other[m].kind == "list_item":
+                    candidates[self._section_of(other_side, m)].append(m)
             for k in self.left(side):
                 u = units[k]
-                if u.kind != "list_item":
-                    continue
-                kids = self._children(units, k, side)
-                if not kids:
+                kids = self._children(units, k, side) if u.kind == "list_item" else []
+                section = self._section_of(side, k)
+                choices = [m for m in candidates.get(section, ()) if m not in taken]
+                if not kids or not choices or section is False:
                     continue
                 whole = " ".join([u.norm, *(units[c].norm for c in kids)])
-                best, at = 0.0, -1
-                for m in others:
-                    v = (self.new if side == "old" else self.old)[m]
-                    if v.kind != "list_item" or not self._same_place(side, k, m):
-                        continue
-                    score = fuzz.ratio(whole, v.norm, score_cutoff=self.cutoff)
-                    if score > best and score > fuzz.ratio(u.norm, v.norm) + 10:
-                        best, at = score, m
-                if at < 0:
+                best = process.extractOne(
+                    whole,
+                    [other[m].norm for m in choices],
+                    scorer=fuzz.ratio,
+                    score_cutoff=self.cutoff,
+                )
+                if best is None or best[1] <= fuzz.ratio(u.norm, other[choices[best[2]]].norm) + 10:
                     continue
-                i, j = (k, at) if side == "old" else (at, k)
-                self.pair(i, j, "joined")
+                at = choices[best[2]]
+                self.pair(*((k, at) if side == "old" else (at, k)), "joined")
                 (self.joined_old if side == "old" else self.joined_new)[k] = kids
                 self.absorbed[side].update(kids)
 
-    def _same_place(self, side: Side, k: int, m: int) -> bool:
-        """True when unit ``k`` of ``side`` and unit ``m`` of the other side share a section."""
-        i, j = (k, m) if side == "old" else (m, k)
-        mapped = self._mapped(i)
-        return mapped is not False and mapped == self.ncont[j]
+    def _section_of(self, side: Side, k: int) -> int | Literal[False] | None:
+        """The new heading of unit ``k``'s section (False: an old heading with no match)."""
+        return self._mapped(k) if side == "old" else self.ncont[k]
 
     def _fuzzy_by_section(self, *, headings: bool) -> None:
         groups: dict[Hashable, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
@@ -494,8 +496,8 @@ class Aligner:
                 other = self.new if side == "old" else self.old
                 paragraphs = [k for k in mine if units[k].kind == "paragraph"]
                 items = [m for m in theirs if other[m].kind == "list_item"]
-                if not paragraphs or not items:
-                    continue
+                if not paragraphs or not items or len(paragraphs) * len(items) > _NEAREST_PAIRS:
+                    continue  # nothing to pair, or a whole rewrite: left to the other passes
                 scored = sorted(
                     (
                         -max(
@@ -551,7 +553,9 @@ class Aligner:
         expected = self._expected()
         for found, olds in groups.items():
             news = waiting[found]
-            if len(olds) * len(news) > MAX_FUZZY_PAIRS:
+            if len(olds) * len(news) > _NEAREST_PAIRS:  # a copy pasted everywhere: in order
+                for i, j in zip(olds, news, strict=False):
+                    self.pair(i, j, "exact")
                 continue
             candidates = sorted((abs(j - expected[i]), i, j) for i in olds for j in news)
             for _, i, j in candidates:
