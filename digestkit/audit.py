@@ -335,6 +335,10 @@ def _verify_folders(layout: Layout, entries: list[dict[str, Any]]) -> list[Audit
             continue
         for name, key in _PINNED:
             path = folder / name
+            if key not in found and name == "reviews.jsonl" and path.exists():
+                problems.append(
+                    AuditProblem(None, "has no review.recorded entry in audit.log", f"{rel}/{name}")
+                )
             if key not in found:
                 continue  # written before digestkit logged this hash
             if not path.is_file():

@@ -27,6 +27,7 @@ from conftest import OTHER, RUNBOOK, tiny_world
 
 from digestkit import events, review
 from digestkit import workspace as ws
+from digestkit.audit import verify_audit
 from digestkit.cli import main
 from digestkit.fileio import FAILPOINT_ENV, FAILPOINT_TRACE_ENV, KILLED, read_jsonl
 
@@ -290,6 +291,23 @@ def test_the_table_names_every_failure_point_each_change_passes(
     # there as handled, so each change passes its points once, in the table's order.
     assert {a: tuple(s) for a, s in passed.items()} == STEPS
     _intact(ws.open_workspace(workspace, create=False), capsys)
+
+
+@pytest.mark.parametrize("action", [a for a in STEPS if a != "event.quarantined"])
+def test_a_deleted_last_entry_with_a_head_copied_from_the_one_before_is_found(
+    base: Base, tmp_path: Path, action: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = shutil.copytree(base.workspace, tmp_path / "ws")
+    monkeypatch.setattr(ws, "render_folder", _crash_child.render_folder)
+    assert main(_command(action, workspace, base.world)) == 0
+    layout = ws.open_workspace(workspace, create=False)
+    lines = layout.audit_log.read_text().splitlines()
+    assert json.loads(lines[-1])["action"] == action
+    previous = json.loads(lines[-2])
+    layout.audit_log.write_text("\n".join(lines[:-1]) + "\n")
+    layout.audit_head.write_text(json.dumps({"seq": previous["seq"], "hash": previous["hash"]}))
+    # What the deleted entry recorded is still there: the folder's files or the outcome.
+    assert verify_audit(layout) != []
 
 
 def test_a_kill_with_the_real_notebook_is_recovered_and_the_page_shows_the_state(
