@@ -40,7 +40,6 @@ __all__ = [
     "AuditProblem",
     "append_audit",
     "entry_hash",
-    "logged_hashes",
     "next_entry",
     "read_head",
     "verify_audit",
@@ -57,6 +56,7 @@ _PINNED = (
     ("digest.json", "digest_sha256"),
     ("audit.json", "audit_sha256"),
     ("digest.html", "html_sha256"),
+    ("digest.ipynb", "ipynb_sha256"),
     ("reviews.jsonl", "reviews_sha256"),
 )
 
@@ -76,6 +76,7 @@ class AuditEntry(TypedDict):
     digest_sha256: NotRequired[str]
     audit_sha256: NotRequired[str]
     html_sha256: NotRequired[str]
+    ipynb_sha256: NotRequired[str]
     reviews_sha256: NotRequired[str]
     text_sha256: NotRequired[str]
     reason_sha256: NotRequired[str]
@@ -97,22 +98,10 @@ class AuditProblem:
         return f"{layout.audit_log}:{self.line}" if self.line else str(layout.audit_log)
 
 
-def logged_hashes(layout: Layout, digest_id: str, audit: Mapping[str, Any]) -> dict[str, str]:
-    """The hashes an audit.log entry pins for a digest folder: its audit.json and its page."""
-    page = layout.digest_dir(digest_id) / "digest.html"
-    return {
-        "audit_sha256": sha256_bytes(canonical_json(audit)),
-        "html_sha256": sha256_bytes(page.read_bytes()),
-    }
-
-
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """The hash of an entry: sha256 of every field but ``hash`` (seq and ``prev`` included)."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-
-
-_entry_hash = entry_hash  # the name the tests of the chain use
 
 
 def _as_entry(line: str) -> dict[str, Any] | None:

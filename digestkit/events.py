@@ -280,6 +280,7 @@ def build_event_digest(
                 "digest_sha256": audit["digest_sha256"],
                 "audit_sha256": sha256_bytes(audit_bytes),
                 "html_sha256": sha256_bytes((build / "digest.html").read_bytes()),
+                "ipynb_sha256": sha256_bytes((build / "digest.ipynb").read_bytes()),
             },
         )
     return digest_id

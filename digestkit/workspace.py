@@ -400,6 +400,7 @@ def _rerender(
                 "digest_id": digest_id,
                 "audit_sha256": sha256_bytes(audit_bytes),
                 "html_sha256": sha256_bytes((build / "digest.html").read_bytes()),
+                "ipynb_sha256": sha256_bytes((build / "digest.ipynb").read_bytes()),
             },
             index=index,
         )
