@@ -737,9 +737,10 @@ def watch(
                 check_connections(src_mod.open_sources(data))
                 result = process_feed(data=data, workspace=workspace, feed=feed, kernel=kernel)
             except _FAULTS as exc:
-                if once:
-                    raise
+                # A database error's text holds its SQL: passed on as its short reason only.
                 error = exc if isinstance(exc, DigestkitError) else EventError(short_reason(exc))
+                if once:
+                    raise error from None
                 log.warning("pass failed, retrying in %gs: %s", interval, short_reason(error))
                 if on_error is not None:
                     on_error(error)
