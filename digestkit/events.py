@@ -699,18 +699,20 @@ def check_connections(sources: src_mod.DataSources) -> None:
     if database is not None and not database.is_file():
         # SQLite would create the missing file on connect.
         raise SourceError("CRM database not found; restore it (retried)", path=database)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = None
     try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
             sa.inspect(conn).get_table_names()
-    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+    except (sa.exc.SQLAlchemyError, sqlite3.Error, ImportError) as exc:  # ImportError: no driver
         raise SourceError(
             f"CRM cannot be used now ({short_reason(exc)}); check the database, the next pass "
             "retries",
             path=str(database) if database is not None else where,
         ) from None
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
 
 
 def watch(
