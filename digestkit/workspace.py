@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NotRequired, TypedDict, cast
 
 from digestkit import clock, journal, render
-from digestkit.audit import AuditEntry
 from digestkit.exceptions import ScopeError, WorkspaceError
 from digestkit.fileio import (
     canonical_json,
@@ -364,7 +363,7 @@ def _rerender(
     notebook: Path,
     outcome: Mapping[str, Any] | None = None,
     index: bool = False,
-) -> AuditEntry | None:
+) -> None:
     """Write the new audit.json, re-render, and log ``action`` as one journaled change.
 
     ``logged`` are the audit.log fields besides the digest id and hashes; ``outcome`` a
@@ -392,7 +391,7 @@ def _rerender(
             posted_to=folder,
         )
         failpoint(f"{action}.rendered")
-        return current.commit(
+        current.commit(
             moves=[(build / name, folder / name) for name in ("digest.ipynb", "digest.html")],
             appends=[(layout.events, outcome)] if outcome is not None else [],
             audit={
