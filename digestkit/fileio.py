@@ -25,6 +25,7 @@ from filelock import FileLock, Timeout
 from digestkit.exceptions import WorkspaceError
 
 __all__ = [
+    "ATOMIC_SUFFIX",
     "FAILPOINT_ENV",
     "FAILPOINT_TRACE_ENV",
     "KILLED",
@@ -49,6 +50,9 @@ FAILPOINT_ENV = "DIGESTKIT_FAILPOINT"
 FAILPOINT_TRACE_ENV = "DIGESTKIT_FAILPOINT_TRACE"
 #: Exit status of a process stopped at a failure point (128 + SIGKILL, as after ``kill -9``).
 KILLED = 137
+#: How the temporary file of :func:`write_atomic` ends (``.<name>.<random>.partial``), so one a
+#: killed writer left behind can be found and removed.
+ATOMIC_SUFFIX = ".partial"
 
 # Longest line the tail readers expect (audit entries and outcomes are far shorter).
 _TAIL = 1 << 16
@@ -116,7 +120,7 @@ def make_build_dir(parent: Path, name: str) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=ATOMIC_SUFFIX)
     try:
         # mkstemp makes 0600 files; give the file the mode any other file here gets.
         os.fchmod(fd, 0o666 & ~current_umask())

@@ -16,7 +16,8 @@ reads is touched, in one of two phases:
 :func:`locked` is the only way digestkit takes the workspace lock, and it runs :func:`recover`
 first, so no command can start on a half-made change: after a kill at any instant the next
 command finishes or undoes it, removes stale build folders from ``tmp/`` and sets aside a torn
-last line of ``state/events.jsonl`` or ``quarantine.jsonl``, and says so on stderr.
+last line of ``state/events.jsonl`` or ``quarantine.jsonl``, removes the half-written
+temporary files of :func:`digestkit.fileio.write_atomic`, and says so on stderr.
 
 Each step passes a named :func:`digestkit.fileio.failpoint` (``<action>.<step>``), at which a
 test stops the process as ``kill -9`` would.
@@ -38,6 +39,7 @@ from digestkit import fileio
 from digestkit.audit import AuditEntry, next_entry, write_entry
 from digestkit.exceptions import WorkspaceError
 from digestkit.fileio import (
+    ATOMIC_SUFFIX,
     append_once,
     canonical_json,
     failpoint,
@@ -62,7 +64,7 @@ class Recovery:
 
     completed: str | None = None  # the action of a change finished (rolled forward)
     undone: str | None = None  # the action of a change undone (rolled back)
-    removed: list[str] = field(default_factory=list)  # stale tmp/ entries, workspace-relative
+    removed: list[str] = field(default_factory=list)  # stale tmp/ and partial files, relative
     set_aside: list[str] = field(default_factory=list)  # files whose torn last line moved out
 
     def messages(self) -> list[str]:
@@ -120,10 +122,16 @@ def recover(layout: Layout) -> Recovery:
     for jsonl in (layout.events, layout.quarantine):
         if set_aside_torn_tail(jsonl):
             found.set_aside.append(_rel(layout, jsonl))
-    if layout.tmp.is_dir():
-        for stale in sorted(layout.tmp.iterdir()):
-            _remove(stale)
-            found.removed.append(_rel(layout, stale))
+    stale = sorted(layout.tmp.iterdir()) if layout.tmp.is_dir() else []
+    # Half-written files of write_atomic: where it writes (the root, state/, digest folders).
+    folders = [layout.root, layout.root / "state"]
+    if layout.digests.is_dir():
+        folders.extend(p for p in layout.digests.iterdir() if p.is_dir())
+    for folder in folders:
+        stale.extend(sorted(folder.glob(f".*{ATOMIC_SUFFIX}")) if folder.is_dir() else [])
+    for leftover in stale:
+        _remove(leftover)
+        found.removed.append(_rel(layout, leftover))
     if found.completed or found.undone:
         from digestkit.workspace import write_index  # workspace imports this module
 

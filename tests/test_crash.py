@@ -293,6 +293,30 @@ def test_the_table_names_every_failure_point_each_change_passes(
     _intact(ws.open_workspace(workspace, create=False), capsys)
 
 
+def test_files_a_killed_writer_left_half_written_are_removed_and_reported(
+    base: Base, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    workspace = shutil.copytree(base.workspace, tmp_path / "ws")
+    layout = ws.open_workspace(workspace, create=False)
+    left = [
+        layout.digest_dir(DIGEST) / ".audit.json.k1ll3d.partial",
+        layout.root / "state" / ".cursor.json.k1ll3d.partial",
+        layout.root / ".index.html.k1ll3d.partial",
+        layout.tmp / f"{NEW}.k1ll3d",
+    ]
+    for path in left[:3]:
+        path.write_text("{half")
+    (left[3] / "digest.json").parent.mkdir()
+    (left[3] / "digest.json").write_text("{}")
+    with caplog.at_level(logging.WARNING, logger="digestkit.journal"):
+        _intact(layout, capsys)
+    assert not any(path.exists() for path in left)
+    for path in left:
+        assert f"removed {path.relative_to(layout.root).as_posix()}, left by a killed run" in (
+            caplog.text
+        )
+
+
 @pytest.mark.parametrize("action", [a for a in STEPS if a != "event.quarantined"])
 def test_a_deleted_last_entry_with_a_head_copied_from_the_one_before_is_found(
     base: Base, tmp_path: Path, action: str, monkeypatch: pytest.MonkeyPatch
