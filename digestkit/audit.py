@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
@@ -256,9 +256,10 @@ def verify_audit(layout: Layout, *, expect_head: str | None = None) -> list[Audi
     elif head is None and lines:
         problems.append(AuditProblem(None, f"{layout.audit_head} is missing"))
     top = max([*seen, head["seq"] if head else 0], default=0)
-    missing = sorted(set(range(1, top + 1)) - set(seen))
-    if missing:
-        problems.append(AuditProblem(None, f"entries with seq {_ranges(missing)} were deleted"))
+    gaps = _gaps(seen, top)
+    if gaps:
+        spans = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in gaps)
+        problems.append(AuditProblem(None, f"entries with seq {spans} were deleted"))
     if head and last and head["seq"] == last["seq"] and head["hash"] != entry_hash(last):
         problems.append(AuditProblem(len(lines), "the last entry is not the one the head records"))
     elif head and last and head["seq"] < last["seq"]:
@@ -274,15 +275,17 @@ def verify_audit(layout: Layout, *, expect_head: str | None = None) -> list[Audi
     return problems + _verify_folders(layout, entries) + _verify_outcomes(layout, entries)
 
 
-def _ranges(numbers: list[int]) -> str:
-    """``1-3, 7`` for [1, 2, 3, 7]."""
-    spans: list[list[int]] = []
-    for n in numbers:
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+def _gaps(present: Iterable[int], top: int) -> list[tuple[int, int]]:
+    """The runs of seqs 1..``top`` not in ``present``, as (first, last): ``[(4, 6)]``.
+
+    Computed from the seqs present, never by listing 1..top: a forged seq may be huge.
+    """
+    gaps, expected = [], 1
+    for seq in [*sorted(set(present)), top + 1]:
+        if seq > expected:
+            gaps.append((expected, seq - 1))
+        expected = max(expected, seq + 1)
+    return gaps
 
 
 def _check_expected(expect_head: str, entries: list[dict[str, Any]]) -> list[AuditProblem]:

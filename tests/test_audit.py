@@ -92,6 +92,16 @@ def test_a_head_that_names_a_later_seq_than_the_log_reports_the_deletion(
     assert _messages(chained) == ["entries with seq 4 were deleted"]
 
 
+def test_a_huge_forged_seq_is_reported_without_listing_every_number(chained: ws.Layout) -> None:
+    chained.audit_head.write_text(json.dumps({"seq": 10**15, "hash": "a" * 64}))
+    assert _messages(chained) == [f"entries with seq 5-{10**15} were deleted"]
+    lines = _lines(chained)
+    forged = {**json.loads(lines[1]), "seq": 10**12}
+    chained.audit_log.write_text("\n".join([lines[0], json.dumps(forged), *lines[2:]]) + "\n")
+    gaps = f"2, 5-{10**12 - 1}, {10**12 + 1}-{10**15}"
+    assert f"entries with seq {gaps} were deleted" in _messages(chained)
+
+
 def test_a_head_left_behind_by_a_kill_never_makes_two_entries_share_a_seq(
     chained: ws.Layout,
 ) -> None:
