@@ -92,6 +92,17 @@ def _intent_path(layout: Layout) -> Path:
     return layout.root / "state" / "intent.json"
 
 
+def _inside(layout: Layout, rel: str) -> Path:
+    """The workspace path a journal names; WorkspaceError if it points outside the workspace."""
+    path = (layout.root / rel).resolve()
+    if not path.is_relative_to(layout.root) or path == layout.root:
+        raise WorkspaceError(
+            f"{_intent_path(layout)} names {rel!r}, outside the workspace; it was not written by "
+            "digestkit: restore the workspace from backup"
+        )
+    return path
+
+
 def _rel(layout: Layout, path: Path) -> str:
     # Paths relative to the workspace: a workspace moved after a kill still recovers.
     return path.resolve().relative_to(layout.root).as_posix()
@@ -150,9 +161,9 @@ def _remove(path: Path) -> None:
 
 def _complete(layout: Layout, intent: Mapping[str, Any]) -> None:
     """Run every step of a committed change that has not run yet (each is idempotent)."""
-    action, root = intent["action"], layout.root
+    action = intent["action"]
     for src_rel, dst_rel, sha256 in intent.get("moves", []):
-        src, dst = root / src_rel, root / dst_rel
+        src, dst = _inside(layout, src_rel), _inside(layout, dst_rel)
         if src.exists():
             os.replace(src, dst)
         elif not dst.exists() or (sha256 and sha256_bytes(dst.read_bytes()) != sha256):
@@ -163,7 +174,7 @@ def _complete(layout: Layout, intent: Mapping[str, Any]) -> None:
         failpoint(f"{action}.moved:{dst.name}")
     for rel, line in intent.get("appends", []):
         name = Path(rel).name
-        append_once(root / rel, line, point=f"{action}.appending:{name}")
+        append_once(_inside(layout, rel), line, point=f"{action}.appending:{name}")
         failpoint(f"{action}.appended:{name}")
     if intent.get("audit"):
         write_entry(layout, intent["audit"], point=action)
@@ -175,20 +186,20 @@ def _complete(layout: Layout, intent: Mapping[str, Any]) -> None:
     _intent_path(layout).unlink()
     failpoint(f"{action}.closed")
     for rel in intent.get("tmp", []):
-        _remove(root / rel)
+        _remove(_inside(layout, rel))
 
 
 def _undo(layout: Layout, intent: Mapping[str, Any]) -> None:
     """Put back what a change prepared but never committed had overwritten."""
     for rel, document in intent.get("restore", {}).items():
-        path = layout.root / rel
+        path = _inside(layout, rel)
         if document is None:
             path.unlink(missing_ok=True)
         else:
             write_atomic(path, canonical_json(document))
     _intent_path(layout).unlink()
     for rel in intent.get("tmp", []):
-        _remove(layout.root / rel)
+        _remove(_inside(layout, rel))
 
 
 class Change:

@@ -317,6 +317,19 @@ def test_files_a_killed_writer_left_half_written_are_removed_and_reported(
         )
 
 
+def test_a_journal_naming_a_path_outside_the_workspace_is_refused(
+    base: Base, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = shutil.copytree(base.workspace, tmp_path / "ws")
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"kept": true}\n')
+    intent = {"action": "digest.shared", "phase": "prepare", "restore": {"../outside.json": {}}}
+    (workspace / "state" / "intent.json").write_text(json.dumps(intent))
+    assert main(["audit", "verify", "--workspace", str(workspace)]) == 2
+    assert "outside the workspace" in capsys.readouterr().err
+    assert outside.read_text() == '{"kept": true}\n'
+
+
 @pytest.mark.parametrize("action", [a for a in STEPS if a != "event.quarantined"])
 def test_a_deleted_last_entry_with_a_head_copied_from_the_one_before_is_found(
     base: Base, tmp_path: Path, action: str, monkeypatch: pytest.MonkeyPatch
