@@ -11,7 +11,7 @@ import pytest
 
 from digestkit import fileio, render
 from digestkit import workspace as ws
-from digestkit.audit import GENESIS, _entry_hash, append_audit, verify_audit
+from digestkit.audit import GENESIS, append_audit, entry_hash, verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
 
@@ -174,7 +174,7 @@ def test_audit_verify_catches_an_edit_with_a_recomputed_hash(chained: ws.Layout)
     lines = _lines(chained)
     entry = json.loads(lines[1])
     entry["digest_id"] = "rb@forged"
-    entry["hash"] = _entry_hash(entry)
+    entry["hash"] = entry_hash(entry)
     lines[1] = json.dumps(entry, sort_keys=True)
     _write(chained, lines)
     problems = verify_audit(chained)
