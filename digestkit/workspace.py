@@ -541,18 +541,15 @@ def scope_confirmations(layout: Layout, digest_id: str) -> "list[Violation]":
     return to_confirm(check_digest(checked))
 
 
-def _confirm_scope(
-    layout: Layout, digest_id: str, *, confirm_scope: bool, by: str, at: str
-) -> None:
-    """Refuse to share while confirm-level sentences are unconfirmed; log a confirmation.
+def _confirm_scope(layout: Layout, digest_id: str, *, confirm_scope: bool) -> list[dict[str, str]]:
+    """Refuse to share while confirm-level sentences are unconfirmed; return what is confirmed.
 
-    The audit.log entry ``digest.scope_confirmed`` records who confirmed, when, and each
-    sentence by where, rule and sha256 (ids and hashes only, like every log entry).
+    The share's own audit.log entry records the confirmation (``scope_confirmed``: each sentence
+    by where, rule and sha256 — ids and hashes only, like every log entry) with its who and
+    when, so a confirmation is never logged apart from the share it allowed.
     """
     pending = scope_confirmations(layout, digest_id)
-    if not pending:
-        return
-    if not confirm_scope:
+    if pending and not confirm_scope:
         listed = "; ".join(
             f"{v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'" for v in pending
         )
@@ -561,21 +558,14 @@ def _confirm_scope(
             f"may make a decision that belongs to the duty manager: {listed}; rephrase them, or "
             "confirm they only inform by sharing again with --confirm-scope"
         )
-    append_audit(
-        layout,
-        "digest.scope_confirmed",
-        at=at,
-        digest_id=digest_id,
-        by=by,
-        sentences=[
-            {
-                "where": v.where,
-                "rule": v.rule,
-                "sentence_sha256": sha256_bytes(v.sentence.encode("utf-8")),
-            }
-            for v in pending
-        ],
-    )
+    return [
+        {
+            "where": v.where,
+            "rule": v.rule,
+            "sentence_sha256": sha256_bytes(v.sentence.encode("utf-8")),
+        }
+        for v in pending
+    ]
 
 
 # --- end of scope confirmation -----------------------------------------------------------------
@@ -613,7 +603,7 @@ def share(
                 "resolve these first (a source problem needs the digest rebuilt)"
             )
         at = clock.utc_now_text()
-        _confirm_scope(layout, digest_id, confirm_scope=confirm_scope, by=by, at=at)
+        confirmed = _confirm_scope(layout, digest_id, confirm_scope=confirm_scope)
         transition = _move(
             layout,
             digest_id,
@@ -625,6 +615,7 @@ def share(
             meaning=SHARE_MEANING,
             notebook=notebook,
             index=True,
+            logged_extra={"scope_confirmed": confirmed} if confirmed else {},
         )
     return transition
 
@@ -702,6 +693,7 @@ def _move(
     event_id: str | None = None,
     outcome: Mapping[str, Any] | None = None,
     index: bool = False,
+    logged_extra: Mapping[str, Any] | None = None,
 ) -> Transition:
     """Record a state transition in audit.json, re-render the digest, log it; return it."""
     transition = _transition(audit, to, by=by, at=at, meaning=meaning, event_id=event_id)
@@ -711,7 +703,7 @@ def _move(
         digest_id,
         audit,
         action=f"digest.{to}",
-        logged={"at": logged_at, "by": by, **event},
+        logged={"at": logged_at, "by": by, **event, **(logged_extra or {})},
         notebook=notebook,
         outcome=outcome,
         index=index,
