@@ -762,5 +762,5 @@ def to_markdown(digest: Digest) -> str:
             if redline:
                 lines.append(f"  - redline: {esc(str(redline))}")
     lines += ["", "## Sources", "", "| ref | system | id | locator |", "|---|---|---|---|"]
-    lines += [f"| {s.ref} | {s.system} | `{s.id}` | {esc(s.locator)} |" for s in sources]
+    lines += [f"| {s.ref} | {s.system} | `{s.id}` | {s.locator} |" for s in sources]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,8 @@ as a table row, and :mod:`digestkit.context` checks it against the registry the 
   "<product> pages <pager> first".
 
 A team is a run of capitalized words ("Platform Operations", "Identity and Access Engineering";
-a leading "the" and a trailing "team" are dropped) or a team slug; a pager is a slug.
+a leading "the" and a trailing "team" are dropped, a question word or pronoun is none) or a team
+slug; a pager is a slug.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ __all__ = ["ProseStatement", "StatementKind", "prose_statements"]
 StatementKind = Literal["owner", "primary_pager"]
 
 _WORD = r"[A-Z][\w&'-]*"
+# A question or a pronoun is not a team: "Who owns Data Export after the move: TBD."
+_NOT_A_TEAM = r"(?!(?:Who|Which|What|Whether|Whoever|Nobody|Someone|It|This|That|He|She|They)\b)"
 # Connecting words match in any case; a team's words must be capitalized, so "(?-i:".
 _TEAM = (
-    rf"(?:the\s+)?(?-i:(?P<team>{_WORD}(?:\s+(?:and\s+|&\s+|of\s+)?{_WORD})*"
+    rf"(?:the\s+)?(?-i:{_NOT_A_TEAM}(?P<team>{_WORD}(?:\s+(?:and\s+|&\s+|of\s+)?{_WORD})*"
     r"|[a-z0-9]+(?:-[a-z0-9]+)+))"
 )
 _PAGER = r"`?(?P<pager>[a-z0-9]+(?:-[a-z0-9]+)+)`?"

@@ -28,11 +28,11 @@ Not refused: a first name alone and bare initials ("FG"): both match far too muc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from wordfreq import zipf_frequency
 
@@ -46,6 +46,7 @@ __all__ = [
     "HitKind",
     "find_hits",
     "find_sensitive",
+    "find_sensitive_in_digest",
 ]
 
 MIN_SINGLE_WORD = 4
@@ -290,3 +291,36 @@ def find_sensitive(text: str, src: str | Path | sources.DataSources | None = Non
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def find_sensitive_in_digest(
+    digest: Mapping[str, Any], src: str | Path | sources.DataSources | None = None
+) -> list[str]:
+    """What customer-sensitive data a digest (the dict of ``docs/digest-json.md``) still carries,
+    as "<where>: <what>" by claim id or header field, never the value. Its audit block (hashes,
+    parameters) is not text a person reads and is left out."""
+    found = []
+    for where, text in _digest_texts(digest):
+        found += [f"{where}: {what}" for what in find_sensitive(text, src)]
+    return _unique(found)
+
+
+def _digest_texts(digest: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for key, value in (digest.get("header") or {}).items():
+        yield from _strings(f"header.{key}", value)
+    for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
+        for claim in digest.get(part) or []:
+            where = f"claim {claim.get('id')}"
+            yield from _strings(where, {k: v for k, v in claim.items() if k != "id"})
+    yield from _strings("sources", digest.get("sources") or [])
+
+
+def _strings(where: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(where, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(where, item)
