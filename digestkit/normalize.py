@@ -11,6 +11,7 @@ the original character it came from, so a match in the folded text can be cut ou
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -24,7 +25,7 @@ class Folded(NamedTuple):
     """Folded text and, per folded character, the index of the original character."""
 
     text: str
-    origin: tuple[int, ...]
+    origin: Sequence[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original ``[start, end)`` span of the folded span ``[start, end)`` (non-empty)."""
@@ -76,10 +77,12 @@ def fold(text: str) -> Folded:
     >>> fold("Gal\\u00adlagh\\u0435r Ferreíra").text
     'gallagher ferreira'
     """
+    if text.isascii():  # most text: lower case is all there is to fold, position for position
+        return Folded(text.lower(), range(len(text)))
     chars: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):
         folded = fold_char(char)
         chars.append(folded)
         origin.extend([i] * len(folded))
-    return Folded("".join(chars), tuple(origin))
+    return Folded("".join(chars), origin)

@@ -28,6 +28,7 @@ Not refused: a first name alone and bare initials ("FG"): both match far too muc
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,6 +67,7 @@ _LEGAL_FORMS = frozenset(("pte", "ltd", "limited", "inc", "incorporated", "llc",
     "kk", "k", "oy", "ab", "as", "srl", "spa", "pty", "sarl", "kg", "ug", "se"))  # fmt: skip
 _MIN_PHONE_DIGITS = 7
 _MIN_PHRASE_WORDS = 5  # a clause or summary shorter than this is not matched as a whole
+_MAX_GIVEN_WORDS = 3  # "Mary Ann Jo Smith" at most
 _DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")
 
 NameKey = tuple[str, ...]
@@ -92,34 +94,38 @@ class _Entry:
     replacement: str
 
 
+# Kept per account and contact, so small: words as interned strings, shared between records.
+_Account = tuple[NameKey, NameKey, str]  # (stem words, all words, account id)
+_Contact = tuple[NameKey, str]  # (given-name words, contact id)
+
+
 @dataclass(frozen=True)
 class _Index:
-    phrases: dict[NameKey, _Entry]
-    lengths: dict[str, tuple[int, ...]]  # first word -> key lengths starting with it, longest first
-    phones: dict[str, _Entry]
+    """The sources' sensitive values, bucketed so a text is matched by looking up its own words.
+
+    A million accounts cost one pass to build it; matching a text costs lookups per word.
+    """
+
+    accounts: dict[tuple[str, str], list[_Account]]  # first two words of the stem -> accounts
+    contacts: dict[str, list[_Contact]]  # surname -> contacts
+    given: frozenset[str]  # every contact's first given name
+    by_initial: dict[str, list[str]]  # letter -> surnames starting with it
+    singles: dict[str, _Entry]  # one word refused alone: a rare surname, a one-word account
+    phrases: dict[str, dict[int, dict[str, _Entry]]]  # first word -> length -> words -> entry
+    phones: dict[str, list[tuple[str, str]]]  # last 7 digits -> (all digits, contact id)
 
 
 def _key(text: str) -> NameKey:
-    return tuple(_TOKEN.findall(fold(text).text))
+    folded = text.lower() if text.isascii() else fold(text).text
+    return tuple(map(sys.intern, _TOKEN.findall(folded)))
 
 
-def _account_keys(name: str) -> set[NameKey]:
-    """The name's words, the same without a trailing legal form, and the first two words of a
-    longer name (as in an e-mail domain)."""
-    key = _key(name)
+def _stem(key: NameKey) -> NameKey:
+    """The name without a trailing legal form ("Pte. Ltd.", "B.V.", "GmbH")."""
     stem = key
     while len(stem) > 1 and stem[-1] in _LEGAL_FORMS:
         stem = stem[:-1]
-    return {k for k in (key, stem, stem[:2] if len(stem) >= 3 else ()) if k}
-
-
-def _contact_keys(name: str) -> set[NameKey]:
-    """The name as written, "Last First" ("Last, First"), "F Last", "First L", the surname."""
-    key = _key(name)
-    if len(key) < 2:
-        return {key} if key else set()
-    first, last = key[0], key[-1]
-    return {key, (last, *key[:-1]), (first, last), (first[0], last), (first, last[0]), (last,)}
+    return stem
 
 
 @lru_cache(maxsize=4096)
@@ -143,82 +149,89 @@ def _registry_words(src: sources.DataSources) -> set[str]:
     return {w for name in set(names) for w in _key(str(name))}
 
 
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
 @lru_cache(maxsize=4)
 def _sensitive_index(src: sources.DataSources, stamp: Stamp) -> _Index:
-    """Every sensitive name, clause, summary and phone of the sources, keyed by folded words.
+    """Every sensitive name, clause, summary and phone of the sources (see :class:`_Index`).
 
     ``stamp`` is only part of the cache key: changed files get a new index.
     """
-    phrases: dict[NameKey, _Entry] = {}
-    phones: dict[str, _Entry] = {}
     common = _registry_words(src)
 
-    def add(key: NameKey, entry: _Entry) -> None:
-        if len(key) == 1:
-            word = key[0]
-            if len(word) < MIN_SINGLE_WORD or word in common or _ordinary(word):
-                return
-        phrases.setdefault(key, entry)
+    def refusable_alone(word: str) -> bool:
+        return len(word) >= MIN_SINGLE_WORD and word not in common and not _ordinary(word)
 
-    accounts = sources.load_accounts(
+    accounts: dict[tuple[str, str], list[_Account]] = {}
+    singles: dict[str, _Entry] = {}
+    frame = sources.load_accounts(
         src, columns=["account_id", "account_name"], include_sensitive=True
     )
-    for account_id, name in zip(accounts["account_id"], accounts["account_name"], strict=True):
-        what = f"the name of CRM account {account_id}"
-        for key in _account_keys(str(name)):
-            add(key, _Entry("account", what, str(account_id)))
-    contacts = sources.load_contacts(
+    for account_id, name in zip(
+        frame["account_id"].tolist(), frame["account_name"].tolist(), strict=True
+    ):
+        words = _key(str(name))
+        stem = _stem(words)
+        if len(words) >= 2:
+            accounts.setdefault((words[0], words[1]), []).append((stem, words, str(account_id)))
+        if len(stem) == 1 and refusable_alone(stem[0]):
+            singles.setdefault(
+                stem[0], _Entry("account", f"the name of CRM account {account_id}", str(account_id))
+            )
+    contacts: dict[str, list[_Contact]] = {}
+    phones: dict[str, list[tuple[str, str]]] = {}
+    frame = sources.load_contacts(
         src, columns=["contact_id", "contact_name", "phone"], include_sensitive=True
     )
-    surnames: dict[str, set[str]] = {}
     for contact_id, name, phone in zip(
-        contacts["contact_id"], contacts["contact_name"], contacts["phone"], strict=True
+        frame["contact_id"].tolist(),
+        frame["contact_name"].tolist(),
+        frame["phone"].tolist(),
+        strict=True,
     ):
-        what = f"the name of CRM contact {contact_id}"
-        for key in _contact_keys(str(name)):
-            if len(key) == 1:
-                surnames.setdefault(key[0], set()).add(str(contact_id))
-            else:
-                add(key, _Entry("contact", what, str(contact_id)))
-        digits = re.sub(r"\D", "", str(phone or ""))
-        # The number as dialled inside its country too: without the 1-3 digit country code.
-        for cut in range(4):
-            if len(digits) - cut >= _MIN_PHONE_DIGITS:
-                for local in (digits[cut:], "0" + digits[cut:]):  # with a trunk prefix too
-                    phones.setdefault(
-                        local,
-                        _Entry("phone", f"the phone number of CRM contact {contact_id}", "[phone]"),
-                    )
-    for surname, ids in sorted(surnames.items()):
-        # A surname shared by several contacts names none of them: a placeholder, no id.
-        only = next(iter(ids)) if len(ids) == 1 else None
-        entry = (
-            _Entry("contact", f"the surname of CRM contact {only}", only)
-            if only
-            else _Entry("contact", "the surname of a CRM contact", "[contact]")
-        )
-        add((surname,), entry)
-    clauses = sources.load_entitlements(
+        words = _key(str(name))
+        if len(words) >= 2:
+            contacts.setdefault(words[-1], []).append((words[:-1], str(contact_id)))
+        digits = _digits(str(phone or ""))
+        if len(digits) >= _MIN_PHONE_DIGITS:
+            phones.setdefault(digits[-_MIN_PHONE_DIGITS:], []).append((digits, str(contact_id)))
+    by_initial: dict[str, list[str]] = {}
+    for surname, people in contacts.items():
+        by_initial.setdefault(surname[0], []).append(surname)
+        if refusable_alone(surname):
+            # A surname shared by several contacts names none of them: a placeholder, no id.
+            ids = {contact_id for _, contact_id in people}
+            only = next(iter(ids)) if len(ids) == 1 else None
+            singles.setdefault(
+                surname,
+                _Entry("contact", f"the surname of CRM contact {only}", only)
+                if only
+                else _Entry("contact", "the surname of a CRM contact", "[contact]"),
+            )
+    given = frozenset(g[0] for people in contacts.values() for g, _ in people if g)
+    phrases: dict[str, dict[int, dict[str, _Entry]]] = {}
+
+    def add_phrase(text: object, entry: _Entry) -> None:
+        words = _key(str(text))
+        if len(words) >= _MIN_PHRASE_WORDS:
+            by_length = phrases.setdefault(words[0], {}).setdefault(len(words), {})
+            by_length.setdefault(" ".join(words), entry)
+
+    frame = sources.load_entitlements(
         src, columns=["entitlement_id", "contract_clause"], include_sensitive=True
     ).dropna(subset=["contract_clause"])
     for entitlement_id, clause in zip(
-        clauses["entitlement_id"], clauses["contract_clause"], strict=True
+        frame["entitlement_id"].tolist(), frame["contract_clause"].tolist(), strict=True
     ):
-        key = _key(str(clause))
-        if len(key) >= _MIN_PHRASE_WORDS:
-            what = f"a contract clause of CRM entitlement {entitlement_id}"
-            phrases.setdefault(key, _Entry("clause", what, "[contract clause]"))
+        what = f"a contract clause of CRM entitlement {entitlement_id}"
+        add_phrase(clause, _Entry("clause", what, "[contract clause]"))
     register = sources.load_exceptions(src, history=True, include_sensitive=True)
     for exception_id, summary in zip(register["exception_id"], register["summary"], strict=True):
-        key = _key(str(summary))
-        if len(key) >= _MIN_PHRASE_WORDS:
-            what = f"the summary of exception {exception_id}"
-            phrases.setdefault(key, _Entry("summary", what, "[exception summary]"))
-    by_first: dict[str, set[int]] = {}
-    for key in phrases:
-        by_first.setdefault(key[0], set()).add(len(key))
-    lengths = {w: tuple(sorted(n, reverse=True)) for w, n in by_first.items()}
-    return _Index(phrases, lengths, phones)
+        what = f"the summary of exception {exception_id}"
+        add_phrase(summary, _Entry("summary", what, "[exception summary]"))
+    return _Index(accounts, contacts, given, by_initial, singles, phrases, phones)
 
 
 def _index(src: str | Path | sources.DataSources) -> _Index:
@@ -235,33 +248,108 @@ def _pattern_hits(folded: Folded) -> list[Hit]:
     return hits
 
 
+def _account_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
+    """The longest account name starting at word ``i``: all its words, its stem, or the first
+    two words of a longer stem."""
+    best: tuple[int, _Entry] | None = None
+    for stem, full, account_id in index.accounts.get((words[i], words[i + 1]), []):
+        for n, needs in (
+            (len(full), full),
+            (len(stem), stem),
+            (2, stem[:2] if len(stem) >= 3 else ()),
+        ):
+            # One word alone counts only under the rule for single words (``singles``).
+            if n >= 2 and tuple(words[i : i + n]) == needs and (best is None or n > best[0]):
+                entry = _Entry("account", f"the name of CRM account {account_id}", account_id)
+                best = (n, entry)
+    return best
+
+
+def _contact(contact_id: str) -> _Entry:
+    return _Entry("contact", f"the name of CRM contact {contact_id}", contact_id)
+
+
+def _contact_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
+    """The longest contact name starting at word ``i``: "Given Last", "Last Given" (as in
+    "Last, Given"), "G. Last" or "Given L."."""
+    best: tuple[int, _Entry] | None = None
+
+    def keep(n: int, contact_id: str) -> None:
+        nonlocal best
+        if best is None or n > best[0]:
+            best = (n, _contact(contact_id))
+
+    word, after = words[i], words[i + 1]
+    if word in index.given:
+        for j in range(i + 1, min(i + _MAX_GIVEN_WORDS + 1, len(words))):
+            for names, contact_id in index.contacts.get(words[j], []):
+                if names == tuple(words[i:j]):
+                    keep(j - i + 1, contact_id)
+        if len(after) == 1:  # "Given L."
+            for surname in index.by_initial.get(after, []):
+                for names, contact_id in index.contacts[surname]:
+                    if names and names[0] == word:
+                        keep(2, contact_id)
+    people = index.contacts.get(word, [])
+    for names, contact_id in people:  # "Last Given", "Last, Given"
+        if names and tuple(words[i + 1 : i + 1 + len(names)]) == names:
+            keep(1 + len(names), contact_id)
+    if len(word) == 1:  # "G. Last"
+        for names, contact_id in index.contacts.get(after, []):
+            if names and names[0][0] == word:
+                keep(2, contact_id)
+    return best
+
+
+def _phrase_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
+    for n, entries in sorted(index.phrases.get(words[i], {}).items(), reverse=True):
+        entry = entries.get(" ".join(words[i : i + n])) if i + n <= len(words) else None
+        if entry is not None:
+            return n, entry
+    return None
+
+
 def _phrase_hits(folded: Folded, index: _Index) -> list[Hit]:
     tokens = list(_TOKEN.finditer(folded.text))
-    words = [t.group(0) for t in tokens]
+    words = [t.group(0) for t in tokens] + [""]  # a sentinel: every match may look one ahead
     hits = []
     i = 0
-    while i < len(words):
-        for n in index.lengths.get(words[i], ()):
-            entry = index.phrases.get(tuple(words[i : i + n])) if i + n <= len(words) else None
-            if entry is not None:
-                start, end = tokens[i].start(), tokens[i + n - 1].end()
-                hits.append(
-                    Hit(*folded.span(start, end), entry.kind, entry.what, entry.replacement)
-                )
-                i += n
-                break
-        else:
+    while i < len(tokens):
+        found = [
+            m
+            for m in (
+                _phrase_at(words, i, index),
+                _account_at(words, i, index),
+                _contact_at(words, i, index),
+            )
+            if m is not None
+        ]
+        single = index.singles.get(words[i])
+        if single is not None:
+            found.append((1, single))
+        if not found:
             i += 1
+            continue
+        n, entry = max(found, key=lambda m: m[0])
+        span = folded.span(tokens[i].start(), tokens[i + n - 1].end())
+        hits.append(Hit(*span, entry.kind, entry.what, entry.replacement))
+        i += n
     return hits
 
 
 def _phone_hits(folded: Folded, index: _Index) -> list[Hit]:
     hits = []
     for m in _DIGIT_RUN.finditer(folded.text):
-        digits = re.sub(r"\D", "", m.group(0))
-        entry = index.phones.get(digits) if len(digits) >= _MIN_PHONE_DIGITS else None
-        if entry is not None:
-            hits.append(Hit(*folded.span(*m.span()), entry.kind, entry.what, entry.replacement))
+        typed = _digits(m.group(0))
+        # As dialled inside the country too: without a trunk "0" and the 1-3 digit country code.
+        local = typed[1:] if typed.startswith("0") else typed
+        if len(local) < _MIN_PHONE_DIGITS:
+            continue
+        for digits, contact_id in index.phones.get(local[-_MIN_PHONE_DIGITS:], []):
+            if digits == typed or (digits.endswith(local) and len(digits) - len(local) <= 3):
+                what = f"the phone number of CRM contact {contact_id}"
+                hits.append(Hit(*folded.span(*m.span()), "phone", what, "[phone]"))
+                break
     return hits
 
 
