@@ -71,11 +71,10 @@ def redact_text(text: str, src: src_mod.DataSources, *, first_line: int = 1) -> 
 
 
 def redact_revision(text: str, src: src_mod.DataSources) -> Redacted:
-    """A revision file's text with the customer data of its body replaced.
+    """A revision file's text with the customer data of its body replaced, and where.
 
-    The front matter is left as it is (its values reach a digest only through the header, which
-    :func:`redact_text` screens on its own), but what it carries is listed among the redactions
-    too, with its line.
+    The front matter is left as it is: its values reach a digest only through the header, which
+    is screened on its own (:func:`redact_text`), and a digest cites body lines only.
     """
     return _redact_revision(text, src, content_stamp(src))
 
@@ -87,9 +86,8 @@ def _redact_revision(text: str, src: src_mod.DataSources, stamp: Stamp) -> Redac
     front = parse_front_matter(lines)
     body_start = front.body_start if front is not None else 0
     head = "".join(line + "\n" for line in lines[:body_start])
-    found = redact_text(head, src).redactions if head else ()
     body = redact_text(text[len(head) :], src, first_line=body_start + 1)
-    return Redacted(head + body.text, found + body.redactions)
+    return Redacted(head + body.text, body.redactions)
 
 
 def redaction_findings(redacted: Redacted, revision_ref: str) -> list[Finding]:
