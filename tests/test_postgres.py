@@ -108,7 +108,7 @@ def _published_revisions() -> list[Any]:
     for r in sources.load_revisions(SAMPLE).itertuples():
         if r.status == "published":
             cited = build_digest(r.runbook_id, r.revision, data=SAMPLE).sources()
-            marks = [pending(SQL_TYPE_ERROR)] if any(s["system"] == "crm" for s in cited) else []
+            marks = [pending(SQL_TYPE_ERROR)] if any(s.system == "crm" for s in cited) else []
             params.append(pytest.param(f"{r.runbook_id}@{r.revision}", marks=marks))
     return params
 
