@@ -307,7 +307,10 @@ def _catalog_sensitive(conn: sa.Connection, table: str) -> set[str]:
     )
     rows = conn.execute(
         sa.select(catalog.c.column_name).where(
-            catalog.c.table_name == table, catalog.c.sensitive == 1
+            # The flag is 0/1 in SQLite and may be a BOOLEAN elsewhere (PostgreSQL has no
+            # boolean = integer operator): compare it as an integer.
+            catalog.c.table_name == table,
+            sa.cast(catalog.c.sensitive, sa.Integer) == 1,
         )
     )
     return {str(r[0]) for r in rows}
