@@ -3,7 +3,10 @@
 :func:`assess` reads the sources as they stood at ``as_of`` and returns typed :class:`Finding`
 objects: assumptions carried forward, and flags (ownership conflicts, stale ownership, exception
 problems, unsupported customer-impact assumptions, unknown references, open questions). Every
-finding cites where its facts come from. Accounts are only ever counted, never named.
+finding cites where its facts come from, in the revision's body: the front matter (its change
+reason) is not what the runbook says. Ownership and first pagers are read from table rows and
+from prose (:mod:`digestkit.ownership`) alike; an exception is in force from ``valid_from`` to
+``valid_to``. Accounts are only ever counted, never named.
 """
 
 from __future__ import annotations

@@ -341,8 +341,9 @@ def _phone_hits(folded: Folded, index: _Index) -> list[Hit]:
     hits = []
     for m in _DIGIT_RUN.finditer(folded.text):
         typed = _digits(m.group(0))
-        # As dialled inside the country too: without a trunk "0" and the 1-3 digit country code.
-        local = typed[1:] if typed.startswith("0") else typed
+        # As dialled inside the country too (without the 1-3 digit country code, with a trunk
+        # "0"), or from abroad with "00" for "+".
+        local = typed.lstrip("0")
         if len(local) < _MIN_PHONE_DIGITS:
             continue
         for digits, contact_id in index.phones.get(local[-_MIN_PHONE_DIGITS:], []):

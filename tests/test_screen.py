@@ -102,7 +102,9 @@ ZOFIA_PHONE = "the phone number of CRM contact CON-B001"
             "ring \uff0b48 22 555 0147",
             ["a phone number", "the phone number of CRM contact CON-B001"],
         ),
-        ("ring 225550147", ["the phone number of CRM contact CON-B001"]),
+        ("ring 225550147", [ZOFIA_PHONE]),
+        ("ring 022 555 01 47", [ZOFIA_PHONE]),
+        ("ring 0048 22 555 0147", [ZOFIA_PHONE]),
         (
             "mail zofia\u200b.kowalczyk@kowalczyk-freight.example",
             ["an e-mail address", ZOFIA, "the name of CRM account ACC-B001"],
