@@ -40,7 +40,7 @@ from digestkit.fileio import (
     sha256_bytes,
     write_atomic,
 )
-from digestkit.screen import find_sensitive
+from digestkit.screen import find_sensitive, find_sensitive_in_digest
 
 if TYPE_CHECKING:
     from digestkit.kernel import WarmKernel
@@ -521,6 +521,12 @@ def share_problems(layout: Layout, digest_id: str) -> list[str]:
         problems.extend(
             f"claim {c.get('id')} has no source" for c in digest.get(part, []) if not c["sources"]
         )
+    # Minimization holds for every source, the runbook's own text included: a digest that still
+    # carries customer data (one built before redaction, or edited) is not for handoff.
+    problems.extend(
+        f"customer-sensitive data in {found}"
+        for found in find_sensitive_in_digest(digest, digest_sources(layout, digest_id))
+    )
     checked = {**digest, "clarifications": audit.get("clarifications", [])}
     problems.extend(
         f"scope guard: {v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'"
