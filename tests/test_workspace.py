@@ -281,7 +281,8 @@ def test_fragments_escape_all_text_and_link_every_claim_to_a_source_row() -> Non
     assert all(a in page for a in anchors)
     for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
         for claim in DIGEST[part]:
-            block = page.split(f'id="claim-{claim["id"]}"', 1)[1].split("</div>", 1)[0]
+            # Each claim in full, up to the next claim or source, cites its sources.
+            block = page.split(f'id="claim-{claim["id"]}"', 1)[1].split('id="', 1)[0]
             assert 'href="#src-S' in block
 
 
