@@ -460,10 +460,12 @@ def _source_label(system: str, record: str, locator: str) -> str:
 
 
 def _runbook_spans(claim: Mapping[str, Any], ref: str) -> list[tuple[int, int]]:
+    """The line ranges of ``ref`` a claim cites; a citation of the whole revision (from line 1,
+    as an orphaned exception cites it) says nothing about which change caused it."""
     spans = []
     for s in claim.get("sources", []):
         span = _locator_lines(s["locator"])
-        if s["system"] == "runbook" and s["id"] == ref and span:
+        if s["system"] == "runbook" and s["id"] == ref and span and span[0] > 1:
             spans.append(span)
     return spans
 

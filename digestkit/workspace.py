@@ -729,11 +729,9 @@ def event_problems(layout: Layout) -> list[dict[str, Any]]:
     latest: dict[int, dict[str, Any]] = {}
     for record in read_jsonl(layout.events) if layout.events.is_file() else []:
         latest[int(record.get("line_no", 0))] = record
-    return [
-        r
-        for _, r in sorted(latest.items())
-        if r.get("status") in ("failed", "quarantined", "skipped")
-    ]
+    order = ("failed", "quarantined", "skipped")  # a failure may need someone: first
+    listed = [r for _, r in sorted(latest.items()) if r.get("status") in order]
+    return sorted(listed, key=lambda r: order.index(r["status"]))
 
 
 def write_revision_pages(layout: Layout, entries: list[DigestEntry]) -> list[Path]:
