@@ -534,7 +534,8 @@ class _Links(NamedTuple):
 def _links(digest: Mapping[str, Any], ref: str) -> _Links:
     """Link changes and flags that cite overlapping lines of the revision.
 
-    Placeholders are not news; a change that adds an open question is shown as that question.
+    Placeholders are not news; a change that adds an open question is shown as that question
+    (new in this revision), not as a change of its own.
     """
     questions = {q["id"]: _runbook_spans(q, ref) for q in digest.get("open_questions", [])}
     claims = [c for c in digest.get("changed_steps", []) if not _is_placeholder(c)]
@@ -553,8 +554,6 @@ def _links(digest: Mapping[str, Any], ref: str) -> _Links:
             if _overlaps(spans, _runbook_spans(change, ref)):
                 caused[change["id"]].append(flag["id"])
                 causes[flag["id"]].append(change["id"])
-        if flag["id"] in folded:
-            causes[flag["id"]].append(folded[flag["id"]])
     return _Links(shown, caused, causes)
 
 
@@ -690,6 +689,9 @@ def build_brief(digest: Mapping[str, Any], ctx: Context | None = None) -> Brief:
     since_word = f"unchanged since {baseline}" if baseline else "as the sources state them"
     holds_line = f"{count(held, 'assumption')} {since_word}" + (f": {kinds}." if kinds else ".")
     moved = ctx.transition
+    # Only sources a shown statement cites: a placeholder's lines are not listed on their own.
+    shown = [*attention, *changes, *(i for _, items in groups for i in items)]
+    cited = {c.ref for i in shown for c in i.cites}
     return Brief(
         digest_id=digest["digest_id"],
         title=h.get("title") or h["runbook_id"],
@@ -710,7 +712,7 @@ def build_brief(digest: Mapping[str, Any], ctx: Context | None = None) -> Brief:
         unchanged_sections=unchanged,
         holds_line=holds_line,
         holds=groups,
-        sources=tuple(_quote_sources(digest, ctx, b.names)),
+        sources=tuple(q for q in _quote_sources(digest, ctx, b.names) if q.ref in cited),
         notes=tuple(b.loose),
     )
 

@@ -45,6 +45,7 @@ __all__ = [
     "state_badge",
     "title_for",
     "to_markdown",
+    "wdiff",
 ]
 
 DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
@@ -72,11 +73,11 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.globals.update(STATE_LABELS=STATE_LABELS, count=count, wdiff=_wdiff)
+    env.globals.update(STATE_LABELS=STATE_LABELS, count=count, wdiff=wdiff)
     return env
 
 
-def _wdiff(segments: Iterable[tuple[str, str]]) -> str:
+def wdiff(segments: Iterable[tuple[str, str]]) -> str:
     """``[-deleted-]`` and ``{+inserted+}`` markers, as ``wdiff`` and ``digestkit diff`` write."""
     marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
     return " ".join(marks[op].format(text) for op, text in segments)

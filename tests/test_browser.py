@@ -200,6 +200,10 @@ def test_flags_and_changes_link_both_ways(planted, laptop) -> None:
         "els => els.map(e => [e.closest('.dk-claim').id, e.getAttribute('href')])",
     )
     assert links, "a flag of the planted revision is caused by one of its changes"
+    targets = page.eval_on_selector_all(
+        ".dk-links a", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert [t for t in targets if page.locator(t).count() != 1] == []
     for flag, change in links:
         back = page.locator(f"{change} .dk-links a[href='#{flag}']")
         assert back.count() == 1, (flag, change)
