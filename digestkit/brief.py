@@ -326,6 +326,9 @@ class _Names:
         name = self.ctx.teams.get(slug)
         return f"{name} ({slug})" if name else slug
 
+    def team_name(self, slug: str) -> str:
+        return self.ctx.teams.get(slug, slug)
+
     def owner_of(self, product_id: str) -> str | None:
         row = self.ctx.products.get(product_id)
         return self.team(row["owning_team"]) if row else None
@@ -367,7 +370,8 @@ def _kind_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tupl
         return (
             f"{product}: the runbook says {names.team(d['runbook_team'])} owns it, the registry "
             f"says {names.team(d['registry_team'])}.",
-            "Confirm the owner with both teams.",
+            f"Confirm the owner with {names.team_name(d['registry_team'])} and "
+            f"{names.team_name(d['runbook_team'])}.",
         )
     if kind == "stale_ownership":
         product = names.product(d["product_id"])

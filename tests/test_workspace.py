@@ -267,6 +267,15 @@ def test_share_is_refused_while_a_clarification_breaks_the_scope_guard(
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
 
 
+def test_a_clarification_for_an_unknown_claim_is_refused_naming_the_claims(
+    layout: ws.Layout,
+) -> None:
+    _post(layout, DIGEST)
+    with pytest.raises(WorkspaceError, match=r"has no claim 'FLG-99'; its claims: CHG-01, "):
+        ws.clarify(layout, DIGEST["digest_id"], author="u-a", text="Checked.", claim="FLG-99")
+    assert ws.load_audit(layout, DIGEST["digest_id"])["clarifications"] == []
+
+
 def test_unknown_digest_names_the_known_ones(layout: ws.Layout) -> None:
     _post(layout, DIGEST)
     with pytest.raises(WorkspaceError, match=r"known: premium-s1-escalation@r7"):
