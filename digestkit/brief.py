@@ -49,6 +49,7 @@ __all__ = [
     "load_context",
     "plain",
     "revision_page",
+    "shown_changes",
 ]
 
 #: The order of urgency of what needs attention, most urgent first: who to page and who owns a
@@ -559,6 +560,12 @@ def _links(digest: Mapping[str, Any], ref: str) -> _Links:
                 caused[change["id"]].append(flag["id"])
                 causes[flag["id"]].append(change["id"])
     return _Links(shown, caused, causes)
+
+
+def shown_changes(digest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The change claims a brief shows (no placeholders, no added open questions)."""
+    ref = digest["header"].get("revision_ref") or digest["digest_id"]
+    return _links(digest, ref).changes
 
 
 def _urgency(item: Item) -> tuple[bool, int, str]:

@@ -650,6 +650,8 @@ def _move(
 
 def list_digests(layout: Layout) -> list[DigestEntry]:
     """Every digest of the workspace, newest publication first."""
+    from digestkit.brief import shown_changes
+
     entries: list[DigestEntry] = []
     if not layout.digests.is_dir():
         return entries
@@ -667,7 +669,7 @@ def list_digests(layout: Layout) -> list[DigestEntry]:
                 published_at=h.get("published_at"),
                 created_at=audit.get("created_at", ""),
                 state=audit.get("state", "draft"),
-                changed_steps=len(digest.get("changed_steps", [])),
+                changed_steps=len(shown_changes(digest)),  # as the digest page counts them
                 flags=len(digest.get("flags", [])),
                 open_questions=len(digest.get("open_questions", [])),
                 transition=state_transition(audit),

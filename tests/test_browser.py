@@ -212,6 +212,7 @@ def test_flags_and_changes_link_both_ways(planted, laptop) -> None:
 def test_a_clarification_on_a_claim_is_shown_with_it(planted, laptop) -> None:
     layout, digest_id = planted
     _open(laptop, layout.digest_dir(digest_id) / "digest.html")
+    assert laptop.locator("#brief-FLG-01 .dk-noted").inner_text() == "1 clarification"
     note = laptop.locator("#claim-FLG-01 .dk-note")
     assert "another name" in note.inner_text() and "u-reviewer" in note.inner_text()
     assert "another name" not in laptop.locator("#clarifications").inner_text()
