@@ -245,3 +245,11 @@ def test_index_marks_the_current_revision_and_links_to_it(planted, page) -> None
     page.wait_for_load_state("load")
     assert page.title().startswith("Digest — ")
     assert page.locator("#attention").is_visible()
+
+
+def test_print_shows_what_the_screen_folds(planted, laptop) -> None:
+    layout, digest_id = planted
+    _open(laptop, layout.digest_dir(digest_id) / "digest.html")
+    assert not laptop.locator("#carried-forward li").first.is_visible()
+    laptop.emulate_media(media="print")
+    assert laptop.locator("#carried-forward li").first.is_visible()
