@@ -40,6 +40,7 @@ __all__ = [
     "Context",
     "Item",
     "QuotedSource",
+    "Status",
     "build_brief",
     "count",
     "earlier_digests",
@@ -70,6 +71,7 @@ URGENCY: tuple[str, ...] = (
 )
 
 Status = Literal["new", "open", "resolved", "changed", "holds"]
+"""Where an item of the brief stands: a flag new or open, resolved, a change, an assumption."""
 
 _KIND_LABELS = {
     "ownership_conflict": "ownership conflict",
@@ -345,10 +347,6 @@ class _Names:
         return None
 
 
-def _with(owner: str | None, fallback: str) -> str:
-    return owner or fallback
-
-
 def _flag_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tuple[str, str]:
     """The one-line headline of a flag and what to confirm with which team."""
     try:
@@ -361,7 +359,7 @@ def _kind_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tupl
     kind, d = claim["kind"], claim.get("details") or {}
     if kind == "ownership_conflict":
         product = names.product(d["product_id"])
-        owner = _with(names.owner_of(d["product_id"]), "the product's owning team")
+        owner = names.owner_of(d["product_id"]) or "the product's owning team"
         if "runbook_pager" in d:
             return (
                 f"{product}: the runbook pages {d['runbook_pager']} first, the registry lists "
@@ -377,7 +375,7 @@ def _kind_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tupl
     if kind == "stale_ownership":
         product = names.product(d["product_id"])
         verified = plain(str(d.get("last_verified_at", ""))[:10])
-        owner = _with(names.owner_of(d["product_id"]), "its owning team")
+        owner = names.owner_of(d["product_id"]) or "its owning team"
         return (
             f"{product}: ownership last verified {count(int(d['age_days']), 'day')} ago "
             f"({verified}).",
@@ -387,7 +385,7 @@ def _kind_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tupl
         exc = d["exception_id"]
         product_id = names.exception_product(exc)
         about = f" ({names.product_name(product_id)})" if product_id else ""
-        owner = _with(names.owner_of(product_id) if product_id else None, "its product's team")
+        owner = (names.owner_of(product_id) if product_id else None) or "its product's team"
         until = plain(d["valid_to"]) if d.get("valid_to") else ""
         if kind == "exception_not_approved":
             return (
@@ -406,14 +404,14 @@ def _kind_words(claim: Mapping[str, Any], names: _Names, publisher: str) -> tupl
     if kind == "orphaned_exception":
         exc = d["exception_id"]
         product_id = names.exception_product(exc)
-        owner = _with(names.owner_of(product_id) if product_id else None, "its product's team")
+        owner = (names.owner_of(product_id) if product_id else None) or "its product's team"
         return (
             f"{exc} points to the section “{d['section']}”, which this revision does not have.",
             f"Confirm with {owner} which section {exc} applies to now.",
         )
     if kind == "ambiguous_carve_out":
         ids = " and ".join(d["exception_ids"])
-        owner = _with(names.owner_of(d["product_id"]), "the product's owning team")
+        owner = names.owner_of(d["product_id"]) or "the product's owning team"
         return (
             f"{ids} give account {d['account_id']} different handling on "
             f"{names.product_name(d['product_id'])}.",
