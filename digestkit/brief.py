@@ -177,7 +177,7 @@ class Brief:
     resolved: tuple[Item, ...]
     changes: tuple[Item, ...]
     unchanged_sections: str | None
-    holds_line: str
+    holds_line: str  # empty when nothing beyond the unchanged sections holds
     holds: tuple[tuple[str, tuple[Item, ...]], ...]
     sources: tuple[QuotedSource, ...]
     notes: tuple[Mapping[str, str], ...]  # clarifications not attached to a claim
@@ -695,8 +695,8 @@ def build_brief(digest: Mapping[str, Any], ctx: Context | None = None) -> Brief:
     counted = [(title, items) for title, items in groups if title != "Unchanged sections"]
     held = sum(len(items) for _, items in counted)
     kinds = ", ".join(count(len(items), *_GROUP_NOUNS[title]) for title, items in counted)
-    since_word = f"unchanged since {baseline}" if baseline else "as the sources state them"
-    holds_line = f"{count(held, 'assumption')} {since_word}" + (f": {kinds}." if kinds else ".")
+    since_word = f"unchanged since {baseline}" if baseline else "checked against the sources"
+    holds_line = f"{count(held, 'assumption')} {since_word}: {kinds}." if held else ""
     moved = ctx.transition
     # Only sources a shown statement cites: a placeholder's lines are not listed on their own.
     shown = [*attention, *changes, *(i for _, items in groups for i in items)]
