@@ -268,12 +268,15 @@ def test_share_is_refused_while_a_clarification_breaks_the_scope_guard(
 
 
 def test_a_clarification_for_an_unknown_claim_is_refused_naming_the_claims(
-    layout: ws.Layout,
+    layout: ws.Layout, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _post(layout, DIGEST)
     with pytest.raises(WorkspaceError, match=r"has no claim 'FLG-99'; its claims: CHG-01, "):
         ws.clarify(layout, DIGEST["digest_id"], author="u-a", text="Checked.", claim="FLG-99")
     assert ws.load_audit(layout, DIGEST["digest_id"])["clarifications"] == []
+    args = ["clarify", DIGEST["digest_id"], "--author", "u-a", "--text", "Checked."]
+    assert main([*args, "--claim", "OQ-9", "--workspace", str(layout.root)]) == 2
+    assert "has no claim 'OQ-9'" in capsys.readouterr().err
 
 
 def test_unknown_digest_names_the_known_ones(layout: ws.Layout) -> None:
