@@ -105,7 +105,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(digest.to_dict())
     else:
-        print(to_markdown(digest))
+        print(to_markdown(digest, data=args.data), end="")
     return 0
 
 
@@ -207,7 +207,7 @@ def cmd_clarify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
     layout = ws.open_workspace(args.workspace, create=False)
-    ws.clarify(layout, args.digest, author=args.author, text=args.text)
+    ws.clarify(layout, args.digest, author=args.author, text=args.text, claim=args.claim)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
 
@@ -427,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
     p.add_argument("--author", required=True)
     p.add_argument("--text", required=True)
+    p.add_argument("--claim", metavar="ID", help="the claim it answers, e.g. FLG-02")
     _workspace_option(p)
 
     p = command("share", cmd_share, "mark a digest reviewed for duty-manager handoff")

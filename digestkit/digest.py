@@ -720,47 +720,12 @@ def _version() -> str:
     return __version__
 
 
-def to_markdown(digest: Digest) -> str:
-    """Render a digest as Markdown, the three parts visibly separate, sources listed last."""
-    h = digest.header
-    # Runbook text (title, change reason, quoted steps, redlines) is shown as literal text, as
-    # in the diff's Markdown report: no raw HTML, link, heading or emphasis gets through.
-    esc = diffmod.md_escape
-    sources = digest.sources()
-    refs = {(s.system, s.id, s.locator): s.ref for s in sources}
-    lines = [
-        f"# Digest: {esc(h.title)} — {esc(h.revision)}",
-        "",
-        f"- Runbook: `{h.runbook_id}`, revision **{esc(h.revision)}**",
-        f"- Baseline: {esc(h.baseline or 'none')}"
-        + (f" ({h.baseline_note})" if h.baseline_note else ""),
-        f"- Published at: {h.published_at} by {esc(h.publisher)}",
-        f"- Change reason: {esc(h.change_reason)}",
-        f"- Context read as of: {h.as_of}",
-        "",
-        "_Informational handoff brief. It does not route cases, set severity or offer "
-        "concessions._",
-    ]
-    titles: dict[Part, str] = {
-        "changed_steps": "## 1. What changed",
-        "carried_forward": "## 2. What still holds (carried forward)",
-        "open_questions": "## 3. What is open\n\n### Open questions",
-        "flags": "### Flags",
-    }
-    for part in PARTS:
-        claims = digest.part(part)
-        lines += ["", titles[part], ""]
-        if not claims and part == "changed_steps" and h.baseline is None:
-            lines.append("_First published revision: there is no baseline, so every step is new._")
-        elif not claims:
-            lines.append("_None._")
-        for claim in claims:
-            cites = " ".join(f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources)
-            kind = f"`{claim.kind}` " if part != "carried_forward" else ""
-            lines.append(f"- **{claim.id}** {kind}{esc(claim.text)} {cites}")
-            redline = claim.details.get("redline") if claim.kind == "modified" else None
-            if redline:
-                lines.append(f"  - redline: {esc(str(redline))}")
-    lines += ["", "## Sources", "", "| ref | system | id | locator |", "|---|---|---|---|"]
-    lines += [f"| {s.ref} | {s.system} | `{s.id}` | {s.locator} |" for s in sources]
-    return "\n".join(lines) + "\n"
+def to_markdown(digest: Digest, *, data: str | Path | src_mod.DataSources | None = None) -> str:
+    """The digest as Markdown: the same brief as its HTML page (:mod:`digestkit.brief`).
+
+    ``data`` is where the digest was built from; the brief reads the earlier revisions' digests,
+    the registry and the runbook lines it quotes from there.
+    """
+    from digestkit import brief, render
+
+    return render.to_markdown(brief.load_brief(digest.to_dict(), data=data))
