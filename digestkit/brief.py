@@ -881,6 +881,7 @@ def load_context(
 
     Only non-sensitive columns are read (the loaders leave the sensitive ones out).
     """
+    from digestkit import minimize
     from digestkit import sources as src_mod
 
     h = digest["header"]
@@ -892,8 +893,10 @@ def load_context(
     exceptions = src_mod.load_exceptions(src, as_of=as_of)
     revisions = src_mod.load_revisions(src, runbook_id=h["runbook_id"])
     cited = {s["id"] for s in digest.get("sources", []) if s["system"] == "runbook"}
+    # Quoted lines pass through the same minimization as the digest: a customer named in the
+    # runbook shows as its id or a placeholder here too.
     texts = {
-        f"{r.runbook_id}@{r.revision}": str(r.text)
+        f"{r.runbook_id}@{r.revision}": minimize.redact_text(str(r.text), src).text
         for r in revisions.itertuples()
         if f"{r.runbook_id}@{r.revision}" in cited
     }
@@ -948,9 +951,12 @@ def load_brief(
 
 def revision_page(runbook_id: str, revision: str, *, data: Any = None) -> dict[str, Any]:
     """What a revision page shows: the revision's header fields and its numbered lines."""
+    from digestkit import minimize
     from digestkit import sources as src_mod
 
-    row = src_mod.get_revision(data, runbook_id, revision)
+    src = src_mod.open_sources(data)
+    row = src_mod.get_revision(src, runbook_id, revision)
+    text = minimize.redact_text(str(row["text"]), src).text
     return {
         "ref": f"{runbook_id}@{revision}",
         "title": str(row["title"]),
@@ -958,7 +964,7 @@ def revision_page(runbook_id: str, revision: str, *, data: Any = None) -> dict[s
         "revision": revision,
         "status": str(row["status"]),
         "published": _human_when(_iso(row.get("published_at"))),
-        "lines": list(enumerate(str(row["text"]).splitlines(), start=1)),
+        "lines": list(enumerate(text.splitlines(), start=1)),
     }
 
 

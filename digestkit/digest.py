@@ -171,6 +171,9 @@ class Digest:
     open_questions: tuple[Claim, ...]
     flags: tuple[Claim, ...]
     audit: DigestAudit
+    # Where it was built from (not part of the JSON): the brief reads quoted lines and earlier
+    # digests from the same data.
+    data: src_mod.DataSources | None = field(default=None, compare=False, repr=False)
 
     @property
     def digest_id(self) -> str:
@@ -346,6 +349,7 @@ def build_digest(
         open_questions=_number("open_questions", by_part["open_questions"]),
         flags=_number("flags", by_part["flags"]),
         audit=audit,
+        data=sources,
     )
     problems = check_consistency(digest)
     if problems:
@@ -723,9 +727,11 @@ def _version() -> str:
 def to_markdown(digest: Digest, *, data: str | Path | src_mod.DataSources | None = None) -> str:
     """The digest as Markdown: the same brief as its HTML page (:mod:`digestkit.brief`).
 
-    ``data`` is where the digest was built from; the brief reads the earlier revisions' digests,
-    the registry and the runbook lines it quotes from there.
+    ``data`` is where the digest was built from (by default, what :func:`build_digest` read); the
+    brief reads the earlier revisions' digests, the registry and the runbook lines it quotes from
+    there.
     """
     from digestkit import brief, render
 
-    return render.to_markdown(brief.load_brief(digest.to_dict(), data=data))
+    source = data if data is not None else digest.data
+    return render.to_markdown(brief.load_brief(digest.to_dict(), data=source))

@@ -128,15 +128,19 @@ def step_history(runbook_id: str, contains: str, *, data: Any = None) -> pd.Data
     One row per revision and matching line, any status, with whether the wording differs from
     the previous revision's.
     """
+    from digestkit import minimize
     from digestkit import sources as src_mod
 
     rows = []
     previous: list[str] | None = None
     needle = contains.lower()
-    for r in src_mod.load_revisions(data, runbook_id=runbook_id).itertuples():
+    src = src_mod.open_sources(data)
+    for r in src_mod.load_revisions(src, runbook_id=runbook_id).itertuples():
+        # Minimized like a digest: a customer named in the runbook shows as its id.
+        text_of = minimize.redact_text(str(r.text), src).text
         found = [
             (n, line)
-            for n, line in enumerate(str(r.text).splitlines(), start=1)
+            for n, line in enumerate(text_of.splitlines(), start=1)
             if needle in line.lower()
         ]
         texts = [plain(line) for _, line in found]

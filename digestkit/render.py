@@ -36,6 +36,7 @@ __all__ = [
     "digest_html",
     "environment",
     "execute_notebook",
+    "markdown_environment",
     "notebook_digest",
     "notebook_to_html",
     "page",
@@ -132,9 +133,38 @@ def sources(brief: Brief) -> str:
     return page("brief/sources.html.j2", b=brief)
 
 
+class _Verbatim(str):
+    """Template output that is Markdown syntax already (a code span's id), not text to escape."""
+
+
+def _markdown_literal(value: Any) -> Any:
+    # Every value a Markdown template prints is literal text: runbook words never become a
+    # heading, list, emphasis, link or raw HTML (as in the diff's Markdown report).
+    from digestkit.diff import md_escape
+
+    if isinstance(value, _Verbatim) or not isinstance(value, str):
+        return value
+    return md_escape(value)
+
+
+@cache
+def markdown_environment() -> jinja2.Environment:
+    """The environment of the Markdown templates: every printed value escaped as literal text."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("digestkit", "templates"),
+        autoescape=False,
+        finalize=_markdown_literal,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(environment().globals)
+    env.filters["verbatim"] = _Verbatim
+    return env
+
+
 def to_markdown(brief: Brief) -> str:
     """The brief as Markdown, in the page's order (``digestkit digest --format markdown``)."""
-    return page("brief/digest.md.j2", b=brief)
+    return markdown_environment().get_template("brief/digest.md.j2").render(b=brief)
 
 
 def digest_html(
