@@ -248,9 +248,9 @@ def test_an_id_named_only_in_the_change_reason_is_not_referenced(r2: dg.Digest) 
     about = [c for c in r2.claims if "EXC-2003" in json.dumps(c.to_dict())]
     # One claim, from the body's change (removed, or modified where the diff pairs the rewritten
     # item): it says the exception is no longer referenced.
-    assert [(c.kind in ("removed", "modified"), "no longer referenced" in c.text) for c in about] == [
-        (True, True)
-    ]
+    assert [
+        (c.kind in ("removed", "modified"), "no longer referenced" in c.text) for c in about
+    ] == [(True, True)]
     front_matter_end = R2.index("---", 1) + 1
     for claim in r2.claims:
         for s in claim.sources:
