@@ -176,8 +176,9 @@ _CUE = (
     r"\b(?:should|must|shall|ought\s+to|needs?\s+to|ha(?:ve|s)\s+to|had\s+better|"
     r"go\s+ahead\s+and|make\s+sure\s+(?:to\s+)?|be\s+sure\s+to|remember\s+to|"
     r"don'?t\s+forget\s+to|please|let'?s|let\s+us|(?:can|could|would|will)\s+you|"
-    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|want\s+to|wants\s+to|"
-    r"it(?:'s|’s|\s+is)\s+(?:best|advisable|wise|better|time)\s+to|time\s+to|then|so|therefore|"
+    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|(?:can|could|shall|should)\s+we|"
+    r"want\s+to|wants\s+to|"
+    r"(?:it(?:'s|’s|\s+is)\s+)?(?:best|advisable|wise|better|time)\s+to|then|so|therefore|"
     r"hence|instead|but|recommend|suggest|advise|propose|urge)\b"
     r"(?:\s+that)?"
     r"(?:\s+(?:you|we|they|someone|somebody|on-?call|the\s+(?:duty\s+manager|dm|team|on-?call|ic|"
@@ -208,7 +209,12 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 # workflow"): then it names a product, team or process.
 _CONCESSION = (
     r"\b(?:credits?|refunds?|discounts?|concessions?|waivers?|compensation|goodwill|rebates?|"
-    r"reimbursements?|make-?goods?|free\s+(?:months?|weeks?|period|upgrade|tier|seats?)|"
+    r"reimbursements?|make-?goods?|(?:trial|contract|subscription|term)\s+extensions?|"
+    # something given free: "free onboarding", "a complimentary health check", "a month of free
+    # support", "the add-on free for a year"
+    r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
+    r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
+    r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
     r"(?!\s*-?\s*(?:cards?|apis?|services?|teams?|queues?|products?|workflows?|paths?|paging|"
@@ -227,7 +233,10 @@ CONCESSION = Rule(
     forbids="recommending or promising a credit, refund, discount, waiver or other concession",
     patterns=_compile(
         # "Offer them a 10% service credit", "we should issue a refund"
-        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS})\b\s+{_window(6)}{_CONCESSION})",
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|throw\s+in|toss\s+in)\b\s+{_window(6)}{_CONCESSION})",
+        # "Extend their trial of the Sentinel tier by 60 days"
+        rf"{_LEAD}(?P<hit>\b(?:extend|lengthen|prolong)\s+{_window(3)}(?:trials?|evaluations?|"
+        r"pilots?|grace\s+periods?)\b)",
         # "consider offering a goodwill credit"
         rf"{_GERUND_CUE}(?P<hit>(?:{_gerunds(_GIVE_VERBS)})\s+{_window(6)}{_CONCESSION})",
         # "Credit the account", "refund them", "compensate the customer"
@@ -277,9 +286,21 @@ _CASE_NOUN = (
     r"(?:cases?|tickets?|incidents?|escalations?|issues?|requests?|outages?|pages?|bridges?|"
     r"customers?|accounts?|calls?)\b"
 )
-_CASE_OBJ = (
-    rf"(?:{_PRONOUN_OBJ}\b|(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
-    rf"(?:[\w'’-]++\s+){{0,3}}?{_CASE_NOUN})"
+# A live case named by its number: "case 48213", "ticket #77410", "INC-8890".
+_CASE_ID = (
+    r"(?:(?:cases?|tickets?|incidents?|escalations?)\s+(?:no\.?\s*|number\s+)?#?\d[\w-]*+|"
+    r"(?:inc|case|tkt|sr)-?\d+)\b"
+)
+# A case named by a determiner and its noun, or by its number (not a bare pronoun).
+_CASE_REF = (
+    rf"(?:(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
+    rf"(?:[\w'’-]++\s+){{0,3}}?{_CASE_NOUN}|{_CASE_ID})"
+)
+_CASE_OBJ = rf"(?:{_PRONOUN_OBJ}\b|{_CASE_REF})"
+# "the (natural) owner of", "the incident commander for"
+_OWNER_OF = (
+    r"(?:the\s+)?(?:(?!of\b|for\b|on\b)[\w-]++\s+)?(?:owner|assignee|lead|"
+    r"ic|incident\s+commander|dri)\s+(?:of|for|on)\s+"
 )
 _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{_SEV})"
 _TARGET = r"(?:(?:the|a|an|our|their)\s+)?[\w@-]+"
@@ -293,8 +314,12 @@ CASE_ROUTING = Rule(
     forbids="routing, assigning, handing off or escalating a live case, or paging a responder",
     patterns=_compile(
         # "Route this case to platform-oncall", "hand the ticket over to identity-eng"
-        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+{_CASE_OBJ}\s+(?:(?:over|off|back|along|up|across)"
-        rf"\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+{_CASE_OBJ}\s+(?:(?:over|off|back|along|up|across|"
+        rf"straight|directly|right)\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
+        # "Put the Sentinel incident in the Security Response queue"
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS}|put|place|drop|park|file|stick)\s+{_CASE_OBJ}\s+"
+        r"(?:in|into|on|onto)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?(?:queue|backlog|"
+        r"board|desk|bucket|lane|inbox|rotation|team)s?\b)",
         # "Reassign this ticket.", "escalate the incident"
         rf"{_LEAD}(?P<hit>\b(?:escalate|reassign|re-assign|reroute|re-route|transfer)\s+{_CASE_OBJ})",
         # "Assign to identity-eng", "hand off to platform-oncall", "escalate to the VP"
@@ -312,6 +337,25 @@ CASE_ROUTING = Rule(
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:routed|re-?routed|assigned|"
         r"re-?assigned|transferred|sent|handed(?:\s+(?:off|over))?|escalated|moved|forwarded|"
         rf"passed|given|redirected|dispatched)\s+(?:over\s+|back\s+)?(?:to|via)\s+{_NOT_SEV}{_TARGET})",
+        # "Shouldn't the Notifications Gateway incident go to Messaging Platform instead?" (a plain
+        # "Should the incident go to ...?" asks, and is left to the confirm level)
+        rf"(?P<hit>\b(?:shouldn['’]?t|mustn['’]?t|why\s+(?:doesn['’]?t|not\s+(?:have|let)))\s+"
+        rf"{_CASE_REF}\s+"
+        r"(?:go|move|sit|stay)\s+(?:straight\s+|directly\s+)?(?:to|with)\b)",
+        # "The incident commander role for INC-8890 should go to the Platform Reliability lead"
+        rf"(?P<hit>\b(?:role|ownership|command|lead|point|owner)\s+(?:for|of|on)\s+{_CASE_REF}\s+"
+        rf"{_MODAL}\s+(?:go|pass|move|fall|sit|stay)\s+(?:straight\s+|directly\s+)?(?:to|with)\b)",
+        # "The Ledger Service case ought to be worked by Payments Core"
+        rf"(?P<hit>{_CASE_REF}\s+{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:worked|handled|owned|"
+        r"run|led|picked\s+up|taken(?:\s+over)?|managed|driven|triaged)\s+(?:on\s+)?by\b)",
+        # "Make Analytics the owner of the open Quillfeather case", "X would be the natural owner
+        # for this case"
+        rf"{_LEAD}(?P<hit>\bmake\s+{_window(3)}{_OWNER_OF}{_CASE_REF})",
+        rf"(?P<hit>{_MODAL}\s+be\s+{_OWNER_OF}{_CASE_REF})",
+        # "Better if the Platform Reliability team runs point on INC-6120"
+        rf"(?P<hit>\b(?:better|best|ideally|preferably|(?:i|we)['’]?d\s+rather)\s+(?:if\s+|that\s+)?"
+        rf"{_window(4)}(?:runs?|takes?|owns?|handles?|leads?|works?|picks?\s+up|drives?)\s+"
+        rf"(?:point\s+on\s+|the\s+lead\s+on\s+|over\s+|ownership\s+of\s+|on\s+)?{_CASE_OBJ})",
         # "This case should go to identity-eng", "this ticket belongs with Platform Security"
         rf"(?P<hit>{_CASE_OBJ}\s+(?:{_MODAL}\s+(?:go|stay|sit)\s+(?:straight\s+|directly\s+)?"
         r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with))\b)",
@@ -319,7 +363,7 @@ CASE_ROUTING = Rule(
         rf"(?P<hit>(?:{_MODAL}|\blet\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:take(?:\s+over)?|own|handle|"
         rf"pick\s+up|work|lead|run)\s+{_CASE_OBJ})",
         # "Have identity-eng pick up the open ticket", "get platform-oncall to take this case"
-        rf"{_LEAD}(?P<hit>\b(?:have|get|let)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+(?:to\s+)?"
+        rf"{_LEAD}(?P<hit>\b(?:have|get|let|ask|tell)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+(?:to\s+)?"
         rf"(?:take(?:\s+over)?|own|handle|pick\s+up|work(?:\s+on)?|grab|lead|run|look\s+at)\s+"
         rf"{_CASE_OBJ})",
         # "Put identity-eng on this incident"
@@ -339,7 +383,7 @@ _SEV_VALUE = (
 # "severity"/"priority" as the thing being set, not the name of a section or scheme.
 _SEV_WORD = (
     r"\b(?:(?:the|its|this|that|their|current|incident|case|ticket|outage)\s+)*"
-    r"(?:severity|priority|sev)\b(?![\s-]*(?:[0-4]|zero|one|two|three|four)\b)"
+    r"(?:severity|priority|sev|incident\s+level)\b(?![\s-]*(?:[0-4]|zero|one|two|three|four)\b)"
     r"(?!\s*-?\s*(?:definitions?|criteria|sections?|vocabulary|matrix|table|levels?|polic(?:y|ies)|"
     r"model|scale|wording|rules?|guidance|labels?|names?|headings?)\b)"
 )
@@ -380,20 +424,23 @@ SEVERITY_DECLARATION = Rule(
         rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:to|at|into|down\s+to|up\s+to)\s+"
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
-        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|mark|flag|tag|label|classify|reclassify|categori[sz]e|"
-        rf"count|consider|log|file|record)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
+        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|categori[sz]e|"
+        rf"file|log|record)|count|consider)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
         rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
         rf"{_LEAD}(?P<hit>\b(?:declare|raise|lower|downgrade|upgrade|set|reset|change|bump|drop|"
         rf"reduce|increase|elevate|escalate|adjust|update|lift|revise)\s+{_SEV_WORD})",
         # "Downgrade this incident", "reclassify it"
-        rf"{_LEAD}(?P<hit>\b(?:downgrade|upgrade|de-?escalate|reclassify)\s+{_INCIDENT_SUBJ}\b)",
+        rf"{_LEAD}(?P<hit>\b(?:downgrade|upgrade|de-?escalate|re-?classify)\s+{_INCIDENT_SUBJ}\b)",
+        # "The login failures for Halcyon are SEV1-worthy", "this is P1 territory"
+        rf"(?<=\w\s)(?P<hit>(?:is|are|seems?|looks?|feels?|sounds?)\s+(?:\w++\s+){{0,2}}?{_SEV}"
+        r"[\s-]*(?:worthy|territory|material)\b)",
         # "This should be treated as a Sev1", "it needs to be P1"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+|still\s+)?(?:be|stay|remain|become|go)\s+"
         rf"(?:{_SEV_PARTICIPLES}\s+)?(?:(?:as|to|at|into|down\s+to|up\s+to)\s+)?(?:a\s+|an\s+)?"
         rf"{_SEV_VALUE})",
         # "The severity should be lowered"
-        rf"(?P<hit>{_SEV_WORD}\s+(?:\w++\s+){{0,2}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
+        rf"(?P<hit>{_SEV_WORD}\s+(?:\w++\s+){{0,4}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
         rf"{_SEV_PARTICIPLES})",
         # "This is a Sev-1", "it's now P1", "we have a Sev1"
         rf"(?P<hit>\b{_INCIDENT_SUBJ}\s*(?:is|'s|’s|becomes|counts\s+as|qualifies\s+as|"
@@ -449,7 +496,8 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"gets?\s+(?:this|it|the\s+(?:case|ticket|incident|escalation))|"
         r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
         r"(?:someone|somebody)\s+from|straight\s+to|"
-        r"better\s+placed|best\s+placed)\b"
+        r"better\s+placed|best\s+placed|(?:run|runs|running|ran|take|takes|taking|took)\s+point|"
+        rf"{_CASE_REF}\s+(?:go|goes|move|moves)\s+(?:straight\s+|directly\s+)?(?:to|with))\b"
         r"|(?<=\s)->(?=\s)",
         re.IGNORECASE,
     ),
@@ -463,7 +511,7 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
 # A directive or evaluative frame: a modal or request, a hedge or opinion, a judgement.
 _FRAME = re.compile(
     r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
-    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+to|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
+    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
@@ -596,12 +644,19 @@ _QUOTE_CLOSE = re.compile(r"['\"”’](?=$|[\s.,;:!?)\]}—–/])")
 # What introduces a quotation in a clarification: "reads '...'", "renamed to '...'", "'A' to '...'".
 _QUOTE_INTRO = re.compile(
     r"(?:\b(?:says?|said|states?|stated|reads?|wording|text|titled|named|called|heading|headed|"
-    r"section|step\s+\d+\w*|lines?\s+[\d–-]+|quotes?|quoted|verbatim|from|replaced|reworded|"
+    r"section|steps?(?:\s+\d+\w*)?|clause|item|lines?\s+[\d–-]+|quotes?|quoted|verbatim|from|"
+    r"replaced|reworded|"
     r"renamed|changed|label(?:led)?|phrase|sentence|instruction|line)\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
 _INTRO_CHARS = 80
+# A quotation that names a part of the runbook by its label: "the 'route to owning team' step".
+_QUOTE_LABEL = re.compile(
+    r"['\"”’]\s*(?:steps?|sections?|clauses?|items?|instructions?|lines?|headings?|wording|"
+    r"bullets?|checklist\s+items?|rules?)\b",
+    re.IGNORECASE,
+)
 # A step named by its label, "Step 3 (page the primary on-call)", quotes the runbook.
 _STEP_LABEL = re.compile(
     r"\bstep\s+\d+[a-z]?\s*(\([^()]{0,400}\)|[—–]\s[^—–]{0,400}\s[—–])", re.IGNORECASE
@@ -643,6 +698,7 @@ _VERB_START = re.compile(
     re.IGNORECASE,
 )
 _CUE_RE = re.compile(_CUE, re.IGNORECASE)
+_LAST_CLAUSE = re.compile(r"[\s.!?\"'’”)]*")
 # Every rule reads one piece of at most this many characters at a time, so the work per piece is
 # bounded and the work per text grows linearly with its length, whatever the text holds. Longer
 # sentences are read in overlapping pieces.
@@ -680,7 +736,7 @@ def _mask(text: str, quotes: Quotes) -> str:
         if text[end] not in _OPEN_CLOSE[text[opener]]:
             continue
         before = "".join(chars[max(0, opener - _INTRO_CHARS) : opener])
-        if quotes == "all" or _QUOTE_INTRO.search(before):
+        if quotes == "all" or _QUOTE_INTRO.search(before) or _QUOTE_LABEL.match(text, end):
             blank(start, end)
     return "".join(chars)
 
@@ -752,12 +808,14 @@ def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
     m = pattern.search(masked)
     while m is not None:
         start, end = m.span(group)
-        # "and declare Sev1" is a directive only inside a directive sentence.
+        # "and declare Sev1" is a directive only inside a directive sentence, or as its last
+        # clause after a comma ("The incident doesn't meet SEV-1, downgrade it.").
         conj_ok = (
             "conj" not in pattern.groupindex
             or m.group("conj") is None
             or _VERB_START.search(masked)
             or _CUE_RE.search(masked, 0, start)
+            or (m.group("conj").startswith(",") and _LAST_CLAUSE.fullmatch(masked, end))
         )
         if conj_ok and not _is_reported(masked, start):
             return start, end
