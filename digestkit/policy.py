@@ -214,6 +214,7 @@ _CONCESSION = (
     # support", "the add-on free for a year"
     r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
     r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
+    r"\d+\s+(?:extra|additional|bonus)\s+(?:days?|weeks?|months?)|"
     r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
@@ -247,7 +248,8 @@ CONCESSION = Rule(
         r"(?:applied|given|offered|granted|issued|extended|processed|approved|added|posted|"
         r"honou?red|arranged)\b)",
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
-        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include)\b[^.;!?]{{0,60}}?"
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
+        rf"switch)\b[^.;!?]{{0,60}}?"
         r"\b(?:at\s+no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
         r"on\s+the\s+house|on\s+us)\b)",
         # "Make it right with a goodwill gesture"
@@ -318,7 +320,7 @@ CASE_ROUTING = Rule(
         rf"straight|directly|right)\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
         # "Put the Sentinel incident in the Security Response queue"
         rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS}|put|place|drop|park|file|stick)\s+{_CASE_OBJ}\s+"
-        r"(?:in|into|on|onto)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?(?:queue|backlog|"
+        r"(?:in|into|on|onto|under)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?(?:queue|backlog|"
         r"board|desk|bucket|lane|inbox|rotation|team)s?\b)",
         # "Reassign this ticket.", "escalate the incident"
         rf"{_LEAD}(?P<hit>\b(?:escalate|reassign|re-assign|reroute|re-route|transfer)\s+{_CASE_OBJ})",
@@ -350,7 +352,10 @@ CASE_ROUTING = Rule(
         r"run|led|picked\s+up|taken(?:\s+over)?|managed|driven|triaged)\s+(?:on\s+)?by\b)",
         # "Make Analytics the owner of the open Quillfeather case", "X would be the natural owner
         # for this case"
-        rf"{_LEAD}(?P<hit>\bmake\s+{_window(3)}{_OWNER_OF}{_CASE_REF})",
+        rf"{_LEAD}(?P<hit>\bmake\s+{_window(4)}{_OWNER_OF}{_CASE_REF})",
+        # "Put Payments Core in charge of the Ledger Service case"
+        rf"{_LEAD}(?P<hit>\b(?:put|make|leave|keep)\s+{_window(4)}(?:in\s+charge\s+of|responsible\s+for|"
+        rf"accountable\s+for)\s+{_CASE_OBJ})",
         rf"(?P<hit>{_MODAL}\s+be\s+{_OWNER_OF}{_CASE_REF})",
         # "Better if the Platform Reliability team runs point on INC-6120"
         rf"(?P<hit>\b(?:better|best|ideally|preferably|(?:i|we)['’]?d\s+rather)\s+(?:if\s+|that\s+)?"
@@ -405,7 +410,8 @@ _SEV_PARTICIPLES = (
 )
 # "the Refunds API outage": up to three words may name what the incident is about.
 _INCIDENT_SUBJ = (
-    r"(?:this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]++\s+){0,3}?(?:incident|"
+    rf"(?:{_CASE_ID}|this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]++\s+){{0,3}}?"
+    r"(?:incident|"
     r"outage|case|ticket|issue|event|escalation)s?)"
 )
 _CLAUSE_END = (
@@ -590,6 +596,18 @@ _MODIFIED = re.compile(
     r"columns?|entr(?:y|ies)|records?|docs?|links?|labels?|headings?|names?|vocabulary|language|"
     r"guidance|numbers?|thresholds?|targets?|contacts?|codes?|changes?|paging|response|"
     r"handling)\b",
+    re.IGNORECASE,
+)
+# The block patterns whose hit is an imperative clause; the others hang on a modal or a judgement,
+# which an open question ("whether the case should go to ...") only asks about.
+_DIRECTIVE_PATTERNS = frozenset(
+    p for rule in RULES.values() for p in rule.patterns if p.pattern.startswith(_LEAD)
+)
+# An open question before a modal hit, in the same clause.
+_OPEN_QUESTION = re.compile(
+    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about)|"
+    r"how(?!\s+about)|unclear|not\s+clear|not\s+(?:stated|said|specified|defined)|"
+    r"open\s+question|(?:asked|asks|asking|wonder(?:s|ed|ing)?)\s+(?:if|whether))\b[^,;.?]{0,80}$",
     re.IGNORECASE,
 )
 _CONFIRM_WORDS = 12
@@ -803,6 +821,14 @@ def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
     return found
 
 
+def _asked(pattern: re.Pattern[str], masked: str, start: int) -> bool:
+    """Whether a modal hit lies inside an open question ("it is unclear whether a credit should be
+    offered", "who should take this case is not stated"); an imperative never does."""
+    return pattern not in _DIRECTIVE_PATTERNS and bool(
+        _OPEN_QUESTION.search(masked, max(0, start - 80), start)
+    )
+
+
 def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
     group = "hit" if "hit" in pattern.groupindex else 0
     m = pattern.search(masked)
@@ -817,7 +843,7 @@ def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
             or _CUE_RE.search(masked, 0, start)
             or (m.group("conj").startswith(",") and _LAST_CLAUSE.fullmatch(masked, end))
         )
-        if conj_ok and not _is_reported(masked, start):
+        if conj_ok and not _is_reported(masked, start) and not _asked(pattern, masked, start):
             return start, end
         m = pattern.search(masked, m.start() + 1)
     return None
