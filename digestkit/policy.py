@@ -6,20 +6,25 @@ rules:
 
 ``concession``
     Recommends or promises a concession: offer / grant / issue / give / apply / approve a credit,
-    refund, discount, waiver, compensation or goodwill gesture; "they should receive a credit";
-    "credit the account"; "waive the fee"; "a refund is warranted"; "is eligible for a refund".
+    refund, discount, waiver, compensation or goodwill gesture, or something free ("free
+    onboarding", "a complimentary health check", "the add-on free for a year", "a trial
+    extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "extend
+    their trial"; "a refund is warranted"; "is eligible for a refund".
     Why: concessions are commercial decisions with contractual weight; a generated digest that
     suggests one reads as a commitment.
 ``case_routing``
     Routes or assigns a live case: route / assign / reassign / transfer / hand off / send the case
-    (ticket, incident, it) to someone; "escalate this case to"; "this ticket should go to";
+    (ticket, incident, it, "case 48213", "INC-8890") to someone or into a queue; "escalate this
+    case to"; "this ticket should go to"; "the case ought to be worked by"; "the IC role for
+    INC-8890 should go to"; "make X the owner of the case"; "better if X runs point on the case";
     "X should take this incident"; "page the VP" (paging a responder hands them the live case).
     Why: who works a live incident is the duty manager's call; the digest describes ownership
     records and paging paths, it does not dispatch.
 ``severity_declaration``
     Declares or changes an incident severity or priority: declare / raise / lower / downgrade /
-    set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "this is a Sev-1";
-    "bump it to P2"; "the severity should be lowered".
+    set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "re-classify it as
+    P2"; "this is a Sev-1"; "the outage is SEV1-worthy"; "bump it to P2"; "the severity should be
+    lowered"; a last clause after a comma ("it doesn't meet SEV-1, downgrade it").
     Why: severity drives paging and contractual clocks; only the incident commander sets it.
 
 What passes, by design:
@@ -42,7 +47,12 @@ What passes, by design:
   '...'", "renamed to '...'") is masked (``quotes="reported"``, the default); "Offer them a 10%
   credit" is caught. ``details`` (old/new step text, redlines) are quoted runbook text and are
   not read at all.
+* A quotation followed by the part of the runbook it names ("the 'route to owning team' step")
+  or introduced by one ("the old step 'assign a scribe'") is runbook text, and masked.
 * Negated instructions ("do not offer credits") are not matched; they recommend nothing.
+* Open questions: a modal or judgement inside "whether / who / it is unclear if ..." asks, it does
+  not recommend ("it is unclear whether the case should go to Payments Core"); an imperative is
+  never an open question.
 
 The rules are regular expressions (``RULES``), matched case-insensitively on one sentence at a
 time; the contrast set in ``tests/data/scope_contrast.yaml`` pins what must fail and what must pass.
@@ -176,7 +186,8 @@ _CUE = (
     r"\b(?:should|must|shall|ought\s+to|needs?\s+to|ha(?:ve|s)\s+to|had\s+better|"
     r"go\s+ahead\s+and|make\s+sure\s+(?:to\s+)?|be\s+sure\s+to|remember\s+to|"
     r"don'?t\s+forget\s+to|please|let'?s|let\s+us|(?:can|could|would|will)\s+you|"
-    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|(?:can|could|shall|should)\s+we|"
+    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|"
+    r"(?:can|could|shall|should)\s+we|"
     r"want\s+to|wants\s+to|"
     r"(?:it(?:'s|’s|\s+is)\s+)?(?:best|advisable|wise|better|time)\s+to|then|so|therefore|"
     r"hence|instead|but|recommend|suggest|advise|propose|urge)\b"
@@ -320,7 +331,8 @@ CASE_ROUTING = Rule(
         rf"straight|directly|right)\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
         # "Put the Sentinel incident in the Security Response queue"
         rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS}|put|place|drop|park|file|stick)\s+{_CASE_OBJ}\s+"
-        r"(?:in|into|on|onto|under)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?(?:queue|backlog|"
+        r"(?:in|into|on|onto|under)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?"
+        r"(?:queue|backlog|"
         r"board|desk|bucket|lane|inbox|rotation|team)s?\b)",
         # "Reassign this ticket.", "escalate the incident"
         rf"{_LEAD}(?P<hit>\b(?:escalate|reassign|re-assign|reroute|re-route|transfer)\s+{_CASE_OBJ})",
@@ -348,17 +360,20 @@ CASE_ROUTING = Rule(
         rf"(?P<hit>\b(?:role|ownership|command|lead|point|owner)\s+(?:for|of|on)\s+{_CASE_REF}\s+"
         rf"{_MODAL}\s+(?:go|pass|move|fall|sit|stay)\s+(?:straight\s+|directly\s+)?(?:to|with)\b)",
         # "The Ledger Service case ought to be worked by Payments Core"
-        rf"(?P<hit>{_CASE_REF}\s+{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:worked|handled|owned|"
+        rf"(?P<hit>{_CASE_REF}\s+{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
+        r"(?:worked|handled|owned|"
         r"run|led|picked\s+up|taken(?:\s+over)?|managed|driven|triaged)\s+(?:on\s+)?by\b)",
         # "Make Analytics the owner of the open Quillfeather case", "X would be the natural owner
         # for this case"
         rf"{_LEAD}(?P<hit>\bmake\s+{_window(4)}{_OWNER_OF}{_CASE_REF})",
         # "Put Payments Core in charge of the Ledger Service case"
-        rf"{_LEAD}(?P<hit>\b(?:put|make|leave|keep)\s+{_window(4)}(?:in\s+charge\s+of|responsible\s+for|"
+        rf"{_LEAD}(?P<hit>\b(?:put|make|leave|keep)\s+{_window(4)}"
+        r"(?:in\s+charge\s+of|responsible\s+for|"
         rf"accountable\s+for)\s+{_CASE_OBJ})",
         rf"(?P<hit>{_MODAL}\s+be\s+{_OWNER_OF}{_CASE_REF})",
         # "Better if the Platform Reliability team runs point on INC-6120"
-        rf"(?P<hit>\b(?:better|best|ideally|preferably|(?:i|we)['’]?d\s+rather)\s+(?:if\s+|that\s+)?"
+        r"(?P<hit>\b(?:better|best|ideally|preferably|(?:i|we)['’]?d\s+rather)\s+"
+        r"(?:if\s+|that\s+)?"
         rf"{_window(4)}(?:runs?|takes?|owns?|handles?|leads?|works?|picks?\s+up|drives?)\s+"
         rf"(?:point\s+on\s+|the\s+lead\s+on\s+|over\s+|ownership\s+of\s+|on\s+)?{_CASE_OBJ})",
         # "This case should go to identity-eng", "this ticket belongs with Platform Security"
@@ -368,7 +383,8 @@ CASE_ROUTING = Rule(
         rf"(?P<hit>(?:{_MODAL}|\blet\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:take(?:\s+over)?|own|handle|"
         rf"pick\s+up|work|lead|run)\s+{_CASE_OBJ})",
         # "Have identity-eng pick up the open ticket", "get platform-oncall to take this case"
-        rf"{_LEAD}(?P<hit>\b(?:have|get|let|ask|tell)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+(?:to\s+)?"
+        rf"{_LEAD}(?P<hit>\b(?:have|get|let|ask|tell)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+"
+        r"(?:to\s+)?"
         rf"(?:take(?:\s+over)?|own|handle|pick\s+up|work(?:\s+on)?|grab|lead|run|look\s+at)\s+"
         rf"{_CASE_OBJ})",
         # "Put identity-eng on this incident"
@@ -430,7 +446,8 @@ SEVERITY_DECLARATION = Rule(
         rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:to|at|into|down\s+to|up\s+to)\s+"
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
-        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|categori[sz]e|"
+        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|"
+        r"categori[sz]e|"
         rf"file|log|record)|count|consider)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
         rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
@@ -517,7 +534,8 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
 # A directive or evaluative frame: a modal or request, a hedge or opinion, a judgement.
 _FRAME = re.compile(
     r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
-    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
+    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|"
+    r"would|could|"
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
@@ -662,7 +680,8 @@ _QUOTE_CLOSE = re.compile(r"['\"”’](?=$|[\s.,;:!?)\]}—–/])")
 # What introduces a quotation in a clarification: "reads '...'", "renamed to '...'", "'A' to '...'".
 _QUOTE_INTRO = re.compile(
     r"(?:\b(?:says?|said|states?|stated|reads?|wording|text|titled|named|called|heading|headed|"
-    r"section|steps?(?:\s+\d+\w*)?|clause|item|lines?\s+[\d–-]+|quotes?|quoted|verbatim|from|"
+    r"section|steps?(?:\s+\d+\w*)?|clause|item|bullet|lines?\s+[\d–-]+|quotes?|quoted|verbatim|"
+    r"from|"
     r"replaced|reworded|"
     r"renamed|changed|label(?:led)?|phrase|sentence|instruction|line)\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
