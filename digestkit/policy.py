@@ -225,7 +225,8 @@ _CONCESSION = (
     # support", "the add-on free for a year"
     r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
     r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
-    r"\d+\s+(?:extra|additional|bonus)\s+(?:days?|weeks?|months?)|"
+    r"(?:\d+\s+(?:extra|additional|bonus)|(?:extra|additional|bonus)\s+\d+)\s+"
+    r"(?:days?|weeks?|months?)|"
     r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
@@ -378,7 +379,13 @@ CASE_ROUTING = Rule(
         rf"(?:point\s+on\s+|the\s+lead\s+on\s+|over\s+|ownership\s+of\s+|on\s+)?{_CASE_OBJ})",
         # "This case should go to identity-eng", "this ticket belongs with Platform Security"
         rf"(?P<hit>{_CASE_OBJ}\s+(?:{_MODAL}\s+(?:go|stay|sit)\s+(?:straight\s+|directly\s+)?"
-        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with))\b)",
+        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with|in))\b)",
+        # "Payments Core is the right owner for INC-5530", "the natural home for this case"
+        r"(?P<hit>\b(?:is|are|'s|’s|would\s+be|seems?(?:\s+like)?|looks?\s+like|sounds?\s+like)\s+"
+        r"(?:the\s+|a\s+)?(?:right|correct|natural|obvious|best|better|proper|logical|ideal|rightful)\s+"
+        rf"(?:owner|home|team|place|queue|assignee|fit|desk|lead)\s+(?:for|of)\s+{_CASE_REF})",
+        # "Keep INC-3301 with Payments Core", "leave the Halcyon case with the EMEA desk"
+        rf"{_LEAD}(?P<hit>\b(?:keep|leave|park)\s+{_CASE_REF}\s+with\s+{_TARGET})",
         # "platform-oncall should take this case", "let identity-eng handle it"
         rf"(?P<hit>(?:{_MODAL}|\blet\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:take(?:\s+over)?|own|handle|"
         rf"pick\s+up|work|lead|run)\s+{_CASE_OBJ})",
@@ -403,7 +410,7 @@ _SEV_VALUE = (
 )
 # "severity"/"priority" as the thing being set, not the name of a section or scheme.
 _SEV_WORD = (
-    r"\b(?:(?:the|its|this|that|their|current|incident|case|ticket|outage)\s+)*"
+    rf"\b(?:(?:the|its|this|that|their|current|incident|case|ticket|outage)\s+|{_CASE_ID}['’]s\s+)*"
     r"(?:severity|priority|sev|incident\s+level)\b(?![\s-]*(?:[0-4]|zero|one|two|three|four)\b)"
     r"(?!\s*-?\s*(?:definitions?|criteria|sections?|vocabulary|matrix|table|levels?|polic(?:y|ies)|"
     r"model|scale|wording|rules?|guidance|labels?|names?|headings?)\b)"
@@ -416,7 +423,8 @@ _SEV_WORDS = (
 )
 _SET_VERBS = (
     r"(?:set|reset|change|bump|drop|reduce|increase|elevate|raise|lower|downgrade|upgrade|"
-    r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock)"
+    r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock|"
+    r"re-?prioriti[sz]e|re-?open|reopen)"
 )
 _SEV_PARTICIPLES = (
     r"(?:raised|lowered|downgraded|upgraded|set|reset|changed|bumped|dropped|reduced|increased|"
@@ -447,8 +455,8 @@ SEVERITY_DECLARATION = Rule(
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
         rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|"
-        r"categori[sz]e|"
-        rf"file|log|record)|count|consider)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
+        r"categori[sz]e|prioriti[sz]e|open|file|log|record)|count|consider)\s+"
+        rf"{_window(5)}as\s+|(?:call|make|declare|consider|"
         rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
         rf"{_LEAD}(?P<hit>\b(?:declare|raise|lower|downgrade|upgrade|set|reset|change|bump|drop|"
