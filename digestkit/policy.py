@@ -379,7 +379,11 @@ CASE_ROUTING = Rule(
         rf"(?:point\s+on\s+|the\s+lead\s+on\s+|over\s+|ownership\s+of\s+|on\s+)?{_CASE_OBJ})",
         # "This case should go to identity-eng", "this ticket belongs with Platform Security"
         rf"(?P<hit>{_CASE_OBJ}\s+(?:{_MODAL}\s+(?:go|stay|sit)\s+(?:straight\s+|directly\s+)?"
-        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with|in))\b)",
+        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with|in)\b"
+        # "belongs to a Premium Plus account" says whose case it is, not who works it
+        r"(?!(?:\s+[\w-]++){0,3}?\s+(?:customers?|accounts?|clients?|tenants?|regions?|tiers?|"
+        r"products?|contracts?)\b(?!\s+(?:managers?|teams?|directors?|owners?|executives?|leads?|"
+        r"success|support|care|desk|queue)\b)))\b)",
         # "Payments Core is the right owner for INC-5530", "the natural home for this case"
         r"(?P<hit>\b(?:is|are|'s|’s|would\s+be|seems?(?:\s+like)?|looks?\s+like|sounds?\s+like)\s+"
         r"(?:the\s+|a\s+)?(?:right|correct|natural|obvious|best|better|proper|logical|ideal|rightful)\s+"
@@ -744,6 +748,7 @@ _VERB_START = re.compile(
 )
 _CUE_RE = re.compile(_CUE, re.IGNORECASE)
 _LAST_CLAUSE = re.compile(r"[\s.!?\"'’”)]*")
+_LIST_MARK = re.compile(r"[,:;]")
 # Every rule reads one piece of at most this many characters at a time, so the work per piece is
 # bounded and the work per text grows linearly with its length, whatever the text holds. Longer
 # sentences are read in overlapping pieces.
@@ -861,14 +866,20 @@ def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
     m = pattern.search(masked)
     while m is not None:
         start, end = m.span(group)
-        # "and declare Sev1" is a directive only inside a directive sentence, or as its last
-        # clause after a comma ("The incident doesn't meet SEV-1, downgrade it.").
+        # "and declare Sev1" is a directive only inside a directive sentence, or as the last
+        # clause after its only comma ("The incident doesn't meet SEV-1, downgrade it."; a list
+        # of step names, "three actions: declare severity, open the bridge, page the primary",
+        # has more commas or a colon).
         conj_ok = (
             "conj" not in pattern.groupindex
             or m.group("conj") is None
             or _VERB_START.search(masked)
             or _CUE_RE.search(masked, 0, start)
-            or (m.group("conj").startswith(",") and _LAST_CLAUSE.fullmatch(masked, end))
+            or (
+                m.group("conj").startswith(",")
+                and _LAST_CLAUSE.fullmatch(masked, end)
+                and not _LIST_MARK.search(masked, 0, m.start("conj"))
+            )
         )
         if conj_ok and not _is_reported(masked, start) and not _asked(pattern, masked, start):
             return start, end

@@ -324,6 +324,8 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
             [("case_routing", "block")],
         ),
         ("Put Payments Core in charge of the Ledger Service case.", [("case_routing", "block")]),
+        ("Payments Core is the right owner for INC-5530.", [("case_routing", "block")]),
+        ("Keep INC-3301 with Payments Core.", [("case_routing", "block")]),
         ("Should the Ledger incident go to Payments Core?", [("case_routing", "confirm")]),
         ("Throw in a free health check for the trouble.", [("concession", "block")]),
         ("Let's extend their evaluation period by a month.", [("concession", "block")]),
@@ -348,6 +350,8 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
         ("A SEV1-worthy outage is defined in section 2 as total loss of login.", []),
         ("Reviewers called the 'route to owning queue' step redundant.", []),
         ("The old bullet 'assign a scribe' was dropped.", []),
+        ("The Ledger Service case belongs to a Premium Plus account.", []),
+        ("Step 4 now has three actions: declare severity, open the bridge, page the primary.", []),
         ("Primary on-call for Payments API changed: payments-oncall → platform-oncall.", []),
     ],
 )
