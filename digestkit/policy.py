@@ -225,7 +225,7 @@ _CONCESSION = (
     # support", "the add-on free for a year"
     r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
     r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
-    r"(?:\d+\s+(?:extra|additional|bonus)|(?:extra|additional|bonus)\s+\d+)\s+"
+    r"extended\s+trials?|(?:\d+\s+(?:extra|additional|bonus|more)|(?:extra|additional|bonus)\s+\d+)\s+"
     r"(?:days?|weeks?|months?)|"
     r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
@@ -262,11 +262,14 @@ CONCESSION = Rule(
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
         rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
         rf"switch)\b[^.;!?]{{0,60}}?"
-        r"\b(?:at\s+no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
+        r"\b(?:(?:at\s+)?no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
         r"on\s+the\s+house|on\s+us)\b)",
         # "Make it right with a goodwill gesture"
         rf"{_LEAD}(?P<hit>\bmake\s+(?:it|this|things)\s+(?:right|good|up\s+to\s+(?:them|the\s+"
         rf"customer))\s+(?:with|by\s+\w+ing)\s+{_window(6)}{_CONCESSION})",
+        # "Sweeten the deal with two free months", "smooth this over with a goodwill credit"
+        rf"{_LEAD}(?P<hit>\b(?:sweeten|soften|smooth|make\s+up\s+for)\b[^.;!?]{{0,40}}?\bwith\s+"
+        rf"{_window(4)}{_CONCESSION})",
         # "waive the late fees"
         rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out)\s+{_window(4)}"
         r"(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|surcharges?|balance)\b)",
@@ -398,8 +401,12 @@ CASE_ROUTING = Rule(
         r"(?:to\s+)?"
         rf"(?:take(?:\s+over)?|own|handle|pick\s+up|work(?:\s+on)?|grab|lead|run|look\s+at)\s+"
         rf"{_CASE_OBJ})",
-        # "Put identity-eng on this incident"
-        rf"{_LEAD}(?P<hit>\bput\s+{_window(3)}on\s+(?:this|the|that)\s+{_CASE_NOUN})",
+        # "Put identity-eng on this incident", "assign an engineer from Data Pipelines to INC-1"
+        rf"{_LEAD}(?P<hit>\b(?:put|assign|place|staff)\s+(?:[\w@'’-]++\s+){{0,5}}?(?:on|onto|to)\s+"
+        rf"{_CASE_REF})",
+        # "Transfer ownership of the Halcyon case to Storage"
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+(?:the\s+)?(?:ownership|command|lead|ic\s+role|"
+        rf"incident\s+commander\s+role)\s+(?:of|for|on)\s+{_CASE_OBJ}\s+(?:over\s+)?to\s+{_TARGET})",
     ),
 )
 
@@ -551,7 +558,8 @@ _FRAME = re.compile(
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
-    r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion)|imo|to\s+me|"
+    r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion|book)|imo|to\s+me|"
+    r"if\s+you\s+ask\s+me|"
     r"honestly|arguably|ideally|seems?|seemed|feels?\s+(?:like|right|fair|appropriate)|"
     r"looks?\s+like|sounds?\s+(?:like|right|fair|good)|makes?\s+sense|"
     r"warrant(?:s|ed)?|merit(?:s|ed)|deserve[sd]?|earned|calls?\s+for|called\s+for|"
