@@ -648,6 +648,11 @@ _OPEN_QUESTION = re.compile(
     r"open\s+question|(?:asked|asks|asking|wonder(?:s|ed|ing)?)\s+(?:if|whether))\b[^,;.?]{0,80}$",
     re.IGNORECASE,
 )
+# A participle stated as fact ("is assigned to", "were transferred") describes a record.
+_STATED = re.compile(
+    r"\b(?:is|are|was|were|been|has|have|had)\s+(?:(?:already|now|still|also|just|since|\w+ly)\s+)?$",
+    re.IGNORECASE,
+)
 _CONFIRM_WORDS = 12
 _CONFIRM_SPAN = re.compile(r"\S++")
 
@@ -671,8 +676,13 @@ def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int
     hits = {}
     for rule, found in words.items():
         for word in found:
-            if _MODIFIED.match(masked, word.end()) or _INDIRECT.search(
-                masked, max(0, word.start() - 80), word.start()
+            if (
+                _MODIFIED.match(masked, word.end())
+                or _INDIRECT.search(masked, max(0, word.start() - 80), word.start())
+                or (
+                    word.group().lower().endswith(("ed", "sent"))
+                    and _STATED.search(masked, max(0, word.start() - 30), word.start())
+                )
             ):
                 continue
             hit = next((span for span in _pairs(masked, word, frames)), None)

@@ -351,6 +351,7 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
         ("Reviewers called the 'route to owning queue' step redundant.", []),
         ("The old bullet 'assign a scribe' was dropped.", []),
         ("The Ledger Service case belongs to a Premium Plus account.", []),
+        ("Case 48213 was opened today and is assigned to Messaging Platform in the CRM.", []),
         ("Step 4 now has three actions: declare severity, open the bridge, page the primary.", []),
         ("Primary on-call for Payments API changed: payments-oncall → platform-oncall.", []),
     ],
