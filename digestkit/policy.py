@@ -261,9 +261,10 @@ CONCESSION = Rule(
         r"honou?red|arranged)\b)",
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
         rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
-        rf"switch)\b[^.;!?]{{0,60}}?"
+        rf"switch|let|keep)\b[^.;!?]{{0,60}}?"
         r"\b(?:(?:at\s+)?no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
-        r"on\s+the\s+house|on\s+us)\b)",
+        r"on\s+the\s+house|on\s+us|gratis|at\s+our\s+(?:own\s+)?(?:expense|cost)|"
+        r"on\s+our\s+(?:own\s+)?dime|without\s+(?:paying|charge|charging|billing|cost))\b)",
         # "Make it right with a goodwill gesture"
         rf"{_LEAD}(?P<hit>\bmake\s+(?:it|this|things)\s+(?:right|good|up\s+to\s+(?:them|the\s+"
         rf"customer))\s+(?:with|by\s+\w+ing)\s+{_window(6)}{_CONCESSION})",
@@ -271,8 +272,11 @@ CONCESSION = Rule(
         rf"{_LEAD}(?P<hit>\b(?:sweeten|soften|smooth|make\s+up\s+for)\b[^.;!?]{{0,40}}?\bwith\s+"
         rf"{_window(4)}{_CONCESSION})",
         # "waive the late fees"
-        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out)\s+{_window(4)}"
-        r"(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|surcharges?|balance)\b)",
+        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out|cover|absorb|eat|void|cancel)\s+"
+        rf"{_window(4)}(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|"
+        r"surcharges?|balance|uplifts?|price\s+increases?)\b)",
+        # "Knock 10% off their next invoice"
+        rf"{_LEAD}(?P<hit>\b(?:knock|take|shave|chop)\s+(?:[$€£]\s?)?\d[\w.,%]*+\s+(?:percent\s+)?off\b)",
         # "We recommend a service credit", "Suggest a goodwill refund."
         rf"(?:{_LEAD}|\b(?:i|we|you)\s+(?:would\s+|'d\s+|strongly\s+|also\s+|still\s+)?)"
         rf"(?P<hit>\b(?:recommend|suggest|propose|consider|advise|approve|authori[sz]e|"
@@ -323,7 +327,8 @@ _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{_SEV})"
 _TARGET = r"(?:(?:the|a|an|our|their)\s+)?[\w@-]+"
 _ROUTE_VERBS = (
     "route|reroute|re-route|assign|reassign|re-assign|transfer|send|move|forward|pass|give|hand|"
-    "escalate|push|kick|bounce|dispatch|refer|redirect|shift|take"
+    "escalate|push|kick|bounce|dispatch|refer|redirect|shift|take|flip|shunt|punt|offload|"
+    "delegate|allocate|relay|funnel|channel"
 )
 
 CASE_ROUTING = Rule(
@@ -406,7 +411,17 @@ CASE_ROUTING = Rule(
         rf"{_CASE_REF})",
         # "Transfer ownership of the Halcyon case to Storage"
         rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+(?:the\s+)?(?:ownership|command|lead|ic\s+role|"
-        rf"incident\s+commander\s+role)\s+(?:of|for|on)\s+{_CASE_OBJ}\s+(?:over\s+)?to\s+{_TARGET})",
+        rf"incident\s+commander\s+role)\s+(?:of|for|on)\s+{_CASE_OBJ}\s+"
+        rf"(?:(?:for|on|of)\s+{_CASE_REF}\s+)?(?:over\s+)?to\s+{_TARGET})",
+        # "Give Payments Core the Ledger Service case", "let Data Pipelines have case 55120"
+        rf"{_LEAD}(?P<hit>\b(?:give|hand|pass|send|let)\s+{_window(3)}(?:have\s+)?{_CASE_REF})"
+        r"(?=\s*(?:$|[.!?,;:)—–]|(?:and|but|so|now|until|tonight|today|instead|going|from)\b))",
+        # "Point the Orbital Bank case at the Ledger crew"
+        rf"{_LEAD}(?P<hit>\b(?:point|aim|steer)\s+{_CASE_OBJ}\s+(?:at|to|toward|towards)\s+{_TARGET})",
+        # "Storage should be the ones working INC-3301"
+        rf"(?P<hit>{_MODAL}\s+be\s+(?:the\s+)?(?:ones?|team|people|folks|group)\s+(?:to\s+)?"
+        r"(?:work(?:ing)?|handl(?:e|ing)|own(?:ing)?|run(?:ning)?|tak(?:e|ing)|driv(?:e|ing)|"
+        rf"lead(?:ing)?)\s+(?:on\s+)?{_CASE_OBJ})",
     ),
 )
 
