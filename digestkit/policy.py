@@ -450,7 +450,10 @@ _SEV_WORDS = (
 _SET_VERBS = (
     r"(?:set|reset|change|bump|drop|reduce|increase|elevate|raise|lower|downgrade|upgrade|"
     r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock|"
-    r"re-?prioriti[sz]e|re-?open|reopen)"
+    r"re-?prioriti[sz]e|re-?open|reopen|bring|dial|walk|ratchet|roll|scale|"
+    # "Step INC-7741 down", never "Step 4 raises ..." (a step of the runbook)
+    r"step(?=\s+(?!\d|one|two|three|four|five|six|seven|eight|nine|ten)[\w-]++\s+(?:\w++\s+){0,2}"
+    r"(?:down|up|back)\b))"
 )
 _SEV_PARTICIPLES = (
     r"(?:raised|lowered|downgraded|upgraded|set|reset|changed|bumped|dropped|reduced|increased|"
@@ -477,13 +480,13 @@ SEVERITY_DECLARATION = Rule(
         rf"{_LEAD}(?P<hit>\b(?:declare|re-?declare|open|call|log|file|raise|start|kick\s+off|"
         rf"spin\s+up|run|record|confirm|(?:go|stick|roll)\s+with)\s+(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Bump it to P1", "downgrade to Sev2", "keep the incident at Sev 2"
-        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:to|at|into|down\s+to|up\s+to)\s+"
+        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:(?:back\s+|down\s+|up\s+)*(?:to|at|into))\s+"
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
         rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|"
-        r"categori[sz]e|prioriti[sz]e|open|file|log|record)|count|consider)\s+"
-        rf"{_window(5)}as\s+|(?:call|make|declare|consider|"
-        rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
+        r"categori[sz]e|prioriti[sz]e|open|file|log|record|rate|grade|score)|count|consider)\s+"
+        rf"{_window(5)}as\s+|(?:call|make|declare|consider|confirm|rate|grade|score)\s+"
+        rf"{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
         rf"{_LEAD}(?P<hit>\b(?:declare|raise|lower|downgrade|upgrade|set|reset|change|bump|drop|"
         rf"reduce|increase|elevate|escalate|adjust|update|lift|revise)\s+{_SEV_WORD})",
@@ -663,6 +666,11 @@ _OPEN_QUESTION = re.compile(
     r"open\s+question|(?:asked|asks|asking|wonder(?:s|ed|ing)?)\s+(?:if|whether))\b[^,;.?]{0,80}$",
     re.IGNORECASE,
 )
+# "merits P1 handling": a judgement on the modified word makes it a proposal again.
+_JUDGED = re.compile(
+    r"\b(?:merits?|warrants?|deserves?|calls?\s+for|justif(?:y|ies))\s+(?:a\s+|an\s+)?$",
+    re.IGNORECASE,
+)
 # A participle stated as fact ("is assigned to", "were transferred") describes a record.
 _STATED = re.compile(
     r"\b(?:is|are|was|were|been|has|have|had)\s+(?:(?:already|now|still|also|just|since|\w+ly)\s+)?$",
@@ -692,7 +700,10 @@ def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int
     for rule, found in words.items():
         for word in found:
             if (
-                _MODIFIED.match(masked, word.end())
+                (
+                    _MODIFIED.match(masked, word.end())
+                    and not _JUDGED.search(masked, max(0, word.start() - 30), word.start())
+                )
                 or _INDIRECT.search(masked, max(0, word.start() - 80), word.start())
                 or (
                     word.group().lower().endswith(("ed", "sent"))
