@@ -8,8 +8,9 @@ rules:
     Recommends or promises a concession: offer / grant / issue / give / apply / approve a credit,
     refund, discount, waiver, compensation or goodwill gesture, or something free ("free
     onboarding", "a complimentary health check", "the add-on free for a year", "a trial
-    extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "extend
-    their trial"; "a refund is warranted"; "is eligible for a refund".
+    extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "cover
+    their overage charges"; "knock 10% off"; "extend their trial"; "upgrade them at our expense";
+    "a refund is warranted"; "is eligible for a refund".
     Why: concessions are commercial decisions with contractual weight; a generated digest that
     suggests one reads as a commitment.
 ``case_routing``
@@ -17,14 +18,16 @@ rules:
     (ticket, incident, it, "case 48213", "INC-8890") to someone or into a queue; "escalate this
     case to"; "this ticket should go to"; "the case ought to be worked by"; "the IC role for
     INC-8890 should go to"; "make X the owner of the case"; "better if X runs point on the case";
-    "X should take this incident"; "page the VP" (paging a responder hands them the live case).
+    "give X the case"; "keep the case with X"; "X is the right owner for the case"; "X should
+    take this incident"; "page the VP" (paging a responder hands them the live case).
     Why: who works a live incident is the duty manager's call; the digest describes ownership
     records and paging paths, it does not dispatch.
 ``severity_declaration``
     Declares or changes an incident severity or priority: declare / raise / lower / downgrade /
     set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "re-classify it as
-    P2"; "this is a Sev-1"; "the outage is SEV1-worthy"; "bump it to P2"; "the severity should be
-    lowered"; a last clause after a comma ("it doesn't meet SEV-1, downgrade it").
+    P2"; "this is a Sev-1"; "the outage is SEV1-worthy"; "bump it to P2"; "dial it back to Sev 2";
+    "the severity should be lowered"; a last clause after the only comma ("it doesn't meet SEV-1,
+    downgrade it").
     Why: severity drives paging and contractual clocks; only the incident commander sets it.
 
 What passes, by design:
@@ -47,8 +50,9 @@ What passes, by design:
   '...'", "renamed to '...'") is masked (``quotes="reported"``, the default); "Offer them a 10%
   credit" is caught. ``details`` (old/new step text, redlines) are quoted runbook text and are
   not read at all.
-* A quotation followed by the part of the runbook it names ("the 'route to owning team' step")
-  or introduced by one ("the old step 'assign a scribe'") is runbook text, and masked.
+* A quotation followed by the part of the runbook it names ("the 'route to owning team' step",
+  "'...' to step 6"), or introduced by one ("the old step 'assign a scribe'") or by an edit ("the
+  diff adds '...'"), is runbook text, and masked.
 * Negated instructions ("do not offer credits") are not matched; they recommend nothing.
 * Open questions: a modal or judgement inside "whether / who / it is unclear if ..." asks, it does
   not recommend ("it is unclear whether the case should go to Payments Core"); an imperative is
@@ -737,17 +741,19 @@ _QUOTE_CLOSE = re.compile(r"['\"”’](?=$|[\s.,;:!?)\]}—–/])")
 _QUOTE_INTRO = re.compile(
     r"(?:\b(?:says?|said|states?|stated|reads?|wording|text|titled|named|called|heading|headed|"
     r"section|steps?(?:\s+\d+\w*)?|clause|item|bullet|lines?\s+[\d–-]+|quotes?|quoted|verbatim|"
-    r"from|"
-    r"replaced|reworded|"
-    r"renamed|changed|label(?:led)?|phrase|sentence|instruction|line)\s*[:,]?\s*(?:as\s+|to\s+)?"
+    r"from|replaced|reworded|renamed|changed|label(?:led)?|phrase|sentence|instruction|line|"
+    # an edit to the runbook's text: "the diff adds '...'", "r8 removed '...'"
+    r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
+    r"mentions|mentioned|cites|cited)\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
 _INTRO_CHARS = 80
 # A quotation that names a part of the runbook by its label: "the 'route to owning team' step".
 _QUOTE_LABEL = re.compile(
-    r"['\"”’]\s*(?:steps?|sections?|clauses?|items?|instructions?|lines?|headings?|wording|"
-    r"bullets?|checklist\s+items?|rules?)\b",
+    r"['\"”’]\s*(?:(?:to|in|into|from|under|of)\s+(?:the\s+)?(?:new\s+|old\s+)?)?(?:steps?|"
+    r"sections?|clauses?|items?|instructions?|lines?|headings?|wording|bullets?|checklist\s+items?|"
+    r"rules?)\b",
     re.IGNORECASE,
 )
 # A step named by its label, "Step 3 (page the primary on-call)", quotes the runbook.

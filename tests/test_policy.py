@@ -360,6 +360,7 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
         ("Step 4 now has three actions: declare severity, open the bridge, page the primary.", []),
         ("Step 4 raises the severity to Sev 2 after an hour.", []),
         ("Give the reviewer the case summary.", []),
+        ("The diff adds 'keep the case with the owning team' to step 6.", []),
         ("Primary on-call for Payments API changed: payments-oncall → platform-oncall.", []),
     ],
 )
