@@ -229,8 +229,10 @@ _CONCESSION = (
     # support", "the add-on free for a year"
     r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
     r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
-    r"extended\s+trials?|(?:\d+\s+(?:extra|additional|bonus|more)|(?:extra|additional|bonus)\s+\d+)\s+"
-    r"(?:days?|weeks?|months?)|"
+    r"extended\s+trials?|(?:(?:\d+|one|two|three|four|six|twelve|a\s+few|a\s+couple\s+of)\s+"
+    r"(?:extra|additional|bonus|more)|(?:extra|additional|bonus)\s+\d+)\s+(?:days?|weeks?|months?)|"
+    r"price\s+(?:freezes?|locks?|holds?|cuts?|reductions?|matches?)|"
+    r"\d+\s*%\s+(?:reductions?|cuts?|markdowns?)|"
     r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
@@ -264,11 +266,25 @@ CONCESSION = Rule(
         r"(?:applied|given|offered|granted|issued|extended|processed|approved|added|posted|"
         r"honou?red|arranged)\b)",
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
+        # "bump their tier to Premium Plus as an apology", "send them a gift card for the trouble"
         rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
-        rf"switch|let|keep)\b[^.;!?]{{0,60}}?"
+        rf"switch|let|keep|hold|freeze|lock)\b[^.;!?]{{0,60}}?"
         r"\b(?:(?:at\s+)?no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
         r"on\s+the\s+house|on\s+us|gratis|at\s+our\s+(?:own\s+)?(?:expense|cost)|"
         r"on\s+our\s+(?:own\s+)?dime|without\s+(?:paying|charge|charging|billing|cost))\b)",
+        # ... or with a purpose that makes it one, unless what is given is a message ("send the
+        # customer an update as an apology" is communication)
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
+        r"switch|let|keep|hold|freeze|lock)\b"
+        r"(?![^.;!?]{0,60}?\b(?:updates?|summar(?:y|ies)|notes?|messages?|e-?mails?|"
+        r"status|calls?|explanations?|post-?mortems?|rcas?|reports?|statements?|letters?)\b)"
+        r"[^.;!?]{0,60}?\b(?:as\s+(?:an?\s+)?(?:apology|compensation|goodwill(?:\s+gesture)?|"
+        r"make-?good|sweetener|peace\s+offering)|to\s+make\s+up\s+for|for\s+(?:the|their)\s+"
+        r"(?:trouble|inconvenience|patience)|to\s+smooth\s+(?:this|things|it)\s+over)\b)",
+        # "Don't bill Orbital Bank for the downtime", "let's not charge them for March"
+        rf"{_LEAD}(?P<hit>(?:don['’]?t|do\s+not|not|never)\s+(?:charge|bill|invoice)\s+"
+        r"(?!(?:[\w'’-]++\s+){0,3}?(?:twice|again|double|wrong)\b)(?!(?:the\s+|their\s+)?cards?\b)"
+        r"[\w'’-]++)",
         # "Make it right with a goodwill gesture"
         rf"{_LEAD}(?P<hit>\bmake\s+(?:it|this|things)\s+(?:right|good|up\s+to\s+(?:them|the\s+"
         rf"customer))\s+(?:with|by\s+\w+ing)\s+{_window(6)}{_CONCESSION})",
@@ -276,7 +292,8 @@ CONCESSION = Rule(
         rf"{_LEAD}(?P<hit>\b(?:sweeten|soften|smooth|make\s+up\s+for)\b[^.;!?]{{0,40}}?\bwith\s+"
         rf"{_window(4)}{_CONCESSION})",
         # "waive the late fees"
-        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out|cover|absorb|eat|void|cancel)\s+"
+        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out|cover|absorb|eat|void|cancel|"
+        r"skip|forgo|suspend|pause)\s+"
         rf"{_window(4)}(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|"
         r"surcharges?|balance|uplifts?|price\s+increases?)\b)",
         # "Knock 10% off their next invoice"
@@ -288,11 +305,14 @@ CONCESSION = Rule(
         # "The customer should receive a credit", "they will be refunded"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|still\s+|now\s+)?(?:(?:receive|get|be\s+(?:given|offered|"
         rf"granted|issued|owed|sent|entitled\s+to|eligible\s+for))\s+{_window(5)}{_CONCESSION}|"
-        r"be\s+(?:credited|refunded|compensated|reimbursed|comped)\b))",
+        r"be\s+(?:credited|refunded|compensated|reimbursed|comped)\b|"
+        r"(?:get|receive)\s+(?:something|some\s+money|money|some\s+of\s+(?:it|that|their\s+money))\s+"
+        r"back\b))",
         # "They are entitled to a refund", "qualifies for a credit", "deserves a goodwill credit"
         rf"(?P<hit>\b(?:(?:is|are|'re|’re|'s|’s)\s+(?:now\s+|also\s+|clearly\s+)?(?:owed|due|"
         rf"entitled\s+to|eligible\s+for)|qualif(?:y|ies)\s+for|deserves?|owe\s+(?:them|him|her|"
-        rf"the\s+customer|the\s+account))\s+{_window(4)}{_CONCESSION})",
+        rf"the\s+customer|the\s+account))\s+(?:at\s+least\s+|at\s+minimum\s+)?{_window(4)}"
+        rf"{_CONCESSION})",
         # "A goodwill credit is warranted here"
         rf"(?P<hit>{_CONCESSION}\s+(?:\w++\s+){{0,2}}?(?:is|are|would\s+be|seems?|feels?)\s+"
         r"(?:\w++\s+)?(?:warranted|appropriate|recommended|justified|due|owed|in\s+order|"

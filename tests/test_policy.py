@@ -330,6 +330,8 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
         ("Storage should be the ones working INC-3301.", [("case_routing", "block")]),
         ("Knock 10% off their next invoice.", [("concession", "block")]),
         ("Upgrade Brightwater to Premium Plus at our expense.", [("concession", "block")]),
+        ("Bump their support tier to Premium Plus as an apology.", [("concession", "block")]),
+        ("Don't bill Orbital Bank for the downtime hours.", [("concession", "block")]),
         ("Dial the Halcyon incident back to Sev 2.", [("severity_declaration", "block")]),
         ("Should the Ledger incident go to Payments Core?", [("case_routing", "confirm")]),
         ("Throw in a free health check for the trouble.", [("concession", "block")]),
