@@ -9,8 +9,9 @@ rules:
     refund, discount, waiver, compensation or goodwill gesture, or something free ("free
     onboarding", "a complimentary health check", "the add-on free for a year", "a trial
     extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "cover
-    their overage charges"; "knock 10% off"; "extend their trial"; "upgrade them at our expense";
-    "a refund is warranted"; "is eligible for a refund".
+    their overage charges"; "knock 10% off"; "don't bill them"; "extend their trial"; "upgrade
+    them at our expense"; "bump their tier as an apology"; "a refund is warranted"; "is eligible
+    for a refund".
     Why: concessions are commercial decisions with contractual weight; a generated digest that
     suggests one reads as a commitment.
 ``case_routing``
@@ -53,7 +54,8 @@ What passes, by design:
 * A quotation followed by the part of the runbook it names ("the 'route to owning team' step",
   "'...' to step 6"), or introduced by one ("the old step 'assign a scribe'") or by an edit ("the
   diff adds '...'"), is runbook text, and masked.
-* Negated instructions ("do not offer credits") are not matched; they recommend nothing.
+* Negated instructions ("do not offer credits") are not matched; they recommend nothing (except
+  "don't bill / charge them", which is itself a concession).
 * Open questions: a modal or judgement inside "whether / who / it is unclear if ..." asks, it does
   not recommend ("it is unclear whether the case should go to Payments Core"); an imperative is
   never an open question.
