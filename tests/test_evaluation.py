@@ -16,7 +16,7 @@ from digestkit import evaluation as ev
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.cli import main
-from digestkit.evaluation import metrics
+from digestkit.evaluation import latency, metrics
 from digestkit.exceptions import ScopeError, UsageError, WorkspaceError
 
 RB, OTHER = "premium-s1-escalation", "standard-s2-triage"
@@ -938,8 +938,8 @@ def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
 
 
 def test_latency_note_flags_a_backlog_not_a_pipeline():
-    assert metrics._latency_note(pd.Series([30.0, 50.0])) is None
-    assert "not pipeline latency" in metrics._latency_note(pd.Series([30.0, 3 * 86400.0]))
+    assert latency.latency_note(pd.Series([30.0, 50.0])) is None
+    assert "not pipeline latency" in latency.latency_note(pd.Series([30.0, 3 * 86400.0]))
 
 
 def test_replay_refuses_options_it_would_ignore(capsys):

@@ -2,7 +2,10 @@
 
 - :mod:`~digestkit.evaluation.gold` — load the gold labels and match a digest against them;
 - :mod:`~digestkit.evaluation.metrics` — :func:`evaluate` and its :class:`Evaluation`
-  (``digestkit evaluate``; JSON contract in ``docs/evaluation-json.md``);
+  (``digestkit evaluate``; JSON contract in ``docs/evaluation-json.md``), built from
+  :mod:`~digestkit.evaluation.periods`, :mod:`~digestkit.evaluation.corrections`,
+  :mod:`~digestkit.evaluation.surfacing`, :mod:`~digestkit.evaluation.latency` and
+  :mod:`~digestkit.evaluation.tables`;
 - :mod:`~digestkit.evaluation.headline` — the four questions of the first screen, each a rate
   with its n, 95% Wilson interval (:mod:`~digestkit.evaluation.stats`), target and change since
   the previous period;

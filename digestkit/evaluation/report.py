@@ -15,7 +15,8 @@ from digestkit import render
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.evaluation.headline import TARGETS
-from digestkit.evaluation.metrics import SIMULATED_REVIEWER, Evaluation, parse_period
+from digestkit.evaluation.metrics import Evaluation
+from digestkit.evaluation.periods import parse_period
 from digestkit.evaluation.stats import MIN_N
 from digestkit.evaluation.timeliness import OUTCOMES, TIMELY_KINDS
 
@@ -276,7 +277,7 @@ def report_caveats(evaluation: Evaluation) -> str:
     ]
     if s["reviews"]["simulated"]["reviewers"]:
         lines.append(
-            f"> **Simulated reviews are shown apart.** Records by `{SIMULATED_REVIEWER}` come "
+            f"> **Simulated reviews are shown apart.** Records by `{rv.SIMULATED_REVIEWER}` come "
             "from `digestkit.evaluation.simulate_reviews` (seeded): it rejects what the gold "
             "labels contradict, adds what the digest missed, rewords a few claims at random and "
             "rates usefulness from those counts. They show how the report reads; they are not a "

@@ -71,6 +71,9 @@ class DataSources:
     feed: Path  # events.jsonl
     gold: Path | None
     max_revision_bytes: int = DEFAULT_MAX_REVISION_BYTES
+    # A git repository is read as it stood after this commit instead of at HEAD: the event runner
+    # pins the state a publication event names (a folder repository has no commits to pin).
+    runbooks_commit: str | None = None
 
     @property
     def runbooks_are_git(self) -> bool:
