@@ -2,7 +2,8 @@
 
 The fragment functions are pure: they take the digest dict of ``docs/digest-json.md`` and return
 HTML strings in which every piece of text is escaped, so a ``<script>`` planted in a runbook step
-is shown as text and never runs. The notebook ``notebooks/revision_digest.ipynb`` displays them.
+is shown as text and never runs. The notebook ``digestkit/notebooks/revision_digest.ipynb``
+(package data) displays them.
 
 :func:`execute_notebook` runs that notebook with papermill (on a fresh kernel, or on a kept one
 from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert, input cells
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from html import escape
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +46,10 @@ __all__ = [
     "title_for",
 ]
 
-DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
+# Package data, as real files: papermill and nbconvert read paths, and pip installs a wheel
+# unpacked, so the package's resources are always files on disk.
+DIGEST_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "revision_digest.ipynb"))
+TEMPLATE = Path(str(resources.files("digestkit") / "templates" / "digest.html.j2"))
 
 PARTS = (
     (

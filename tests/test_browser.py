@@ -28,7 +28,7 @@ ARGS = [
     "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = ROOT / "digestkit" / "data" / "sample"
 ARTIFACTS = ROOT / "reports" / "artifacts"
 SAMPLE_PLANT = "<script>alert(1)</script>"
 OWN_PLANT = '<img src="x" onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
