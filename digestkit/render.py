@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_NOTEBOOK",
+    "NBCONVERT_TEMPLATE",
     "PARTS",
     "STYLE",
     "TEMPLATE",
@@ -50,6 +51,11 @@ __all__ = [
 # unpacked, so the package's resources are always files on disk.
 DIGEST_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "revision_digest.ipynb"))
 TEMPLATE = Path(str(resources.files("digestkit") / "templates" / "digest.html.j2"))
+#: For schedulers: `jupyter nbconvert --to html --no-input --template-file <this>` on a digest
+#: notebook papermill executed gives the page :func:`notebook_to_html` writes for it.
+NBCONVERT_TEMPLATE = Path(
+    str(resources.files("digestkit") / "templates" / "nbconvert-digest.html.j2")
+)
 
 PARTS = (
     (
