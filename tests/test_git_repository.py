@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import revision_text
 
+from digestkit import fileio
 from digestkit import sources as S
 from digestkit import workspace as ws
 from digestkit.cli import main
@@ -224,7 +225,7 @@ def test_a_broken_draft_is_reported_and_the_rest_still_loads(tiny_world, lifecyc
     assert "aliases" in str(problems[1].error) and "[x, x]" not in str(problems[1].error)
     assert problems[0].key == (RB, "r1") and problems[0].error.field == "status"
     # A digest of another revision still builds; the broken one is named when asked for.
-    assert build_digest(RB, "r1", data=src).header["revision"] == "r1"
+    assert build_digest(RB, "r1", data=src).header.revision == "r1"
     with pytest.raises(RevisionError, match=r"payments-s1@r1 cannot be read"):
         S.get_revision(src, RB, "r1")
     with pytest.raises(SourceError, match=r"other/r1\.md"):
@@ -342,7 +343,7 @@ def test_digestkit_run_on_the_sample_git_repository(git_world, tmp_path, capsys)
     workspace = tmp_path / "ws"
     args = ["--data", str(world), "--workspace", str(workspace), "--feed", str(feed)]
     assert main(["run", *args]) == 0
-    outcomes = ws.read_jsonl(ws.open_workspace(workspace).events)
+    outcomes = fileio.read_jsonl(ws.open_workspace(workspace).events)
     assert [(o["event_id"], o["status"]) for o in outcomes] == [
         ("EVT-000001", "processed"),
         ("EVT-000004", "skipped"),  # a draft saved
@@ -356,7 +357,7 @@ def test_digestkit_run_on_the_sample_git_repository(git_world, tmp_path, capsys)
             event = events[outcome["event_id"]]
             folder = build_digest(event["runbook_id"], event["revision"], data=SAMPLE).to_dict()
             posted = workspace / "digests" / outcome["digest_id"] / "digest.json"
-            assert posted.read_bytes() == ws.canonical_json(folder)
+            assert posted.read_bytes() == fileio.canonical_json(folder)
             assert (posted.parent / "digest.html").stat().st_size > 0
     assert main(["audit", "verify", "--workspace", str(workspace)]) == 0
     shutil.rmtree(workspace)

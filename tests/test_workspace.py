@@ -11,7 +11,7 @@ import pytest
 
 from digestkit import fileio, render
 from digestkit import workspace as ws
-from digestkit.audit import GENESIS, _entry_hash, append_audit, verify_audit
+from digestkit.audit import GENESIS, append_audit, entry_hash, verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
 
@@ -174,7 +174,7 @@ def test_audit_verify_catches_an_edit_with_a_recomputed_hash(chained: ws.Layout)
     lines = _lines(chained)
     entry = json.loads(lines[1])
     entry["digest_id"] = "rb@forged"
-    entry["hash"] = _entry_hash(entry)
+    entry["hash"] = entry_hash(entry)
     lines[1] = json.dumps(entry, sort_keys=True)
     _write(chained, lines)
     problems = verify_audit(chained)
@@ -265,6 +265,97 @@ def test_share_is_refused_while_a_clarification_breaks_the_scope_guard(
     (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
     with pytest.raises(WorkspaceError, match="scope guard: clarification 1 severity declaration"):
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
+
+
+# --- share --confirm-scope (issue 16) -----------------------------------------------------------
+
+CONFIRM_NOTE = "Sev 2 seems fair for this one."
+
+
+def _with_note(layout: ws.Layout, text: str) -> None:
+    folder = _post(layout, DIGEST)
+    audit = ws.load_audit(layout, DIGEST["digest_id"])
+    audit["clarifications"] = [{"author": "u-a", "at": "t", "text": text}]
+    (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
+
+
+def _no_render(monkeypatch: pytest.MonkeyPatch, layout: ws.Layout) -> None:
+    """Share without running the notebook: these digests were posted by hand, with no page."""
+
+    def fake_render(folder: Path, **_: object) -> None:
+        # What the page shows is the state in the live audit.json, as the notebook reads it.
+        live = json.loads((ws.find_digest(layout, DIGEST["digest_id"]) / "audit.json").read_text())
+        (folder / "digest.ipynb").write_text("{}", encoding="utf-8")
+        (folder / "digest.html").write_text(live["state"], encoding="utf-8")
+
+    monkeypatch.setattr(ws, "render_folder", fake_render)
+
+
+def test_share_lists_confirm_level_sentences_and_needs_confirm_scope(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _with_note(layout, CONFIRM_NOTE)
+    _no_render(monkeypatch, layout)
+    assert ws.share_problems(layout, DIGEST["digest_id"]) == []
+    with pytest.raises(WorkspaceError) as refused:
+        ws.share(layout, DIGEST["digest_id"], by="u-lead")
+    assert "without --confirm-scope: 1 sentence(s)" in str(refused.value)
+    assert f"clarification 1 severity declaration in '{CONFIRM_NOTE}'" in str(refused.value)
+    assert ws.load_audit(layout, DIGEST["digest_id"])["state"] == "draft"
+    assert not layout.audit_log.exists()
+    code = main(["share", DIGEST["digest_id"], "--by", "u-lead", "--workspace", str(layout.root)])
+    assert code == 2 and "--confirm-scope" in capsys.readouterr().err
+
+    args = ["share", DIGEST["digest_id"], "--by", "u-lead", "--workspace", str(layout.root)]
+    code = main([*args, "--confirm-scope"])
+    assert code == 0
+    audit = ws.load_audit(layout, DIGEST["digest_id"])
+    assert audit["state"] == "shared"
+    # One entry: the confirmation is part of the share it allowed (journaled together).
+    (shared,) = [json.loads(line) for line in _lines(layout)]
+    assert shared["action"] == "digest.shared"
+    # who and when: the sharer, at the moment of sharing; the sentence by hash only
+    assert (shared["by"], shared["at"]) == ("u-lead", audit["transitions"][-1]["at"])
+    assert shared["scope_confirmed"] == [
+        {
+            "where": "clarification 1",
+            "rule": "severity_declaration",
+            "sentence_sha256": fileio.sha256_bytes(CONFIRM_NOTE.encode("utf-8")),
+        }
+    ]
+    assert CONFIRM_NOTE not in layout.audit_log.read_text(encoding="utf-8")
+    assert verify_audit(layout) == []
+
+
+def test_confirm_scope_never_lets_a_block_level_sentence_through(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_note(layout, "Declare Sev1 now.")
+    _no_render(monkeypatch, layout)
+    with pytest.raises(WorkspaceError, match="scope guard: clarification 1 severity declaration"):
+        ws.share(layout, DIGEST["digest_id"], by="u-lead", confirm_scope=True)
+    assert not layout.audit_log.exists()
+
+
+def test_share_without_confirm_level_sentences_logs_no_confirmation(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_note(layout, "The runbook says severity must be set by the incident commander.")
+    _no_render(monkeypatch, layout)
+    ws.share(layout, DIGEST["digest_id"], by="u-lead")
+    assert [json.loads(line)["action"] for line in _lines(layout)] == ["digest.shared"]
+
+
+def test_the_page_marks_confirm_level_claims_and_clarifications() -> None:
+    notes = [
+        {"author": "u-a", "at": "t1", "text": CONFIRM_NOTE},
+        {"author": "u-b", "at": "t2", "text": "Step 4 was reworded."},
+    ]
+    html = render.clarifications(notes).split("</style>")[1]
+    assert html.count('class="dk-claim dk-scope-confirm"') == 1
+    assert html.index("dk-scope-confirm") < html.index(CONFIRM_NOTE) < html.index("Step 4")
+    assert render.scope_mark("Have the Ledger team pick this up.") == " dk-scope-confirm"
+    assert render.scope_mark("The runbook says to have the Ledger team pick it up.") == ""
 
 
 def test_unknown_digest_names_the_known_ones(layout: ws.Layout) -> None:

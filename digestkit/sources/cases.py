@@ -16,20 +16,15 @@ import sqlalchemy as sa
 from digestkit.exceptions import SourceError
 from digestkit.sources.config import SourcesLike, resolve_sources
 from digestkit.sources.crm import _crm_where, _engine
-from digestkit.sources.schema import Column
+from digestkit.sources.schema import SCHEMAS, Column
 from digestkit.sources.validate import TimeLike, utc_timestamp
 
 __all__ = ["CASES_COLUMNS", "CASES_TABLE", "load_cases"]
 
 CASES_TABLE = "cases"
 
-CASES_COLUMNS: tuple[Column, ...] = (
-    Column("case_id", "string", "Severity-one case id, e.g. CASE-000123."),
-    Column("account_id", "string", "Pseudonymous account id of the customer (accounts)."),
-    Column("product_id", "string", "Product the case is about (registry product_id)."),
-    Column("opened_at", "datetime", "When the case was opened (UTC)."),
-)
-"""Columns of the ``cases`` table; none is sensitive."""
+CASES_COLUMNS: tuple[Column, ...] = SCHEMAS[CASES_TABLE]
+"""Columns of the ``cases`` table (declared in ``SCHEMAS``); none is sensitive."""
 
 _NAMES = tuple(c.name for c in CASES_COLUMNS)
 _T = sa.table(CASES_TABLE, *(sa.column(n) for n in _NAMES))

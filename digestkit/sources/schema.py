@@ -178,6 +178,13 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         C("summary", "string", "Free-text description.", sensitive=True),
         C("recorded_at", "datetime", "When this version of the record was written (UTC)."),
     ),
+    # CRM severity-one cases: only what tells whether a digest came before the first live case.
+    "cases": (
+        C("case_id", "string", "Severity-one case id, e.g. CASE-000123."),
+        C("account_id", "string", "Pseudonymous account id of the customer (accounts)."),
+        C("product_id", "string", "Product the case is about (registry product_id)."),
+        C("opened_at", "datetime", "When the case was opened (UTC)."),
+    ),
     # Change-notification feed: one JSON object per line.
     "events": (
         C("event_id", "string", "Event id, e.g. EVT-000010."),
@@ -202,6 +209,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "teams": ("team", "recorded_at"),
     "known_issues": ("issue_id", "recorded_at"),
     "exceptions": ("exception_id", "recorded_at"),
+    "cases": ("case_id",),
     "events": ("event_id",),
 }
 

@@ -42,6 +42,7 @@ _WHERE = {
     "teams": "`registry/teams.csv` (append-only)",
     "known_issues": "`registry/known_issues.csv` (append-only)",
     "exceptions": "`exceptions/register.csv` (append-only)",
+    "cases": "CRM database, table `cases` (severity-one cases; optional: evaluation only)",
     "events": "`feed/events.jsonl` (one JSON object per line)",
 }
 
