@@ -3,13 +3,14 @@
 The wheel is built from a copy of the source tree (so no stale ``build/`` folder of the checkout
 can leak into it) and installed with its dependencies from the package index (or pip's cache)
 into a new virtual environment. Every command then runs from an unrelated folder with that
-environment's executables only: no checkout on the path, no ``$DIGESTKIT_DATA``. Slow (about a
-minute and a half, most of it installing dependencies); one test on purpose.
+environment's executables only: no checkout on the path, no ``$DIGESTKIT_DATA``. Slow (about two
+minutes, most of it installing dependencies); one test on purpose.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,9 +70,22 @@ def test_the_installed_wheel_runs_the_main_job_from_an_unrelated_folder(tmp_path
     pages = sorted(p.parent.name for p in (elsewhere / "ws" / "digests").glob("*/digest.html"))
     assert "premium-s1-escalation@r9" in pages and "premium-comms-bridge@r2" in pages
     assert len(pages) == 9  # 10 publications, one of them withdrawn: no digest for it
-    page = (elsewhere / "ws" / "digests" / "premium-s1-escalation@r9" / "digest.html").read_text()
+    page = (elsewhere / "ws" / "digests" / "premium-s1-escalation@r9" / "digest.html").read_text(
+        encoding="utf-8"
+    )
     assert "<title>Digest — premium-s1-escalation r9</title>" in page
     assert (elsewhere / "ws" / "index.html").is_file()
+
+    # What a scheduler runs instead (docs/pipeline.md; tests/test_schedulers.py has the details).
+    doc = (ROOT / "docs" / "pipeline.md").read_text(encoding="utf-8")
+    commands = re.search(r"<!-- scheduler-commands:[^>]*-->\n```sh\n(.*?)```", doc, re.DOTALL)
+    assert commands
+    scheduled = {"RUNBOOK": "premium-s1-escalation", "REVISION": "r9", "OUT": str(elsewhere)}
+    scheduled |= {"DATA": str(package / "data" / "sample"), "WORKSPACE": str(elsewhere / "ws")}
+    _run(["bash", "-c", commands.group(1)], cwd=elsewhere, env={**env, **scheduled})
+    same = re.compile(r' id="cell-id=[^"]*"')  # papermill's injected cell has a random id
+    scheduler_page = (elsewhere / "premium-s1-escalation@r9.html").read_text(encoding="utf-8")
+    assert same.sub("", scheduler_page) == same.sub("", page)
 
     _run([str(digestkit), "evaluate", "--workspace", "ws", "--report"], cwd=elsewhere, env=env)
     report = elsewhere / "ws" / "evaluation" / "report.html"
