@@ -70,6 +70,21 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_path(args: argparse.Namespace) -> int:
+    from digestkit import render
+    from digestkit.evaluation.report import REPORT_NOTEBOOK
+    from digestkit.sources.config import SAMPLE_DATA
+
+    paths = {
+        "digest-notebook": render.DIGEST_NOTEBOOK,
+        "report-notebook": REPORT_NOTEBOOK,
+        "nbconvert-template": render.NBCONVERT_TEMPLATE,
+        "sample-data": SAMPLE_DATA,
+    }
+    print(paths[args.what])
+    return 0
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from digestkit import diff as diffmod
 
@@ -367,6 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("sources", cmd_sources, "load every source and print a short summary")
     _data_option(p)
+
+    p = command("path", cmd_path, "print where a file shipped in the package is (for schedulers)")
+    p.add_argument(
+        "what",
+        choices=("digest-notebook", "report-notebook", "nbconvert-template", "sample-data"),
+    )
 
     p = command("diff", cmd_diff, "semantic diff of two runbook revisions")
     p.add_argument("old", help="old revision: a Markdown file, or a revision id with --runbook")

@@ -1,4 +1,4 @@
-"""Tables for the analyst notebook (``notebooks/explore_revisions.ipynb``).
+"""Tables for the analyst notebook (``digestkit/notebooks/explore_revisions.ipynb``).
 
 Every function returns a pandas DataFrame (or a Styler showing one in full): the changes between
 two revisions with a redline column and readable line ranges, and views across every published

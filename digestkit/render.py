@@ -2,7 +2,7 @@
 
 Every page and fragment comes from a Jinja2 template shipped in ``digestkit/templates`` with
 autoescaping on, so a ``<script>`` planted in a runbook step or a clarification is shown as text
-and never runs. The digest notebook ``notebooks/revision_digest.ipynb`` displays the fragments of
+and never runs. The digest notebook ``digestkit/notebooks/revision_digest.ipynb`` (package data) displays the fragments of
 :mod:`digestkit.brief`'s :class:`~digestkit.brief.Brief`: :func:`screen` (what a duty manager
 reads first), :func:`details` and :func:`sources`. :func:`to_markdown` renders the same brief for
 ``digestkit digest --format markdown``.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cache, partial
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_NOTEBOOK",
+    "NBCONVERT_TEMPLATE",
     "STATE_LABELS",
     "TEMPLATE",
     "details",
@@ -50,8 +52,15 @@ __all__ = [
     "wdiff",
 ]
 
-DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
+# Package data, as real files: papermill and nbconvert read paths, and pip installs a wheel
+# unpacked, so the package's resources are always files on disk.
+DIGEST_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "revision_digest.ipynb"))
+TEMPLATE = Path(str(resources.files("digestkit") / "templates" / "digest.html.j2"))
+#: For schedulers: `jupyter nbconvert --to html --no-input --template-file <this>` on a digest
+#: notebook papermill executed gives the page :func:`notebook_to_html` writes for it.
+NBCONVERT_TEMPLATE = Path(
+    str(resources.files("digestkit") / "templates" / "nbconvert-digest.html.j2")
+)
 
 # What the badge says: the state is the digest's (reviewed or not), never the revision's, which
 # is always published; a withdrawn revision is the exception worth saying outright.

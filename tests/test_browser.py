@@ -30,7 +30,7 @@ ARGS = [
     "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = ROOT / "digestkit" / "data" / "sample"
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SAMPLE_PLANT = "<script>alert(1)</script>"

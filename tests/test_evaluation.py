@@ -794,7 +794,7 @@ def test_report_notebook_passes_nbval(world, workspace):
             "-p",
             "no:cacheprovider",
             "-q",
-            str(REPO / "notebooks" / "evaluation_report.ipynb"),
+            str(REPO / "digestkit" / "notebooks" / "evaluation_report.ipynb"),
         ],
         capture_output=True,
         text=True,
@@ -1086,7 +1086,7 @@ def test_a_bad_case_row_names_the_case_and_field(tiny_world):
 
 
 def test_the_sample_crm_has_severity_one_cases_and_nothing_sensitive():
-    sample = src_mod.open_sources(REPO / "data" / "sample")
+    sample = src_mod.open_sources(REPO / "digestkit" / "data" / "sample")
     cases = src_mod.load_cases(sample)
     assert len(cases) == 60 and cases["case_id"].is_unique
     assert cases["opened_at"].is_monotonic_increasing

@@ -22,7 +22,7 @@ from digestkit.exceptions import NotebookError, ScopeError, WorkspaceError
 from digestkit.fileio import locked, read_jsonl, sha256_bytes
 from digestkit.kernel import WarmKernel
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "digestkit" / "data" / "sample"
 FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
 
 

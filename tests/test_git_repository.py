@@ -20,7 +20,7 @@ from digestkit.digest import build_digest
 from digestkit.exceptions import RevisionError, SourceError
 from digestkit.sample import write_git_repository
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 RB = "payments-s1"
 
 

@@ -72,7 +72,7 @@ def test_no_digest_json_or_markdown_carries_a_sensitive_value(world, sensitive):
 
 def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive):
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data" / "sample", data)
+    shutil.copytree(ROOT / "digestkit" / "data" / "sample", data)
     workspace = tmp_path / "ws"
     env = {**os.environ, "DIGESTKIT_DATA": str(data)}
     outputs = []

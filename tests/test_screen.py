@@ -12,7 +12,7 @@ from digestkit.screen import find_sensitive
 def test_find_sensitive_names_kind_and_id_never_the_value():
     from digestkit import sources
 
-    data = Path(__file__).resolve().parents[1] / "data" / "sample"
+    data = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
     contact = sources.load_contacts(data, include_sensitive=True).iloc[0]
     account = sources.load_accounts(data, include_sensitive=True).iloc[0]
     stem = " ".join(account.account_name.split()[:-2])  # without "Pte. Ltd." and the like
@@ -47,14 +47,14 @@ def test_find_sensitive_names_kind_and_id_never_the_value():
     ],
 )
 def test_find_sensitive_leaves_dates_ids_and_times_alone(text):
-    assert find_sensitive(text, Path(__file__).resolve().parents[1] / "data/sample") == []
+    assert find_sensitive(text, Path(__file__).resolve().parents[1] / "digestkit/data/sample") == []
 
 
 def test_no_generated_claim_reads_as_sensitive():
     from digestkit import sources
     from digestkit.digest import build_digest
 
-    data = Path(__file__).resolve().parents[1] / "data" / "sample"
+    data = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
     revisions = sources.load_revisions(data)
     texts = [
         claim["text"]

@@ -20,7 +20,7 @@ from digestkit.digest import build_digest, check_consistency, to_markdown
 from digestkit.exceptions import DigestkitError, ScopeError, WorkspaceError
 from digestkit.normalize import fold
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 R2 = (SOURCE / "runbooks" / RUNBOOK / "r2.md").read_text(encoding="utf-8").split("\n")
 
 

@@ -17,7 +17,7 @@
   published revisions in-process (``digestkit evaluate --replay``); :func:`replay_plan` gives
   distinct (pair, as-of) items for benchmarks;
 - :mod:`~digestkit.evaluation.report` — :func:`render_report` runs
-  ``notebooks/evaluation_report.ipynb`` into HTML, with the plots and tables it shows.
+  ``digestkit/notebooks/evaluation_report.ipynb`` into HTML, with the plots and tables it shows.
 
 Source resolution lives in :mod:`digestkit.resolve` (reviewer records use it too);
 :func:`resolve_source` is re-exported here.

@@ -1,4 +1,4 @@
-"""The evaluation report: ``notebooks/evaluation_report.ipynb`` run into HTML, and what it shows.
+"""The evaluation report: the notebook ``evaluation_report.ipynb`` run into HTML, and what it shows.
 
 :func:`render_report` executes the notebook with papermill; its cells call the plots and tables
 here (one or two calls a cell), so the notebook holds no logic of its own.
@@ -6,6 +6,7 @@ here (one or two calls a cell), so the notebook holds no logic of its own.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,8 @@ __all__ = [
     "table",
 ]
 
-REPORT_NOTEBOOK = (
-    Path(__file__).resolve().parent.parent.parent / "notebooks" / "evaluation_report.ipynb"
-)
+# Package data; see render.DIGEST_NOTEBOOK.
+REPORT_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "evaluation_report.ipynb"))
 
 
 def render_report(
