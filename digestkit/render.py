@@ -2,10 +2,10 @@
 
 Every page and fragment comes from a Jinja2 template shipped in ``digestkit/templates`` with
 autoescaping on, so a ``<script>`` planted in a runbook step or a clarification is shown as text
-and never runs. The digest notebook ``digestkit/notebooks/revision_digest.ipynb`` (package data) displays the fragments of
-:mod:`digestkit.brief`'s :class:`~digestkit.brief.Brief`: :func:`screen` (what a duty manager
-reads first), :func:`details` and :func:`sources`. :func:`to_markdown` renders the same brief for
-``digestkit digest --format markdown``.
+and never runs. The digest notebook ``digestkit/notebooks/revision_digest.ipynb`` (package data)
+displays the fragments of :mod:`digestkit.brief`'s :class:`~digestkit.brief.Brief`:
+:func:`screen` (what a duty manager reads first), :func:`details` and :func:`sources`.
+:func:`to_markdown` renders the same brief for ``digestkit digest --format markdown``.
 
 :func:`execute_notebook` runs that notebook with papermill (on a fresh kernel, or on a kept one
 from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert, input cells
