@@ -71,11 +71,20 @@ _PAGER_END_RE = re.compile(r"-(?:oncall|primary|secondary|pager)(?![\w-])")
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _EXCEPTION_RE = re.compile(r"EXC-\d+\b")
 _UNIT = r"(minutes?|mins?|m|hours?|hrs?|h)\b"
+# Amounts written in words are the same facts as numerals ("within five minutes" = 5 min).
+NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90}
+_AMOUNT = "(\\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
-_WITHIN_RE = re.compile(r"within\s+(\d+)\s*" + _UNIT)  # on lower-cased text
-_EVERY_RE = re.compile(r"every\s+(\d+)\s*" + _UNIT)  # on lower-cased text
-_DURATION_RE = re.compile(r"(\d+)\s*" + _UNIT)  # on lower-cased text
-_CELL_DURATION_RE = re.compile(r"\b(\d+)\s*" + _UNIT, re.IGNORECASE)
+_WITHIN_RE = re.compile(r"within\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
+_EVERY_RE = re.compile(r"every\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
+_DURATION_RE = re.compile(_AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
+_CELL_DURATION_RE = re.compile(r"\b" + _AMOUNT + r"\s*" + _UNIT, re.IGNORECASE)
 _ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$")  # on lower-cased text
 # "Premium Support" is the name of the service, not a tier.
 _TIER_RE = re.compile(r"(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
@@ -359,4 +368,5 @@ def dedupe(facts: Iterable[Fact]) -> list[Fact]:
 
 
 def _minutes(amount: str, unit: str) -> str:
-    return str(int(amount) * 60) if unit.lower().startswith("h") else str(int(amount))
+    value = int(amount) if amount.isdigit() else NUMBER_WORDS[amount.lower()]
+    return str(value * 60) if unit.lower().startswith("h") else str(value)

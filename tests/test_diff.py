@@ -760,3 +760,12 @@ def test_importing_the_diff_does_not_import_pandas():
     code = "import sys, digestkit.diff; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_amounts_written_in_words_are_the_same_facts_as_numerals() -> None:
+    old = "# R\n\n## Checkpoints\n\n1. First update within 5 minutes.\n2. Escalate after 2 hours.\n"
+    same = old.replace("within 5", "within five").replace("after 2", "after two")
+    assert [c.facts for c in diff_texts(old, same).changes] == [(), ()]
+    longer = same.replace("within five", "within ten")
+    (change,) = [c for c in diff_texts(old, longer).changes if c.facts]
+    assert [(f.field, f.old, f.new) for f in change.facts] == [("within", "5", "10")]
