@@ -72,34 +72,13 @@ _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _EXCEPTION_RE = re.compile(r"EXC-\d+\b")
 _UNIT = r"(minutes?|mins?|m|hours?|hrs?|h)\b"
 # Amounts written in words are the same facts as numerals ("within five minutes" = 5 min).
-NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-} | {"thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90}
+_SMALL_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+NUMBER_WORDS = dict(zip(_SMALL_NUMBERS.split(), range(21), strict=True)) | {
+    "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90,
+}  # fmt: skip
 _AMOUNT = "(\\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
 _WITHIN_RE = re.compile(r"within\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
