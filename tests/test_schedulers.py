@@ -88,7 +88,7 @@ def test_the_scheduler_page_is_offline_titled_and_without_the_notebooks_notes(
 ) -> None:
     page = pages["scheduler"]
     assert f"<title>Digest — {RUNBOOK} {REVISION}</title>" in page
-    assert "Every statement above links to the record it rests on." in page  # the digest shows
+    assert "What is open, in full" in page  # the digest shows
     assert re.findall(r"<script[^>]*\bsrc=|<link[^>]*\bhref=\"?https?:", page) == []
     assert "mathjax" not in page.lower()
     assert "The event runner executes this notebook" not in page  # the intro cell
