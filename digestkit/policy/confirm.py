@@ -157,7 +157,6 @@ _MODIFIED = re.compile(
     r"handling)\b",
     re.IGNORECASE,
 )
-# The block patterns whose hit is an imperative clause; the others hang on a modal or a judgement,
 
 # "merits P1 handling": a judgement on the modified word makes it a proposal again.
 _JUDGED = re.compile(

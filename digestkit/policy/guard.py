@@ -67,6 +67,7 @@ class Violation:
     level: Level = "block"
 
 
+# The block patterns whose hit is an imperative clause; the others hang on a modal or a judgement,
 # which an open question ("whether the case should go to ...") only asks about.
 _DIRECTIVE_PATTERNS = frozenset(
     p for rule in RULES.values() for p in rule.patterns if p.pattern.startswith(LEAD)

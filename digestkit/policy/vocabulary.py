@@ -100,6 +100,7 @@ _PRONOUN_OBJ = r"(?:it|this|that|them|this\s+one)"
 
 
 def compile_patterns(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    """A rule's patterns, compiled case-insensitively."""
     return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
 
 
