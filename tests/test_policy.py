@@ -434,23 +434,23 @@ def test_the_guard_reads_adversarial_text_in_bounded_pieces(name, monkeypatch):
     a timer; benchmarks/bench_scope.py times it against a linear baseline)."""
     text = ADVERSARIAL[name]
     pieces: list[int] = []
-    scan = policy._scan
+    scan = policy.guard._scan
 
     def counting_scan(sentence, masked, where):
         pieces.append(len(masked))
         return scan(sentence, masked, where)
 
-    monkeypatch.setattr(policy, "_scan", counting_scan)
+    monkeypatch.setattr(policy.guard, "_scan", counting_scan)
     check_texts([("x", text)])
     assert max(pieces) <= policy.MAX_PIECE
     assert sum(pieces) <= 2 * len(text)
-    assert len(pieces) <= 2 * len(text) // (policy.MAX_PIECE - 2 * policy._OVERLAP) + 2
+    assert len(pieces) <= 2 * len(text) // (policy.MAX_PIECE - 2 * policy.guard._OVERLAP) + 2
 
 
 def test_quotations_are_paired_in_one_pass_over_runs_of_quotes():
     # Each opening quote is paired with the first closing quote after it, or the scan stops.
-    assert len(list(policy._quotations("' " * 10_000))) <= 5_000
-    assert list(policy._quotations("'" * 20_000)) == [(0, 1, 19_999)]
+    assert len(list(policy.reported._quotations("' " * 10_000))) <= 5_000
+    assert list(policy.reported._quotations("'" * 20_000)) == [(0, 1, 19_999)]
     assert check_sentence("Step 4 now reads 'Declare Sev1 and page the VP.'") == []
 
 
