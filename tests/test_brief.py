@@ -149,8 +149,13 @@ def test_html_comes_from_autoescaped_templates_not_f_strings() -> None:
     assert not env.autoescape("brief/digest.md.j2")
     assert "&lt;b&gt;" in render.redline("a", "a <b>")
     tag = re.compile(r"<(?:/?[a-z]+[ >]|!DOCTYPE)")
-    for module in ("brief.py", "render.py", "workspace.py", "explore.py"):
-        tree = ast.parse((ROOT / "digestkit" / module).read_text(encoding="utf-8"))
+    package = ROOT / "digestkit"
+    paths = sorted(package.glob("brief/*.py"))
+    assert package / "brief" / "build.py" in paths
+    paths += [package / module for module in ("render.py", "workspace.py", "explore.py")]
+    for path in paths:
+        module = path.relative_to(package)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
                 literal = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
