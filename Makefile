@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.digestkit-installed
 WORKSPACE ?= reports/workspace
 
-.PHONY: setup run test bench bench-diff bench-pipeline bench-replay lint format clean
+.PHONY: setup system-deps run test bench bench-diff bench-pipeline bench-replay lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ run: setup  ## publication events of the sample world -> HTML digests in the wor
 	$(BIN)/digestkit run --workspace $(WORKSPACE)
 	$(BIN)/digestkit evaluate --workspace $(WORKSPACE) --simulate --report
 
-test: setup  ## the whole test suite (what CI runs)
+system-deps:  ## Debian packages the tests need (chromium, postgresql): installs them or says how
+	.ci/system-deps
+
+test: setup system-deps  ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
 bench: bench-diff bench-pipeline  ## every benchmark; each prints its table with ratios

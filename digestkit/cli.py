@@ -8,10 +8,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from digestkit.exceptions import DigestkitError
+from digestkit.exceptions import DigestkitError, UsageError
 
+if TYPE_CHECKING:
+    from digestkit.events import PassResult
+
+__all__ = ["build_parser", "main"]
+
+# Kept here, not imported from digestkit.workspace: `digestkit --help` imports no library module.
 DEFAULT_WORKSPACE = Path("reports/workspace")
 DEBUG_HELP = "show tracebacks on errors"
 
@@ -126,7 +132,7 @@ def _log_progress() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _report_pass(result) -> int:
+def _report_pass(result: PassResult) -> int:
     print(result.index)
     if result.failed:
         print(
@@ -213,9 +219,10 @@ def cmd_share(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
+    from digestkit.audit import verify_audit
 
     layout = ws.open_workspace(args.workspace, create=False)
-    problems = ws.verify_audit(layout)
+    problems = verify_audit(layout)
     for p in problems:
         print(f"{p.location(layout)}: {p.message}", file=sys.stderr)
     if problems:
@@ -226,11 +233,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from digestkit import review
-    from digestkit.exceptions import WorkspaceError
 
     if args.missed is not None:
         if not args.part or not args.source:
-            raise WorkspaceError("--missed needs --part and --source SYSTEM:ID[:LOCATOR]")
+            raise UsageError("--missed needs --part and --source SYSTEM:ID[:LOCATOR]")
         record = review.add_missed(
             args.workspace,
             args.digest,
@@ -243,7 +249,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
     else:
         if not args.verdict:
-            raise WorkspaceError("--claim needs --verdict accepted|corrected|rejected")
+            raise UsageError("--claim needs --verdict accepted|corrected|rejected")
         record = review.add_review(
             args.workspace,
             args.digest,
@@ -258,11 +264,10 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digestkit import evaluation
-    from digestkit.exceptions import WorkspaceError
 
     if args.replay:
         if args.period or args.report or args.simulate:
-            raise WorkspaceError(
+            raise UsageError(
                 "--replay rebuilds every published revision in-process and scores it against the "
                 "gold labels; it takes no --period, --report or --simulate"
             )
@@ -306,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str):
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         # Also accepted after the command name; SUPPRESS keeps a leading --debug in force.
@@ -452,8 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return func(args)
     except DigestkitError as exc:
         if args.debug:
             raise
@@ -461,7 +469,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return 2
     except BrokenPipeError:
         raise  # handled in main, not an error to report
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # a file or folder that cannot be read or written; a bug is not caught
         if args.debug:
             raise
         print(f"digestkit: error: {exc}", file=sys.stderr)

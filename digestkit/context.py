@@ -11,19 +11,60 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property, partial
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, cast, get_args
 
 import pandas as pd
 
 from digestkit import sources as src_mod
 from digestkit.runbook import Runbook, Unit
 
+__all__ = [
+    "CARRIED_KINDS",
+    "EXPIRING_WITHIN_DAYS",
+    "FLAG_KINDS",
+    "STALE_AFTER_DAYS",
+    "AmbiguousCarveOut",
+    "AmbiguousCarveOutDetails",
+    "CarriedKind",
+    "ContextTables",
+    "Details",
+    "EntitlementCounts",
+    "EntitlementDetails",
+    "ExceptionDetails",
+    "ExceptionStatus",
+    "Finding",
+    "FindingKind",
+    "FindingPart",
+    "FlagKind",
+    "ImpactAssumptionDetails",
+    "InForce",
+    "Lookups",
+    "OpenQuestionDetails",
+    "OrphanedExceptionDetails",
+    "OwnershipDetails",
+    "PagerConflictDetails",
+    "Product",
+    "ReferenceKind",
+    "SourceRef",
+    "StaleOwnershipDetails",
+    "System",
+    "TeamConflictDetails",
+    "UnchangedSectionsDetails",
+    "UnknownReferenceDetails",
+    "assess",
+    "load_context",
+    "quote",
+]
+
 STALE_AFTER_DAYS = 90
 EXPIRING_WITHIN_DAYS = 30
 
-FLAG_KINDS = (
+System = Literal["runbook", "crm", "registry", "exceptions"]
+"""The source system a :class:`SourceRef` points into."""
+FlagKind = Literal[
     "ownership_conflict",
     "stale_ownership",
     "exception_not_approved",
@@ -34,9 +75,101 @@ FLAG_KINDS = (
     "unsupported_impact_assumption",
     "unknown_reference",
     "open_question",
-)
+]
+CarriedKind = Literal["entitlement_assumption", "exception", "ownership", "unchanged_sections"]
+FindingKind = FlagKind | CarriedKind
+FindingPart = Literal["carried_forward", "open_questions", "flags"]
+"""The digest parts a finding goes to (the changed steps come from the diff, not from here)."""
+ReferenceKind = Literal["product", "pager", "team", "exception"]
+# The register's vocabulary (sources.EXCEPTION_STATUSES), which sources validates on load.
+ExceptionStatus = Literal["approved", "pending", "rejected", "revoked"]
 
-CARRIED_KINDS = ("entitlement_assumption", "exception", "ownership", "unchanged_sections")
+
+# ``details`` of each finding kind: the JSON-ready ids and values its sentence was built from.
+class UnchangedSectionsDetails(TypedDict):
+    sections: list[list[str]]
+    baseline_ref: str
+
+
+class OwnershipDetails(TypedDict):
+    product_id: str
+    team: str
+
+
+class TeamConflictDetails(TypedDict):
+    product_id: str
+    runbook_team: str
+    registry_team: str
+
+
+class PagerConflictDetails(TypedDict):
+    product_id: str
+    runbook_pager: str
+    registry_pager: str
+
+
+class StaleOwnershipDetails(TypedDict):
+    product_id: str
+    last_verified_at: str
+    age_days: int
+
+
+class UnknownReferenceDetails(TypedDict):
+    reference_kind: ReferenceKind
+    value: str
+
+
+class ExceptionDetails(TypedDict):
+    """An exception the runbook references (carried forward, not approved, expired, expiring)."""
+
+    exception_id: str
+    status: ExceptionStatus
+    valid_to: NotRequired[str]
+
+
+class OrphanedExceptionDetails(TypedDict):
+    exception_id: str
+    section: str
+
+
+class AmbiguousCarveOutDetails(TypedDict):
+    exception_ids: list[str]
+    account_id: str
+    product_id: str
+
+
+class EntitlementDetails(TypedDict):
+    tier: str
+    minutes: int
+    accounts: int
+
+
+class ImpactAssumptionDetails(EntitlementDetails):
+    deviating_accounts: int
+
+
+class OpenQuestionDetails(TypedDict):
+    markers: list[str]
+
+
+Details = (
+    UnchangedSectionsDetails
+    | OwnershipDetails
+    | TeamConflictDetails
+    | PagerConflictDetails
+    | StaleOwnershipDetails
+    | UnknownReferenceDetails
+    | ExceptionDetails
+    | OrphanedExceptionDetails
+    | AmbiguousCarveOutDetails
+    | EntitlementDetails
+    | ImpactAssumptionDetails
+    | OpenQuestionDetails
+)
+"""What a finding's ``details`` holds, by kind (``details`` in the digest JSON)."""
+
+FLAG_KINDS: tuple[FlagKind, ...] = get_args(FlagKind)
+CARRIED_KINDS: tuple[CarriedKind, ...] = get_args(CarriedKind)
 
 _MINUTES = re.compile(r"\bwithin\s+(\d+)\s*(?:minutes|mins?)\b", re.IGNORECASE)
 _EXCEPTION_ID = re.compile(r"\bEXC-\d+\b")
@@ -46,11 +179,12 @@ _EXCEPTION_ID = re.compile(r"\bEXC-\d+\b")
 class SourceRef:
     """A pointer to the record or lines a statement rests on."""
 
-    system: str  # runbook | crm | registry | exceptions
+    system: System
     id: str
     locator: str
 
     def to_dict(self) -> dict[str, str]:
+        """The reference as in the digest JSON: system, id, locator."""
         return {"system": self.system, "id": self.id, "locator": self.locator}
 
 
@@ -58,16 +192,61 @@ class SourceRef:
 class Finding:
     """One statement about the revision's context, with its sources."""
 
-    kind: str
+    kind: FindingKind
     text: str
     sources: tuple[SourceRef, ...]
-    details: dict = field(default_factory=dict)
+    details: Details
 
     @property
-    def part(self) -> str:
+    def part(self) -> FindingPart:
+        """Where the finding goes in the digest: carried forward, open questions or flags."""
         if self.kind in CARRIED_KINDS:
             return "carried_forward"
         return "open_questions" if self.kind == "open_question" else "flags"
+
+
+class Product(NamedTuple):
+    """A product's registry record, as the context checks read it."""
+
+    product_id: str
+    product_name: str
+    owning_team: str
+    escalation_pager: str
+    last_verified_at: pd.Timestamp
+
+
+class Lookups(NamedTuple):
+    """The registry and register indexed for resolving a runbook's references."""
+
+    product_by_name: dict[str, Product]  # normalized product name -> record
+    team_by_display: dict[str, str]  # normalized display name -> team slug
+    team_display: dict[str, str]  # team slug -> display name
+    known_pagers: set[str]
+    exceptions: pd.DataFrame  # indexed by exception_id
+
+
+class EntitlementCounts(NamedTuple):
+    """Approved, active entitlements of a tier, counted against a promised response time."""
+
+    accounts: int
+    deviating: int  # accounts with terms other than the promised minutes
+    by_terms: pd.DataFrame  # deviating accounts per terms (columns terms, accounts)
+
+
+class AmbiguousCarveOut(NamedTuple):
+    """Exceptions in force that give one account and product different handlings."""
+
+    account_id: str
+    product_id: str
+    exception_ids: tuple[str, ...]
+    handling: tuple[str, ...]
+
+
+class InForce(NamedTuple):
+    """A runbook's approved, valid exceptions and the ambiguous carve-outs among them."""
+
+    sections: pd.DataFrame  # exception_id, section, normed (normalized section title)
+    ambiguous: list[AmbiguousCarveOut]
 
 
 @dataclass(frozen=True)
@@ -83,40 +262,37 @@ class ContextTables:
     teams: pd.DataFrame
     exceptions: pd.DataFrame
     sources: src_mod.DataSources
-    _counts: dict = field(default_factory=dict, repr=False, compare=False)
-    _hashes: dict = field(default_factory=dict, repr=False, compare=False)
-    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per context: lookups every digest of a cached context shares."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+    @cached_property
+    def lookups(self) -> Lookups:
+        """The tables indexed for lookups; computed once, every digest of the context shares it."""
+        return _lookups(self)
 
-    def entitlement_counts(self, tier: str, minutes: int) -> tuple[int, int, pd.DataFrame]:
-        """(accounts, deviating accounts, deviating accounts per terms) of approved, active
-        ``tier`` entitlements, where deviating means terms other than ``minutes`` minutes."""
-        key = (tier, minutes)
-        if key not in self._counts:
-            scope = {
-                "as_of": self.as_of,
-                "tiers": [tier],
-                "approved_only": True,
-                "active_on": self.as_of,
-            }
-            count = src_mod.count_entitlement_accounts
-            # One scan counts the accounts and, of them, those with other terms (an account may
-            # deviate in two ways, so the per-terms counts below need not add up to it).
-            first = count(self.sources, **scope, count_deviating_from=minutes).iloc[0]
-            total, deviating = int(first["accounts"]), int(first["deviating"])
-            if deviating:
-                by_terms = count(
-                    self.sources, **scope, deviating_from_minutes=minutes, group_by=["terms"]
-                )
-            else:
-                by_terms = pd.DataFrame(columns=["terms", "accounts"])
-            self._counts[key] = (total, deviating, by_terms)
-        return self._counts[key]
+    def in_force(self, runbook_id: str) -> InForce:
+        """The runbook's approved, valid exceptions (see :class:`InForce`), once per runbook."""
+        return self._in_force(runbook_id)
+
+    def entitlement_counts(self, tier: str, minutes: int) -> EntitlementCounts:
+        """Accounts with approved, active ``tier`` entitlements and, of them, those whose terms
+        are other than ``minutes`` minutes (in all and per terms)."""
+        return self._entitlement_counts(tier, minutes)
+
+    # Caches that live and die with the context (a digest's context cache decides how long).
+    @cached_property
+    def _in_force(self) -> Callable[[str], InForce]:
+        return cache(partial(_in_force, self))
+
+    @cached_property
+    def _entitlement_counts(self) -> Callable[[str, int], EntitlementCounts]:
+        return cache(partial(_count_entitlements, self))
+
+    @cached_property
+    def _table_hashes(self) -> dict[str, str]:
+        # A cached context serves many digests: hash its tables once.
+        return {
+            name: src_mod.snapshot_sha256(getattr(self, name))
+            for name in ("products", "teams", "exceptions")
+        }
 
     def snapshot_hashes(self, counts_used: Iterable[tuple[str, int]]) -> dict[str, str]:
         """sha256 of every table read; entitlements as the counts of ``counts_used``."""
@@ -132,10 +308,36 @@ class ContextTables:
             rows,
             columns=["tier", "minutes", "accounts", "deviating", "terms"],
         )
-        if not self._hashes:  # a cached context serves many digests: hash its tables once
-            for name in ("products", "teams", "exceptions"):
-                self._hashes[name] = src_mod.snapshot_sha256(getattr(self, name))
-        return {**self._hashes, "entitlements": src_mod.snapshot_sha256(counts)}
+        return {**self._table_hashes, "entitlements": src_mod.snapshot_sha256(counts)}
+
+
+def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> EntitlementCounts:
+    count = src_mod.count_entitlement_accounts
+    as_of = context.as_of
+    # One scan counts the accounts and, of them, those with other terms (an account may deviate
+    # in two ways, so the per-terms counts below need not add up to it).
+    first = count(
+        context.sources,
+        as_of=as_of,
+        tiers=[tier],
+        approved_only=True,
+        active_on=as_of,
+        count_deviating_from=minutes,
+    ).iloc[0]
+    total, deviating = int(first["accounts"]), int(first["deviating"])
+    if deviating:
+        by_terms = count(
+            context.sources,
+            as_of=as_of,
+            tiers=[tier],
+            approved_only=True,
+            active_on=as_of,
+            deviating_from_minutes=minutes,
+            group_by=["terms"],
+        )
+    else:
+        by_terms = pd.DataFrame(columns=["terms", "accounts"])
+    return EntitlementCounts(total, deviating, by_terms)
 
 
 def load_context(sources: src_mod.DataSources, *, as_of: pd.Timestamp) -> ContextTables:
@@ -204,11 +406,11 @@ def _cell(unit: Unit, *words: str) -> tuple[str, str] | None:
     return None
 
 
-def _lookups(context: ContextTables) -> tuple:
+def _lookups(context: ContextTables) -> Lookups:
     products, teams = context.products, context.teams
+    records = products[list(Product._fields)].itertuples(index=False, name=None)
     product_by_name = {
-        _norm(n): row
-        for n, row in zip(products["product_name"], products.itertuples(), strict=True)
+        _norm(n): Product(*row) for n, row in zip(products["product_name"], records, strict=True)
     }
     team_by_display = {
         _norm(n): t for n, t in zip(teams["display_name"], teams["team"], strict=True)
@@ -216,10 +418,10 @@ def _lookups(context: ContextTables) -> tuple:
     team_display = dict(zip(teams["team"], teams["display_name"], strict=True))
     known_pagers = set(products["escalation_pager"]) | set(teams["pager"])
     exceptions = context.exceptions.set_index("exception_id", drop=False)
-    return product_by_name, team_by_display, team_display, known_pagers, exceptions
+    return Lookups(product_by_name, team_by_display, team_display, known_pagers, exceptions)
 
 
-def _in_force(context: ContextTables, runbook_id: str) -> tuple[pd.DataFrame, list[tuple]]:
+def _in_force(context: ContextTables, runbook_id: str) -> InForce:
     """The runbook's approved, valid exceptions (id, section, normalized section), and the
     (account, product, ids, handlings) of those that give one account and product two handlings.
 
@@ -248,8 +450,10 @@ def _in_force(context: ContextTables, runbook_id: str) -> tuple[pd.DataFrame, li
             (candidates["account_id"] == account_id) & (candidates["product_id"] == product_id)
         ].sort_values("exception_id")
         handling = tuple(sorted(set(same["handling"])))
-        ambiguous.append((account_id, product_id, tuple(same["exception_id"]), handling))
-    return sections, ambiguous
+        ambiguous.append(
+            AmbiguousCarveOut(account_id, product_id, tuple(same["exception_id"]), handling)
+        )
+    return InForce(sections, ambiguous)
 
 
 def _calendar_days(since: pd.Timestamp, until: pd.Timestamp) -> int:
@@ -273,9 +477,12 @@ class _Resolver:
         self.ctx = context
         self.as_of = context.as_of
         self.baseline = baseline
-        lookups = context.memo("lookups", lambda: _lookups(context))
-        self.product_by_name, self.team_by_display, self.team_display = lookups[:3]
-        self.known_pagers, self.exceptions = lookups[3:]
+        lookups = context.lookups
+        self.product_by_name = lookups.product_by_name
+        self.team_by_display = lookups.team_by_display
+        self.team_display = lookups.team_display
+        self.known_pagers = lookups.known_pagers
+        self.exceptions = lookups.exceptions
         # Changed line ranges, sorted with running maxima of their ends: an overlap test is one
         # bisection, not a scan of every change (large diffs have thousands).
         spans = sorted(changed)
@@ -386,7 +593,7 @@ class _Resolver:
                     )
         return findings
 
-    def _ownership(self, unit: Unit, product, team_name: str) -> list[Finding]:
+    def _ownership(self, unit: Unit, product: Product, team_name: str) -> list[Finding]:
         team = self.team_by_display.get(_norm(team_name))
         if team is None and team_name in self.team_display:
             team = team_name  # the runbook used the slug
@@ -419,7 +626,7 @@ class _Resolver:
             ]
         return []
 
-    def _pager_conflict(self, unit: Unit, product, pager: str) -> Finding:
+    def _pager_conflict(self, unit: Unit, product: Product, pager: str) -> Finding:
         return Finding(
             "ownership_conflict",
             f"The runbook pages {pager} first for {product.product_name}; the registry lists "
@@ -433,7 +640,9 @@ class _Resolver:
             },
         )
 
-    def _unknown(self, what: str, value: str, unit: Unit, column: str | None = None) -> Finding:
+    def _unknown(
+        self, what: ReferenceKind, value: str, unit: Unit, column: str | None = None
+    ) -> Finding:
         where = f" ({column})" if column else ""
         table = "exception register" if what == "exception" else "registry"
         return Finding(
@@ -463,7 +672,8 @@ class _Resolver:
                 continue
             exc = self.exceptions.loc[exc_id]
             cite = (self.lines(unit), self.exception(exc_id, "status"))
-            details = {"exception_id": exc_id, "status": str(exc["status"])}
+            status = cast(ExceptionStatus, str(exc["status"]))
+            details: ExceptionDetails = {"exception_id": exc_id, "status": status}
             if exc["status"] != "approved":
                 findings.append(
                     Finding(
@@ -475,7 +685,7 @@ class _Resolver:
                     )
                 )
                 continue
-            valid_to = exc["valid_to"]
+            valid_to: Any = exc["valid_to"]  # a date, or NaT for an open-ended exception
             if pd.notna(valid_to):
                 end = pd.Timestamp(valid_to).date()
                 days_left = (end - self.as_of.date()).days
@@ -518,9 +728,7 @@ class _Resolver:
 
     def register_problems(self) -> list[Finding]:
         """Orphaned and ambiguous carve-outs among the runbook's approved, valid exceptions."""
-        sections, ambiguous = self.ctx.memo(
-            ("in_force", self.runbook_id), lambda: _in_force(self.ctx, self.runbook_id)
-        )
+        sections, ambiguous = self.ctx.in_force(self.runbook_id)
         findings: list[Finding] = []
         titles = {_norm(s.title) for s in self.new.sections}
         old_titles = {_norm(s.title) for s in self.baseline.sections} if self.baseline else set()
@@ -533,10 +741,10 @@ class _Resolver:
                     f"Approved exception {row.exception_id} points to section "
                     f"'{row.section}', which this revision does not have ({how}).",
                     (
-                        self.exception(row.exception_id, "section"),
+                        self.exception(str(row.exception_id), "section"),
                         SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
                     ),
-                    {"exception_id": row.exception_id, "section": row.section},
+                    {"exception_id": str(row.exception_id), "section": str(row.section)},
                 )
             )
         for account_id, product_id, ids, handling in ambiguous:

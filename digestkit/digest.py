@@ -9,21 +9,63 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal, TypedDict, cast, get_args
 
 import pandas as pd
 
 from digestkit import context as ctx
 from digestkit import diff as diffmod
 from digestkit import sources as src_mod
+from digestkit.clock import format_utc
 from digestkit.exceptions import RevisionError
 from digestkit.runbook import Runbook, parse_runbook
 
+__all__ = [
+    "PARTS",
+    "SCHEMA_VERSION",
+    "AuditParameters",
+    "ChangeDetails",
+    "ChangeKind",
+    "Claim",
+    "ClaimDetails",
+    "ClaimKind",
+    "Digest",
+    "DigestAudit",
+    "DigestHeader",
+    "Part",
+    "RenumberedDetails",
+    "Source",
+    "build_digest",
+    "compare_frame",
+    "context_frame",
+    "revision_pair",
+    "to_markdown",
+]
+
 SCHEMA_VERSION = 1
-PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
-_ID_PREFIX = {
+Part = Literal["changed_steps", "carried_forward", "open_questions", "flags"]
+"""The parts of a digest, in the order it presents them."""
+PARTS: tuple[Part, ...] = get_args(Part)
+# The vocabulary of diff.CHANGE_KINDS: what a changed-steps claim reports.
+ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
+ClaimKind = ChangeKind | ctx.FindingKind
+
+
+class RenumberedDetails(TypedDict):
+    """``details`` of a renumbering claim: one entry per renumbered item."""
+
+    section: list[str]
+    unit: str
+    items: list[dict[str, Any]]
+
+
+# ``details`` of the other change claims: ``diff.change_to_dict`` (see docs/digest-json.md).
+ChangeDetails = dict[str, Any]
+ClaimDetails = ctx.Details | RenumberedDetails | ChangeDetails
+_ID_PREFIX: dict[Part, str] = {
     "changed_steps": "CHG",
     "carried_forward": "CF",
     "open_questions": "OQ",
@@ -36,13 +78,14 @@ class Claim:
     """One statement of the digest with the sources it rests on."""
 
     id: str
-    part: str
-    kind: str
+    part: Part
+    kind: ClaimKind
     text: str
     sources: tuple[ctx.SourceRef, ...]
-    details: dict = field(default_factory=dict)
+    details: ClaimDetails
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The claim as in the digest JSON (``docs/digest-json.md``)."""
         return {
             "id": self.id,
             "part": self.part,
@@ -54,56 +97,140 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A distinct source reference of a digest, numbered ``S1``, ``S2``, ... by first use."""
+
+    ref: str
+    system: ctx.System
+    id: str
+    locator: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The entry of the digest JSON's ``sources`` list."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DigestHeader:
+    """What was digested: the revision, its baseline, its publication and the as-of time."""
+
+    runbook_id: str
+    title: str
+    revision: str
+    revision_ref: str
+    baseline: str | None
+    baseline_ref: str | None
+    baseline_note: str | None
+    published_at: str
+    publisher: str
+    change_reason: str
+    as_of: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON ``header`` object (keys in field order)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AuditParameters:
+    """The thresholds a digest was built with."""
+
+    stale_after_days: int
+    expiring_within_days: int
+
+
+@dataclass(frozen=True)
+class DigestAudit:
+    """What a digest was built from: revisions, source snapshots, version and parameters."""
+
+    revision_ref: str
+    baseline_ref: str | None
+    as_of: str
+    change_reason: str
+    approved_by: str
+    revision_sha256: str
+    baseline_sha256: str | None
+    snapshots: dict[str, str]  # table -> sha256 of what was read
+    digestkit_version: str
+    parameters: AuditParameters
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON ``audit`` object (keys in field order)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Digest:
     """A revision's digest: header, the three parts, flags and the audit record."""
 
-    header: dict
+    header: DigestHeader
     changed_steps: tuple[Claim, ...]
     carried_forward: tuple[Claim, ...]
     open_questions: tuple[Claim, ...]
     flags: tuple[Claim, ...]
-    audit: dict
+    audit: DigestAudit
 
     @property
     def digest_id(self) -> str:
-        return self.header["revision_ref"]
+        """``<runbook>@<revision>``."""
+        return self.header.revision_ref
 
     @property
     def claims(self) -> tuple[Claim, ...]:
+        """Every claim, part by part."""
         return self.changed_steps + self.carried_forward + self.open_questions + self.flags
 
-    def sources(self) -> list[dict]:
+    def part(self, part: Part) -> tuple[Claim, ...]:
+        """The claims of one part."""
+        claims: tuple[Claim, ...] = getattr(self, part)
+        return claims
+
+    def sources(self) -> list[Source]:
         """Every distinct source reference, numbered S1, S2, ... in order of first use."""
         seen: dict[ctx.SourceRef, str] = {}
         for claim in self.claims:
             for ref in claim.sources:
                 seen.setdefault(ref, f"S{len(seen) + 1}")
-        return [{"ref": label, **ref.to_dict()} for ref, label in seen.items()]
+        return [Source(label, ref.system, ref.id, ref.locator) for ref, label in seen.items()]
 
-    def claims_frame(self, parts: Sequence[str] = PARTS) -> pd.DataFrame:
+    def claims_frame(self, parts: Sequence[Part] = PARTS) -> pd.DataFrame:
         """One row per claim of ``parts``: id, part, kind, text and its sources."""
-        rows = [
-            {
-                "id": c.id,
-                "part": c.part,
-                "kind": c.kind,
-                "text": c.text,
-                "sources": "; ".join(f"{s.system}:{s.id}#{s.locator}" for s in c.sources),
-            }
-            for part in parts
-            for c in getattr(self, part)
-        ]
-        return pd.DataFrame(rows, columns=["id", "part", "kind", "text", "sources"])
+        return _claims_frame(c for part in parts for c in self.part(part))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The digest JSON (``docs/digest-json.md``)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "digest_id": self.digest_id,
-            "header": self.header,
-            **{part: [c.to_dict() for c in getattr(self, part)] for part in PARTS},
-            "sources": self.sources(),
-            "audit": self.audit,
+            "header": self.header.to_dict(),
+            **{part: [c.to_dict() for c in self.part(part)] for part in PARTS},
+            "sources": [s.to_dict() for s in self.sources()],
+            "audit": self.audit.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A claim before it is numbered within its part."""
+
+    kind: ClaimKind
+    text: str
+    sources: tuple[ctx.SourceRef, ...]
+    details: ClaimDetails
+
+
+def _claims_frame(claims: Iterable[Claim]) -> pd.DataFrame:
+    rows = [
+        {
+            "id": c.id,
+            "part": c.part,
+            "kind": c.kind,
+            "text": c.text,
+            "sources": "; ".join(f"{s.system}:{s.id}#{s.locator}" for s in c.sources),
+        }
+        for c in claims
+    ]
+    return pd.DataFrame(rows, columns=["id", "part", "kind", "text", "sources"])
 
 
 def build_digest(
@@ -154,54 +281,50 @@ def build_digest(
         expiring_within_days=expiring_within_days,
     )
 
-    header = {
-        "runbook_id": runbook_id,
-        "title": str(new_row["title"]),
-        "revision": revision,
-        "revision_ref": new_ref,
-        "baseline": old_row["revision"] if old_row is not None else None,
-        "baseline_ref": old_ref,
-        "baseline_note": None
+    header = DigestHeader(
+        runbook_id=runbook_id,
+        title=str(new_row["title"]),
+        revision=revision,
+        revision_ref=new_ref,
+        baseline=str(old_row["revision"]) if old_row is not None else None,
+        baseline_ref=old_ref,
+        baseline_note=None
         if old_row is not None
         else "First published revision: there is no earlier published baseline to compare with.",
-        "published_at": _iso(new_row["published_at"]),
-        "publisher": _opt(new_row["approved_by"]),
-        "change_reason": str(new_row["change_reason"]),
-        "as_of": _iso(when),
-    }
-    counts_used = [
-        (f.details["tier"], f.details["minutes"])
-        for f in findings
-        if f.kind in ("entitlement_assumption", "unsupported_impact_assumption")
-    ]
-    snapshots = {
-        "revisions": _revisions_sha256(revisions),
-        **context.snapshot_hashes(counts_used),
-    }
-    audit = {
-        "revision_ref": new_ref,
-        "baseline_ref": old_ref,
-        "as_of": _iso(when),
-        "change_reason": header["change_reason"],
-        "approved_by": header["publisher"],
-        "revision_sha256": str(new_row["sha256"]),
-        "baseline_sha256": str(old_row["sha256"]) if old_row is not None else None,
-        "snapshots": snapshots,
-        "digestkit_version": _version(),
-        "parameters": {
-            "stale_after_days": stale_after_days,
-            "expiring_within_days": expiring_within_days,
+        # A published revision always has both (sources refuses one without).
+        published_at=format_utc(pd.Timestamp(new_row["published_at"])),
+        publisher=str(new_row["approved_by"]),
+        change_reason=str(new_row["change_reason"]),
+        as_of=format_utc(when),
+    )
+    counts_used = _entitlement_terms(findings)
+    audit = DigestAudit(
+        revision_ref=new_ref,
+        baseline_ref=old_ref,
+        as_of=header.as_of,
+        change_reason=header.change_reason,
+        approved_by=header.publisher,
+        revision_sha256=str(new_row["sha256"]),
+        baseline_sha256=str(old_row["sha256"]) if old_row is not None else None,
+        snapshots={
+            "revisions": _revisions_sha256(revisions),
+            **context.snapshot_hashes(counts_used),
         },
-    }
-    change_claims = _change_claims(changes, new_ref, old_ref) if changes else []
-    by_part: dict[str, list[tuple[str, str, tuple[ctx.SourceRef, ...], dict]]] = {
-        part: [] for part in PARTS
-    }
-    by_part["changed_steps"] = change_claims
+        digestkit_version=_version(),
+        parameters=AuditParameters(stale_after_days, expiring_within_days),
+    )
+    by_part: dict[Part, list[_Statement]] = {part: [] for part in PARTS}
+    by_part["changed_steps"] = _change_claims(changes, new_ref, old_ref) if changes else []
     for f in findings:
-        by_part[f.part].append((f.kind, f.text, f.sources, f.details))
-    parts = {part: _number(part, items) for part, items in by_part.items()}
-    return Digest(header=header, audit=audit, **parts)
+        by_part[f.part].append(_Statement(f.kind, f.text, f.sources, f.details))
+    return Digest(
+        header=header,
+        changed_steps=_number("changed_steps", by_part["changed_steps"]),
+        carried_forward=_number("carried_forward", by_part["carried_forward"]),
+        open_questions=_number("open_questions", by_part["open_questions"]),
+        flags=_number("flags", by_part["flags"]),
+        audit=audit,
+    )
 
 
 def revision_pair(
@@ -243,7 +366,7 @@ def context_frame(
     *,
     baseline: str,
     data: str | Path | src_mod.DataSources | None = None,
-    parts: Sequence[str] = ("carried_forward", "open_questions", "flags"),
+    parts: Sequence[Part] = ("carried_forward", "open_questions", "flags"),
 ) -> pd.DataFrame:
     """The context claims of the digest of ``revision`` against ``baseline``, for exploring.
 
@@ -254,15 +377,25 @@ def context_frame(
         digest = build_digest(runbook_id, revision, baseline=baseline, data=data)
     except RevisionError as exc:
         warnings.warn(f"no context for this pair: {exc}", stacklevel=2)
-        return Digest({}, (), (), (), (), {}).claims_frame(parts)
+        return _claims_frame(())
     return digest.claims_frame(parts)
 
 
-def _number(part: str, items: Iterable[tuple]) -> tuple[Claim, ...]:
+def _entitlement_terms(findings: Iterable[ctx.Finding]) -> list[tuple[str, int]]:
+    """(tier, minutes) of every entitlement count the findings rest on (for the snapshot)."""
+    terms = []
+    for f in findings:
+        if f.kind in ("entitlement_assumption", "unsupported_impact_assumption"):
+            details = cast(ctx.EntitlementDetails, f.details)  # both kinds carry the counts
+            terms.append((details["tier"], details["minutes"]))
+    return terms
+
+
+def _number(part: Part, items: Iterable[_Statement]) -> tuple[Claim, ...]:
     prefix = _ID_PREFIX[part]
     return tuple(
-        Claim(f"{prefix}-{i:02d}", part, kind, text, sources, details)
-        for i, (kind, text, sources, details) in enumerate(items, start=1)
+        Claim(f"{prefix}-{i:02d}", part, s.kind, s.text, s.sources, s.details)
+        for i, s in enumerate(items, start=1)
     )
 
 
@@ -314,8 +447,8 @@ def _as_of(as_of: str | pd.Timestamp | None, row: pd.Series) -> pd.Timestamp:
     if when < published:
         # Before publication the revision did not apply; its context would be someone else's.
         raise RevisionError(
-            f"--as-of {when:%Y-%m-%dT%H:%M:%SZ} is before {row['runbook_id']}@{row['revision']} "
-            f"was published ({published:%Y-%m-%dT%H:%M:%SZ}); pass a later time or omit --as-of"
+            f"--as-of {format_utc(when)} is before {row['runbook_id']}@{row['revision']} "
+            f"was published ({format_utc(published)}); pass a later time or omit --as-of"
         )
     return when
 
@@ -327,9 +460,6 @@ def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...]
     return products, teams, pagers
 
 
-_CONTEXTS: dict[tuple, ctx.ContextTables] = {}
-
-
 def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTables:
     """The context as of ``when``, reused while the source files are unchanged.
 
@@ -339,36 +469,48 @@ def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTab
     stamp = _fingerprint(sources)
     if stamp is None:
         return ctx.load_context(sources, as_of=when)
-    key = (sources, when, stamp)
-    if key not in _CONTEXTS:
-        if len(_CONTEXTS) >= 32:
-            _CONTEXTS.pop(next(iter(_CONTEXTS)))
-        _CONTEXTS[key] = ctx.load_context(sources, as_of=when)
-    return _CONTEXTS[key]
+    return _cached_context(sources, when, stamp)
 
 
-def _fingerprint(sources: src_mod.DataSources) -> tuple | None:
+@lru_cache(maxsize=32)
+def _cached_context(
+    sources: src_mod.DataSources, when: pd.Timestamp, stamp: tuple[object, ...]
+) -> ctx.ContextTables:
+    # ``stamp`` (the files' stat) is only part of the key: changed files get a new context.
+    return ctx.load_context(sources, as_of=when)
+
+
+def _fingerprint(sources: src_mod.DataSources) -> tuple[object, ...] | None:
     crm = src_mod.crm_file(sources)
     if crm is None:
         return None
     try:
-        return src_mod.file_key([crm, sources.exceptions, *sorted(sources.registry.glob("*.csv"))])
+        key: tuple[object, ...] = src_mod.file_key(
+            [crm, sources.exceptions, *sorted(sources.registry.glob("*.csv"))]
+        )
     except OSError:
         return None
+    return key
 
 
-_REVISION_HASHES: dict[tuple, str] = {}
+@dataclass(frozen=True)
+class _RevisionTable:
+    """The repository table, equal (and hashed) by its files' paths and content hashes."""
+
+    key: tuple[tuple[str, str], ...]
+    frame: pd.DataFrame = field(compare=False)
 
 
 def _revisions_sha256(revisions: pd.DataFrame) -> str:
     # Every column of the repository table follows from its files' paths and bytes, so those
     # identify the snapshot: a replay hashes the (large) table once, not once per digest.
     key = tuple(zip(revisions["path"], revisions["sha256"], strict=True))
-    if key not in _REVISION_HASHES:
-        if len(_REVISION_HASHES) >= 64:
-            _REVISION_HASHES.pop(next(iter(_REVISION_HASHES)))
-        _REVISION_HASHES[key] = src_mod.snapshot_sha256(revisions)
-    return _REVISION_HASHES[key]
+    return _table_sha256(_RevisionTable(key, revisions))
+
+
+@lru_cache(maxsize=64)
+def _table_sha256(table: _RevisionTable) -> str:
+    return src_mod.snapshot_sha256(table.frame)
 
 
 @lru_cache(maxsize=256)
@@ -378,8 +520,8 @@ def _parse(text: str, path: str, names: tuple[tuple[str, ...], ...]) -> Runbook:
     return parse_runbook(text, path=path, products=products, teams=teams, pagers=pagers)
 
 
-def _change_claims(changes: diffmod.Diff, new_ref: str, old_ref: str | None) -> list[tuple]:
-    out: list[tuple] = []
+def _change_claims(changes: diffmod.Diff, new_ref: str, old_ref: str | None) -> list[_Statement]:
+    out: list[_Statement] = []
     run: list[diffmod.Change] = []  # consecutive renumberings in one section become one claim
 
     def flush() -> None:
@@ -402,7 +544,8 @@ def _change_claims(changes: diffmod.Diff, new_ref: str, old_ref: str | None) -> 
         if change.old is not None and old_ref is not None:
             refs.append(_lines_ref(old_ref, change.old))
         details = diffmod.change_to_dict(change)
-        out.append((change.kind, _change_sentence(change), tuple(refs), details))
+        kind = cast(ChangeKind, change.kind)
+        out.append(_Statement(kind, _change_sentence(change), tuple(refs), details))
     flush()
     return out
 
@@ -414,29 +557,39 @@ def _lines_ref(ref: str, span: diffmod.Span) -> ctx.SourceRef:
 _LIST_NUMBER = re.compile(r"\s*(\d+)[.)]")
 
 
-def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> tuple:
+def _sides(change: diffmod.Change) -> tuple[diffmod.Span, diffmod.Span]:
+    """Both sides of a change that pairs an old unit with a new one (modified, moved, ...)."""
+    if change.old is None or change.new is None:
+        raise ValueError(f"a {change.kind} change at {change.locator} needs both sides")
+    return change.old, change.new
+
+
+def _renumbered_claim(run: list[diffmod.Change], new_ref: str) -> _Statement:
+    pairs = [_sides(c) for c in run]
+
     def number(span: diffmod.Span) -> str:
         match = _LIST_NUMBER.match(span.text)
         return match.group(1) if match else "?"
 
-    def label(c: diffmod.Change) -> str:
+    def label(old: diffmod.Span, new: diffmod.Span) -> str:
         # Nested items are indented in the source; say so, their numbers restart per parent.
-        nested = "sub-step " if c.new.text[:1].isspace() else ""
-        return f"{nested}{number(c.old)} → {number(c.new)}"
+        nested = "sub-step " if new.text[:1].isspace() else ""
+        return f"{nested}{number(old)} → {number(new)}"
 
-    moves = ", ".join(label(c) for c in run)
-    first, last = run[0].new.lines[0], run[-1].new.lines[1]
+    moves = ", ".join(label(old, new) for old, new in pairs)
+    first, last = pairs[0][1].lines[0], pairs[-1][1].lines[1]
     noun = "item" if len(run) == 1 else "items"
     text = (
         f"{len(run)} {noun} renumbered in {_where(run[0].section)}, wording unchanged: "
         f"{moves} (lines {first}-{last})."
     )
-    details = {
+    details: RenumberedDetails = {
         "section": list(run[0].section),
         "unit": run[0].unit,
         "items": [diffmod.change_to_dict(c) for c in run],
     }
-    return ("renumbered", text, tuple(_lines_ref(new_ref, c.new) for c in run), details)
+    refs = tuple(_lines_ref(new_ref, new) for _, new in pairs)
+    return _Statement("renumbered", text, refs, details)
 
 
 _MARKER = re.compile(r"\s*(?:(\d+)[.)]|[-*+])\s+")
@@ -452,6 +605,8 @@ _UNIT_NAMES = {
 
 def _unit_label(change: diffmod.Change) -> str:
     span = change.new or change.old
+    if span is None:
+        raise ValueError(f"a change at {change.locator} has neither side")
     text = " ".join(span.text.split())
     marker = _MARKER.match(text) if change.unit == "list_item" else None
     if marker:
@@ -500,18 +655,6 @@ def _change_sentence(change: diffmod.Change) -> str:
     return f"{label} modified in {where} ({_span(change.new)}).{tail}"
 
 
-def _iso(value) -> str | None:
-    if value is None or pd.isna(value):
-        return None
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _opt(value) -> str | None:
-    return None if value is None or pd.isna(value) else str(value)
-
-
 def _version() -> str:
     from digestkit import __version__
 
@@ -521,30 +664,31 @@ def _version() -> str:
 def to_markdown(digest: Digest) -> str:
     """Render a digest as Markdown, the three parts visibly separate, sources listed last."""
     h = digest.header
-    refs = {(s["system"], s["id"], s["locator"]): s["ref"] for s in digest.sources()}
+    sources = digest.sources()
+    refs = {(s.system, s.id, s.locator): s.ref for s in sources}
     lines = [
-        f"# Digest: {h['title']} — {h['revision']}",
+        f"# Digest: {h.title} — {h.revision}",
         "",
-        f"- Runbook: `{h['runbook_id']}`, revision **{h['revision']}**",
-        f"- Baseline: {h['baseline'] or 'none'}"
-        + (f" ({h['baseline_note']})" if h["baseline_note"] else ""),
-        f"- Published at: {h['published_at']} by {h['publisher']}",
-        f"- Change reason: {h['change_reason']}",
-        f"- Context read as of: {h['as_of']}",
+        f"- Runbook: `{h.runbook_id}`, revision **{h.revision}**",
+        f"- Baseline: {h.baseline or 'none'}"
+        + (f" ({h.baseline_note})" if h.baseline_note else ""),
+        f"- Published at: {h.published_at} by {h.publisher}",
+        f"- Change reason: {h.change_reason}",
+        f"- Context read as of: {h.as_of}",
         "",
         "_Informational handoff brief. It does not route cases, set severity or offer "
         "concessions._",
     ]
-    titles = {
+    titles: dict[Part, str] = {
         "changed_steps": "## 1. What changed",
         "carried_forward": "## 2. What still holds (carried forward)",
         "open_questions": "## 3. What is open\n\n### Open questions",
         "flags": "### Flags",
     }
     for part in PARTS:
-        claims = getattr(digest, part)
+        claims = digest.part(part)
         lines += ["", titles[part], ""]
-        if not claims and part == "changed_steps" and h["baseline"] is None:
+        if not claims and part == "changed_steps" and h.baseline is None:
             lines.append("_First published revision: there is no baseline, so every step is new._")
         elif not claims:
             lines.append("_None._")
@@ -556,7 +700,5 @@ def to_markdown(digest: Digest) -> str:
             if redline:
                 lines.append(f"  - redline: {redline}")
     lines += ["", "## Sources", "", "| ref | system | id | locator |", "|---|---|---|---|"]
-    lines += [
-        f"| {s['ref']} | {s['system']} | `{s['id']}` | {s['locator']} |" for s in digest.sources()
-    ]
+    lines += [f"| {s.ref} | {s.system} | `{s.id}` | {s.locator} |" for s in sources]
     return "\n".join(lines) + "\n"

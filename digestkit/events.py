@@ -25,24 +25,53 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
-from digestkit import render
+from digestkit import clock, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
+from digestkit.audit import append_audit, logged_hashes
 from digestkit.exceptions import DigestkitError, EventError
+from digestkit.fileio import (
+    append_jsonl,
+    canonical_json,
+    locked,
+    make_build_dir,
+    read_jsonl,
+    sha256_bytes,
+    write_atomic,
+)
+from digestkit.kernel import WarmKernel
+
+__all__ = [
+    "HANDLED",
+    "PUBLISHED",
+    "WITHDRAWN",
+    "Outcome",
+    "PassResult",
+    "Status",
+    "build_event_digest",
+    "check_revision",
+    "handle_line",
+    "process_feed",
+    "run_event",
+    "skip_event",
+    "watch",
+]
 
 log = logging.getLogger("digestkit.events")
 
 PUBLISHED = "runbook.published"
 WITHDRAWN = "runbook.withdrawn"
-HANDLED = ("processed", "skipped", "duplicate", "quarantined")
+Status = Literal["processed", "skipped", "duplicate", "failed", "quarantined"]
+#: Outcomes that are final: the cursor may move past their line (a failure is retried).
+HANDLED: tuple[Status, ...] = ("processed", "skipped", "duplicate", "quarantined")
 
 
 @dataclass(frozen=True)
@@ -51,7 +80,7 @@ class Outcome:
 
     line_no: int
     event_id: str | None
-    status: str  # processed | skipped | duplicate | failed | quarantined
+    status: Status
     reason: str
     digest_id: str | None = None
     event_type: str | None = None
@@ -96,7 +125,7 @@ def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd
 
 
 def _record(layout: ws.Layout, outcome: Outcome) -> Outcome:
-    ws.append_jsonl(layout.events, {"at": ws.now_iso(), **asdict(outcome)})
+    append_jsonl(layout.events, {"at": clock.utc_now_text(), **asdict(outcome)})
     what = outcome.digest_id or outcome.event_id or "-"
     log.info("line %d %s %s: %s", outcome.line_no, what, outcome.status, outcome.reason)
     return outcome
@@ -125,8 +154,9 @@ _OUTCOME_FIELDS = tuple(Outcome.__dataclass_fields__)
 
 def _history(layout: ws.Layout) -> _History:
     history = _History(set(), {}, {})
-    for rec in ws.read_jsonl(layout.events):
-        history.add(Outcome(**{f: rec.get(f) for f in _OUTCOME_FIELDS}))
+    for rec in read_jsonl(layout.events):
+        fields: dict[str, Any] = {f: rec.get(f) for f in _OUTCOME_FIELDS}
+        history.add(Outcome(**fields))
     return history
 
 
@@ -136,7 +166,7 @@ def build_event_digest(
     *,
     sources: src_mod.DataSources,
     notebook: Path = render.DIGEST_NOTEBOOK,
-    kernel: render.WarmKernel | None = None,
+    kernel: WarmKernel | None = None,
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
 
@@ -146,7 +176,7 @@ def build_event_digest(
     from digestkit.digest import build_digest
 
     digest = build_digest(event["runbook_id"], event["revision"], data=sources).to_dict()
-    digest_id = digest["digest_id"]
+    digest_id: str = digest["digest_id"]
     parameters = {
         "runbook": event["runbook_id"],
         "revision": event["revision"],
@@ -158,9 +188,9 @@ def build_event_digest(
         # building it a second time: one build per event, and the HTML shows the hashed JSON.
         "digest_json": "digest.json",
     }
-    build = ws.make_build_dir(layout, digest_id)
+    build = make_build_dir(layout.tmp, digest_id)
     try:
-        digest_bytes = ws.canonical_json(digest)
+        digest_bytes = canonical_json(digest)
         (build / "digest.json").write_bytes(digest_bytes)
         ws.render_folder(
             build,
@@ -172,15 +202,15 @@ def build_event_digest(
         )
         audit = ws.new_audit(
             digest,
-            digest_sha256=ws.sha256_bytes(digest_bytes),
+            digest_sha256=sha256_bytes(digest_bytes),
             parameters=parameters,
             event_id=event["event_id"],
         )
-        (build / "audit.json").write_bytes(ws.canonical_json(audit))
+        (build / "audit.json").write_bytes(canonical_json(audit))
         build.rename(layout.digest_dir(digest_id))
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    ws.append_audit(
+    append_audit(
         layout,
         "digest.created",
         at=audit["created_at"],
@@ -188,7 +218,7 @@ def build_event_digest(
         by="digestkit",
         event_id=event["event_id"],
         digest_sha256=audit["digest_sha256"],
-        **ws.logged_hashes(layout, digest_id, audit),
+        **logged_hashes(layout, digest_id, audit),
     )
     return digest_id
 
@@ -200,21 +230,26 @@ def handle_line(
     sources: src_mod.DataSources,
     history: _History,
     notebook: Path = render.DIGEST_NOTEBOOK,
-    kernel: render.WarmKernel | None = None,
+    kernel: WarmKernel | None = None,
 ) -> Outcome:
     """Handle one feed line (the caller holds the lock) and record its outcome."""
     if line.error is not None or line.event is None:
         reason = line.error or "empty event"
-        ws.append_jsonl(
+        append_jsonl(
             layout.quarantine,
-            {"at": ws.now_iso(), "line_no": line.line_no, "field": line.field, "reason": reason},
+            {
+                "at": clock.utc_now_text(),
+                "line_no": line.line_no,
+                "field": line.field,
+                "reason": reason,
+            },
         )
         return _record(layout, Outcome(line.line_no, None, "quarantined", reason))
     event = line.event  # iter_feed has checked it against SCHEMAS["events"]
     event_id, kind = event["event_id"], event["type"]
     digest_id = f"{event['runbook_id']}@{event['revision']}"
 
-    def outcome(status: str, reason: str) -> Outcome:
+    def outcome(status: Status, reason: str) -> Outcome:
         return _record(layout, Outcome(line.line_no, event_id, status, reason, digest_id, kind))
 
     if event_id in history.ids:
@@ -245,14 +280,14 @@ def handle_line(
         return outcome("skipped", f"{digest_id} was withdrawn after publication: no digest")
     try:
         build_event_digest(layout, event, sources=sources, notebook=notebook, kernel=kernel)
-    except (DigestkitError, OSError, ValueError) as exc:
+    except (DigestkitError, OSError) as exc:  # bad data, a failed notebook, a full disk
         return outcome("failed", str(exc))
     return outcome("processed", "digest built")
 
 
 def _withdraw(
     layout: ws.Layout, event: Mapping[str, Any], digest_id: str, notebook: Path
-) -> tuple[str, str]:
+) -> tuple[Status, str]:
     """(status, reason) of a withdrawal event for a digested revision."""
     event_id = event["event_id"]
     try:
@@ -264,15 +299,11 @@ def _withdraw(
             event_id=event_id,
             notebook=notebook,
         )
-    except (DigestkitError, OSError, ValueError) as exc:
+    except (DigestkitError, OSError) as exc:
         return "failed", str(exc)
     if transition is None:
         return "skipped", f"{digest_id} is already withdrawn"
     return "processed", "digest marked withdrawn"
-
-
-def _feed_lines(sources: src_mod.DataSources, feed: Path | None) -> list[src_mod.FeedLine]:
-    return list(src_mod.iter_feed(feed or sources.feed))
 
 
 def _read_cursor(layout: ws.Layout) -> int:
@@ -339,10 +370,51 @@ def _advance_cursor(
         "next_line": cursor,
         "feed": str(feed),
         "prefix_sha256": _prefix_sha256(lines, cursor),
-        "at": ws.now_iso(),
+        "at": clock.utc_now_text(),
     }
-    ws.write_atomic(layout.cursor, ws.canonical_json(payload))
+    write_atomic(layout.cursor, canonical_json(payload))
     return cursor
+
+
+@dataclass
+class _Run:
+    """What every runner command opens: the sources, the feed it follows and the workspace.
+
+    :meth:`under_lock` is the rest of the prologue (lock, read the feed, check the cursor, load the
+    history) and the epilogue (move the cursor, rewrite the index page).
+    """
+
+    sources: src_mod.DataSources
+    feed: Path
+    layout: ws.Layout
+    lines: list[src_mod.FeedLine] = field(default_factory=list)
+    history: _History = field(default_factory=lambda: _History(set(), {}, {}))
+    cursor: int = 1
+
+    @classmethod
+    def open(
+        cls,
+        data: str | Path | None,
+        workspace: str | Path,
+        feed: str | Path | None,
+        *,
+        create: bool = True,
+    ) -> _Run:
+        """Open the sources and the workspace (``create`` as in :func:`ws.open_workspace`)."""
+        sources = src_mod.open_sources(data)
+        feed_path = Path(feed).resolve() if feed is not None else sources.feed
+        return cls(sources, feed_path, ws.open_workspace(workspace, create=create))
+
+    @contextmanager
+    def under_lock(self, timeout: float) -> Iterator[_Run]:
+        """Hold the workspace lock with the feed read and checked; then advance the cursor."""
+        with locked(self.layout.lock, timeout=timeout):
+            self.lines = list(src_mod.iter_feed(self.feed))
+            _check_cursor(self.layout, self.lines, self.feed)
+            self.history = _history(self.layout)
+            yield self
+            self.cursor = _advance_cursor(self.layout, self.lines, self.feed, self.history.lines)
+            ws.write_index(self.layout)
 
 
 def process_feed(
@@ -352,23 +424,18 @@ def process_feed(
     feed: str | Path | None = None,
     notebook: Path = render.DIGEST_NOTEBOOK,
     lock_timeout: float = -1,
-    kernel: render.WarmKernel | None = None,
+    kernel: WarmKernel | None = None,
 ) -> PassResult:
     """One pass over the change feed from the cursor; return every outcome and the index path.
 
     With ``kernel`` every digest notebook of the pass runs on that kept kernel.
     """
-    sources = src_mod.open_sources(data)
-    feed_path = Path(feed).resolve() if feed is not None else sources.feed
-    layout = ws.open_workspace(workspace)
+    run = _Run.open(data, workspace, feed)
     outcomes = []
-    with ws.locked(layout, timeout=lock_timeout):
-        lines = _feed_lines(sources, feed_path)
-        _check_cursor(layout, lines, feed_path)
-        start = _read_cursor(layout)
-        history = _history(layout)
-        for line in lines:
-            if line.line_no < start or line.line_no in history.lines:
+    with run.under_lock(lock_timeout):
+        start = _read_cursor(run.layout)
+        for line in run.lines:
+            if line.line_no < start or line.line_no in run.history.lines:
                 continue
             if line.partial and line.error is not None:
                 # A writer may still be finishing it: left, unrecorded, for the next pass.
@@ -377,22 +444,28 @@ def process_feed(
                 )
                 continue
             outcome = handle_line(
-                layout, line, sources=sources, history=history, notebook=notebook, kernel=kernel
+                run.layout,
+                line,
+                sources=run.sources,
+                history=run.history,
+                notebook=notebook,
+                kernel=kernel,
             )
             outcomes.append(outcome)
-            history.add(outcome)
-        cursor = _advance_cursor(layout, lines, feed_path, history.lines)
-        index = ws.write_index(layout)
-    return PassResult(outcomes=outcomes, index=index, cursor=cursor)
+            run.history.add(outcome)
+    return PassResult(outcomes=outcomes, index=run.layout.index, cursor=run.cursor)
 
 
-def _find_event(lines: list[src_mod.FeedLine], event_id: str, feed: Path) -> src_mod.FeedLine:
-    matches = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
-    if not matches:
-        ids = [ln.event["event_id"] for ln in lines if ln.event]
-        known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
-        raise EventError(f"{feed}: no event '{event_id}'; {known}")
-    return matches[0]
+def _find_event(
+    lines: list[src_mod.FeedLine], event_id: str, feed: Path
+) -> tuple[src_mod.FeedLine, dict[str, Any]]:
+    """The feed line of ``event_id`` and its event; EventError naming the feed's range if none."""
+    for line in lines:
+        if line.event and line.event.get("event_id") == event_id:
+            return line, line.event
+    ids = [ln.event["event_id"] for ln in lines if ln.event]
+    known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
+    raise EventError(f"{feed}: no event '{event_id}'; {known}")
 
 
 def run_event(
@@ -405,20 +478,16 @@ def run_event(
     lock_timeout: float = -1,
 ) -> Outcome:
     """Handle the one event ``event_id`` of the feed now (as a pass would); return its outcome."""
-    sources = src_mod.open_sources(data)
-    feed_path = Path(feed).resolve() if feed is not None else sources.feed
-    layout = ws.open_workspace(workspace)
-    with ws.locked(layout, timeout=lock_timeout):
-        lines = _feed_lines(sources, feed_path)
-        _check_cursor(layout, lines, feed_path)
-        line = _find_event(lines, event_id, feed_path)
-        history = _history(layout)
+    run = _Run.open(data, workspace, feed)
+    with run.under_lock(lock_timeout):
+        line, _ = _find_event(run.lines, event_id, run.feed)
+        history = run.history
         if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
             history.ids = {k: v for k, v in history.ids.items() if v != line.line_no}
-        outcome = handle_line(layout, line, sources=sources, history=history, notebook=notebook)
+        outcome = handle_line(
+            run.layout, line, sources=run.sources, history=history, notebook=notebook
+        )
         history.add(outcome)
-        _advance_cursor(layout, lines, feed_path, history.lines)
-        ws.write_index(layout)
     return outcome
 
 
@@ -437,23 +506,17 @@ def skip_event(
     For an event that cannot succeed (its revision will never match, it names a runbook that
     does not exist): who and why are kept in state/events.jsonl and audit.log.
     """
-    sources = src_mod.open_sources(data)
-    feed_path = Path(feed).resolve() if feed is not None else sources.feed
-    layout = ws.open_workspace(workspace, create=False)
-    by = ws.person_id(by, option="--by", src=sources)
+    run = _Run.open(data, workspace, feed, create=False)
+    by = ws.person_id(by, option="--by", src=run.sources)
     if not reason.strip():
         raise EventError("skip-event needs a --reason saying why the event cannot be handled")
-    ws.refuse_sensitive(reason, sources, what="--reason")
-    with ws.locked(layout, timeout=lock_timeout):
-        lines = _feed_lines(sources, feed_path)
-        _check_cursor(layout, lines, feed_path)
-        line = _find_event(lines, event_id, feed_path)
-        history = _history(layout)
-        if line.line_no in history.lines:
+    ws.refuse_sensitive(reason, run.sources, what="--reason")
+    with run.under_lock(lock_timeout):
+        line, event = _find_event(run.lines, event_id, run.feed)
+        if line.line_no in run.history.lines:
             raise EventError(f"{event_id} (feed line {line.line_no}) is already handled")
-        event = line.event
         outcome = _record(
-            layout,
+            run.layout,
             Outcome(
                 line.line_no,
                 event_id,
@@ -463,16 +526,14 @@ def skip_event(
                 event["type"],
             ),
         )
-        ws.append_audit(
-            layout,
+        append_audit(
+            run.layout,
             "event.skipped",
             by=by,
             event_id=event_id,
-            reason_sha256=ws.sha256_bytes(reason.strip().encode("utf-8")),
+            reason_sha256=sha256_bytes(reason.strip().encode("utf-8")),
         )
-        history.add(outcome)
-        _advance_cursor(layout, lines, feed_path, history.lines)
-        ws.write_index(layout)
+        run.history.add(outcome)
     return outcome
 
 
@@ -488,10 +549,10 @@ def watch(
 ) -> PassResult:
     """Process the feed every ``interval`` seconds (once with ``once``); return the last pass.
 
-    The digest notebooks of every pass run on one kept kernel (:class:`render.WarmKernel`, each
+    The digest notebooks of every pass run on one kept kernel (:class:`WarmKernel`, each
     notebook in an emptied namespace) unless ``warm_kernel`` is False.
     """
-    with render.WarmKernel() if warm_kernel else nullcontext() as kernel:
+    with WarmKernel() if warm_kernel else nullcontext() as kernel:
         while True:
             result = process_feed(data=data, workspace=workspace, feed=feed, kernel=kernel)
             if on_pass is not None:

@@ -5,6 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+__all__ = [
+    "DigestkitError",
+    "EventError",
+    "MarkdownError",
+    "NotebookError",
+    "RevisionError",
+    "ScopeError",
+    "SourceError",
+    "UsageError",
+    "WorkspaceError",
+]
+
 
 class DigestkitError(Exception):
     """Base class for every error digestkit raises on purpose."""

@@ -4,27 +4,48 @@ The fragment functions are pure: they take the digest dict of ``docs/digest-json
 HTML strings in which every piece of text is escaped, so a ``<script>`` planted in a runbook step
 is shown as text and never runs. The notebook ``notebooks/revision_digest.ipynb`` displays them.
 
-:func:`execute_notebook` runs that notebook with papermill and :func:`notebook_to_html` exports
-it with nbconvert, input cells hidden, stderr and tracebacks dropped, under the title
+:func:`execute_notebook` runs that notebook with papermill (on a fresh kernel, or on a kept one
+from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert, input cells
+hidden, stderr dropped and a failed notebook refused, under the title
 ``Digest — <runbook> <revision>``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jupyter_core.utils import run_sync
+from digestkit.exceptions import NotebookError
 
-from digestkit.exceptions import WorkspaceError
+if TYPE_CHECKING:
+    from digestkit.kernel import WarmKernel
+
+__all__ = [
+    "DIGEST_NOTEBOOK",
+    "PARTS",
+    "STYLE",
+    "TEMPLATE",
+    "carried_forward",
+    "changed_steps",
+    "clarifications",
+    "digest_html",
+    "execute_notebook",
+    "header_card",
+    "notebook_digest",
+    "notebook_to_html",
+    "open_items",
+    "redline",
+    "source_index",
+    "sources_table",
+    "state_badge",
+    "title_for",
+]
 
 DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
-KERNEL_NAME = "python3"
 
 PARTS = (
     (
@@ -295,131 +316,11 @@ def notebook_digest(
     if digest_json is not None:
         import json
 
-        return json.loads(Path(digest_json).read_text(encoding="utf-8"))
+        shown: dict[str, Any] = json.loads(Path(digest_json).read_text(encoding="utf-8"))
+        return shown
     from digestkit.digest import build_digest
 
     return build_digest(runbook, revision, baseline=baseline, data=data, as_of=as_of).to_dict()
-
-
-# The kernel's own start-up warnings (e.g. about local TCP) are noise for the runner.
-_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
-# Run before each notebook on a kept kernel: forget every name the last notebook defined and
-# start in the new notebook's folder. Imported modules stay loaded; that is the saving.
-_RESET = (
-    "get_ipython().run_line_magic('reset', '-f')\n"
-    "import os as _dk_os\n_dk_os.chdir({cwd!r})\ndel _dk_os"
-)
-
-
-class WarmKernel:
-    """A Python kernel kept across notebook runs, each run starting from an empty namespace.
-
-    Starting a kernel and importing pandas and digestkit in it is most of what one event costs,
-    so ``digestkit watch`` and ``digestkit run`` keep one kernel per process. Before each
-    notebook the kernel's user namespace is reset (``%reset -f``) and its working directory set;
-    after a failed run the kernel is replaced. The kernel starts on first use; use the object as
-    a context manager, or call :meth:`close`.
-    """
-
-    def __init__(self, kernel_name: str = KERNEL_NAME, *, timeout: float = 60) -> None:
-        self.kernel_name = kernel_name
-        self.timeout = timeout
-        self.km: Any = None
-        self.starts = 0  # kernels started, for tests and benchmarks
-        self.runs = 0  # notebooks run on the current kernel
-
-    def __enter__(self) -> WarmKernel:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @contextmanager
-    def session(self, cwd: Path) -> Iterator[Any]:
-        """A client of the kept kernel, its namespace emptied and its directory ``cwd``.
-
-        A fresh client per notebook: nbclient leaves the one it ran with unable to take another
-        request, while the kernel itself is fine.
-        """
-        # The async manager and client are what nbclient creates itself; both it and we drive
-        # them through jupyter_core's run_sync, so they share one event loop.
-        from jupyter_client.manager import AsyncKernelManager
-
-        if self.km is None or not run_sync(self.km.is_alive)():
-            self.close()
-            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
-            run_sync(self.km.start_kernel)(extra_arguments=_KERNEL_ARGS)
-            self.starts, self.runs = self.starts + 1, 0
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            run_sync(kc.wait_for_ready)(timeout=self.timeout)
-            reply = run_sync(kc.execute_interactive)(
-                _RESET.format(cwd=str(cwd)), store_history=False, timeout=self.timeout
-            )
-            if reply["content"]["status"] != "ok":
-                raise WorkspaceError(f"could not reset the kept kernel for {cwd}; run it again")
-            self.runs += 1
-            yield kc
-        except BaseException:
-            self.close()  # a kernel that failed a run is not trusted with the next one
-            raise
-        finally:
-            kc.stop_channels()
-
-    def close(self) -> None:
-        """Shut the kernel down (safe to call twice)."""
-        if self.km is not None and self.km.has_kernel:
-            run_sync(self.km.shutdown_kernel)(now=True)
-        self.km = None
-
-
-def _warm_engine() -> str:
-    """Register (once) and name the papermill engine that runs on a kept kernel's client.
-
-    papermill passes ``km`` on to nbclient but not a client; this engine hands nbclient the
-    client :meth:`WarmKernel.session` prepared, so the reset namespace is the one that runs.
-    """
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class WarmKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man,
-            kernel_name,
-            log_output=False,
-            stdout_file=None,
-            stderr_file=None,
-            start_timeout=60,
-            execution_timeout=None,
-            *,
-            km,
-            kc,
-            **kwargs,
-        ):
-            kwargs.pop("input_path", None)
-            client = PapermillNotebookClient(
-                nb_man,
-                km=km,
-                kernel_name=kernel_name,
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-                startup_timeout=start_timeout,
-                timeout=execution_timeout,
-                **kwargs,
-            )
-            client.kc = kc
-            return client.execute()
-
-    if _WARM_ENGINE not in papermill_engines._engines:
-        papermill_engines.register(_WARM_ENGINE, WarmKernelEngine)
-    return _WARM_ENGINE
-
-
-_WARM_ENGINE = "digestkit-warm-kernel"
 
 
 def execute_notebook(
@@ -430,12 +331,15 @@ def execute_notebook(
     cwd: Path | None = None,
     kernel: WarmKernel | None = None,
 ) -> Path:
-    """Execute the digest notebook with papermill; raise WorkspaceError if any cell fails.
+    """Execute ``notebook`` into ``output`` with papermill; NotebookError if a cell fails.
 
-    With ``kernel`` the notebook runs on that kept kernel (see :class:`WarmKernel`) instead of
-    a kernel started for this run alone.
+    With ``kernel`` the notebook runs on that kept kernel (:class:`digestkit.kernel.WarmKernel`)
+    instead of a kernel started for this run alone.
     """
     import papermill
+    from nbclient.exceptions import DeadKernelError
+
+    from digestkit.kernel import ENGINE_NAME, KERNEL_ARGS, KERNEL_NAME
 
     run = partial(
         papermill.execute_notebook,
@@ -445,33 +349,46 @@ def execute_notebook(
         kernel_name=KERNEL_NAME,
         progress_bar=False,
         log_output=False,
-        extra_arguments=_KERNEL_ARGS,
+        extra_arguments=KERNEL_ARGS,
     )
     try:
         if kernel is None:
             run(cwd=str(cwd) if cwd else None)
         else:
             with kernel.session(cwd or Path.cwd()) as kc:
-                run(engine_name=_warm_engine(), km=kernel.km, kc=kc)
+                run(engine_name=ENGINE_NAME, km=kernel.km, kc=kc)
     except papermill.PapermillExecutionError as exc:
-        raise WorkspaceError(
-            f"{notebook.name}: cell {exc.cell_index} failed with {exc.ename}: {exc.evalue}; "
-            f"fix the cause and run the event again"
+        raise NotebookError(
+            notebook.name, cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue
         ) from None
+    except DeadKernelError as exc:  # killed (out of memory, say): the event is retried
+        raise NotebookError(notebook.name, reason=f"the kernel died: {exc}") from None
     return output
 
 
-def notebook_to_html(notebook: Path, output: Path, *, title: str) -> Path:
-    """Export an executed notebook to a standalone HTML page: no inputs, prompts or stderr."""
+def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool = False) -> Path:
+    """Export an executed notebook to a standalone HTML page: no inputs, prompts or stderr.
+
+    Markdown cells are left out unless ``markdown`` is True (a report's headings and definitions
+    are content; a digest notebook's are notes for whoever opens it). A notebook with a failed
+    cell is never rendered: NotebookError names the cell.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
+    nb = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
+    for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            raise WorkspaceError(f"{notebook}: a cell failed; a failed notebook is never rendered")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                raise NotebookError(
+                    notebook,
+                    cell_index=index,
+                    ename=out.get("ename", ""),
+                    evalue=out.get("evalue", ""),
+                    reason="a failed notebook is never rendered",
+                )
         # Warnings and logs go to stderr; they are for operators, not for the duty manager.
         cell.outputs = [
             o
@@ -479,11 +396,11 @@ def notebook_to_html(notebook: Path, output: Path, *, title: str) -> Path:
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
     nb.metadata["title"] = title
-    exporter = HTMLExporter(
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         template_file=str(TEMPLATE),
         exclude_input=True,
-        exclude_markdown=True,
+        exclude_markdown=not markdown,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )

@@ -12,38 +12,90 @@ Records live next to the digest they judge, one JSON object per line, in
 ``source`` describe what the digest should have said). Every record is validated against the
 digest's ``digest.json`` before it is appended; a bad record writes nothing. When a claim is
 reviewed more than once, :func:`latest_verdicts` keeps the last record.
+
+A bad argument (verdict, part, kind, source syntax, missing text) raises ``UsageError``; a digest
+or claim the workspace lacks, or a source that does not resolve in the digest's data, raises
+``WorkspaceError``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, TypeGuard, get_args
 
 import pandas as pd
 
+from digestkit import sources as src_mod
 from digestkit import workspace as ws
+from digestkit.audit import append_audit
+from digestkit.clock import utc_now_text
 from digestkit.context import CARRIED_KINDS, FLAG_KINDS
 from digestkit.diff import CHANGE_KINDS
-from digestkit.exceptions import WorkspaceError
+from digestkit.digest import PARTS
+from digestkit.exceptions import UsageError, WorkspaceError
+from digestkit.fileio import append_jsonl, locked, read_jsonl, sha256_bytes
+from digestkit.resolve import SYSTEMS, SourceRef, resolve_source
 
-VERDICTS = ("accepted", "corrected", "rejected", "missed")
-PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
-SYSTEMS = ("runbook", "crm", "registry", "exceptions")
-COLUMNS = (
-    "review_id",
-    "digest_id",
-    "claim_id",
-    "verdict",
-    "text",
-    "part",
-    "kind",
-    "source",
-    "reviewer",
-    "at",
-)
+__all__ = [
+    "CLAIM_VERDICTS",
+    "COLUMNS",
+    "FILENAME",
+    "MISSED_KINDS",
+    "PARTS",
+    "SIMULATED_REVIEWER",
+    "SYSTEMS",
+    "VERDICTS",
+    "ClaimVerdict",
+    "ReviewRecord",
+    "Verdict",
+    "add_missed",
+    "add_review",
+    "digest_claims",
+    "latest_verdicts",
+    "load_reviews",
+    "parse_source",
+    "reviews_path",
+    "workspace_layout",
+]
+
+ClaimVerdict = Literal["accepted", "corrected", "rejected"]
+Verdict = Literal["accepted", "corrected", "rejected", "missed"]
+CLAIM_VERDICTS: tuple[ClaimVerdict, ...] = get_args(ClaimVerdict)
+"""What a reviewer may say about one claim."""
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+"""Every verdict a record may hold: a claim's, or ``missed`` for an item the digest left out."""
+
+
+class ReviewRecord(TypedDict):
+    """One line of ``reviews.jsonl`` (see the module docstring)."""
+
+    review_id: str
+    digest_id: str
+    claim_id: str | None
+    verdict: Verdict
+    text: str | None
+    part: str
+    kind: str | None
+    source: SourceRef | None
+    reviewer: str
+    at: str
+
+
+class _Judgement(TypedDict):
+    # A record before it is numbered and timed.
+    claim_id: str | None
+    verdict: Verdict
+    text: str | None
+    part: str
+    kind: str | None
+    source: SourceRef | None
+    reviewer: str
+
+
+COLUMNS: tuple[str, ...] = tuple(ReviewRecord.__annotations__)
 FILENAME = "reviews.jsonl"
 SIMULATED_REVIEWER = "simulated-reviewer"
 """Reviewer id of the seeded simulation; reserved, so a person's review is never set aside."""
@@ -59,7 +111,7 @@ def reviews_path(layout: ws.Layout, digest_id: str) -> Path:
     return layout.digest_dir(digest_id) / FILENAME
 
 
-def parse_source(text: str) -> dict[str, str | None]:
+def parse_source(text: str) -> SourceRef:
     """Parse ``SYSTEM:ID[:LOCATOR]`` (e.g. ``registry:PRD-PAYAPI:owning_team``) into a source.
 
     >>> parse_source("runbook:premium-s1-escalation@r7:L40-L42")["locator"]
@@ -67,40 +119,47 @@ def parse_source(text: str) -> dict[str, str | None]:
     """
     match = _SOURCE.match(text.strip())
     if match is None or match["system"] not in SYSTEMS:
-        raise WorkspaceError(
+        raise UsageError(
             f"source '{text}' is not SYSTEM:ID[:LOCATOR] with SYSTEM one of {', '.join(SYSTEMS)} "
             "(e.g. runbook:premium-s1-escalation@r7:L40-L42 or registry:PRD-PAYAPI:owning_team)"
         )
     return {"system": match["system"], "id": match["id"], "locator": match["locator"]}
 
 
-def _claims(digest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for part in PARTS for c in digest.get(part, [])}
+def digest_claims(digest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every claim of a digest (the dict of ``docs/digest-json.md``), part by part."""
+    return [c for part in PARTS for c in digest.get(part, [])]
 
 
-def _append(layout: ws.Layout, digest_id: str, record: dict[str, Any], at: str | None) -> dict:
-    with ws.locked(layout):
+def _append(
+    layout: ws.Layout, digest_id: str, judgement: _Judgement, at: str | None
+) -> ReviewRecord:
+    with locked(layout.lock):
         path = reviews_path(layout, digest_id)
-        count = len(ws.read_jsonl(path))
-        full = {
+        count = len(read_jsonl(path))
+        record: ReviewRecord = {
             "review_id": f"{digest_id}#R{count + 1:03d}",
             "digest_id": digest_id,
-            **record,
-            "at": at or ws.now_iso(),
+            **judgement,
+            "at": at or utc_now_text(),
         }
         # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
-        ws.append_jsonl(path, {k: full.get(k) for k in COLUMNS})
+        append_jsonl(path, dict(record))
         # Logged like every other change to a digest folder, so audit verify sees an edited file.
-        ws.append_audit(
+        append_audit(
             layout,
             "review.recorded",
-            at=full["at"],
+            at=record["at"],
             digest_id=digest_id,
-            by=full["reviewer"],
-            review_id=full["review_id"],
-            reviews_sha256=ws.sha256_bytes(path.read_bytes()),
+            by=record["reviewer"],
+            review_id=record["review_id"],
+            reviews_sha256=sha256_bytes(path.read_bytes()),
         )
-    return {k: full.get(k) for k in COLUMNS}
+    return record
+
+
+def _is_claim_verdict(verdict: str) -> TypeGuard[ClaimVerdict]:
+    return verdict in CLAIM_VERDICTS
 
 
 def add_review(
@@ -113,37 +172,37 @@ def add_review(
     text: str | None = None,
     at: str | None = None,
     simulated: bool = False,
-) -> dict[str, Any]:
+) -> ReviewRecord:
     """Record a reviewer's verdict on one claim of a posted digest; return the record written.
 
     ``simulated`` is for :func:`digestkit.evaluation.simulate_reviews` alone: only it may write
     as :data:`SIMULATED_REVIEWER`.
     """
     layout = workspace_layout(workspace)
-    if verdict not in VERDICTS or verdict == "missed":
-        raise WorkspaceError(
+    if not _is_claim_verdict(verdict):
+        raise UsageError(
             f"unknown verdict '{verdict}' for a claim; use accepted, corrected or rejected "
             "(report an item the digest left out with --missed)"
         )
     digest = ws.load_digest(layout, digest_id)
     src = ws.digest_sources(layout, digest_id)
     reviewer = _reviewer(reviewer, src, simulated)
-    claims = _claims(digest)
+    claims = {c["id"]: c for c in digest_claims(digest)}
     if claim_id not in claims:
         known = ", ".join(claims) or "none"
         shown = f"'{claim_id}'" if _CLAIM_ID.fullmatch(claim_id) else "with that id"
         raise WorkspaceError(f"digest {digest_id} has no claim {shown}; its claims: {known}")
     text = text.strip() if text else None
     if verdict == "corrected" and not text:
-        raise WorkspaceError(f"verdict 'corrected' on {claim_id} needs --text (the corrected text)")
+        raise UsageError(f"verdict 'corrected' on {claim_id} needs --text (the corrected text)")
     if verdict == "accepted" and text:
-        raise WorkspaceError(
+        raise UsageError(
             f"verdict 'accepted' takes no --text; use 'corrected' to change {claim_id}'s text"
         )
     if text:
         ws.refuse_sensitive(text, src, what="review text")
     claim = claims[claim_id]
-    record = {
+    judgement: _Judgement = {
         "claim_id": claim_id,
         "verdict": verdict,
         "text": text,
@@ -152,7 +211,7 @@ def add_review(
         "source": None,
         "reviewer": reviewer,
     }
-    return _append(layout, digest_id, record, at)
+    return _append(layout, digest_id, judgement, at)
 
 
 def add_missed(
@@ -161,13 +220,13 @@ def add_missed(
     *,
     text: str,
     part: str,
-    source: str | dict[str, Any],
+    source: str | Mapping[str, Any],
     reviewer: str,
     kind: str | None = None,
     at: str | None = None,
     data: str | Path | None = None,
     simulated: bool = False,
-) -> dict[str, Any]:
+) -> ReviewRecord:
     """Record an item the digest should have contained (its part and source); return the record.
 
     The source must resolve (as a claim's would) in ``data``, by default the data the digest was
@@ -179,27 +238,23 @@ def add_missed(
     src = _sources(layout, digest_id, data)
     reviewer = _reviewer(reviewer, src, simulated)
     if not text or not text.strip():
-        raise WorkspaceError("a missed item needs --missed TEXT saying what the digest left out")
+        raise UsageError("a missed item needs --missed TEXT saying what the digest left out")
     if part not in PARTS:
-        raise WorkspaceError(
-            f"unknown part '{part}' for a missed item; use one of {', '.join(PARTS)}"
-        )
+        raise UsageError(f"unknown part '{part}' for a missed item; use one of {', '.join(PARTS)}")
     if kind is not None and kind not in MISSED_KINDS:
-        raise WorkspaceError(
-            f"unknown --kind for a missed item; use one of {', '.join(MISSED_KINDS)}"
-        )
+        raise UsageError(f"unknown --kind for a missed item; use one of {', '.join(MISSED_KINDS)}")
     # Screened before any message can quote them.
     ws.refuse_sensitive(text, src, what="missed item")
-    ws.refuse_sensitive(json.dumps(source) if isinstance(source, dict) else source, src,
-                        what="--source")  # fmt: skip
+    shown = source if isinstance(source, str) else json.dumps(dict(source))
+    ws.refuse_sensitive(shown, src, what="--source")
     ref = parse_source(source) if isinstance(source, str) else dict(source)
     if ref.get("system") not in SYSTEMS or not ref.get("id"):
-        raise WorkspaceError(
+        raise UsageError(
             f"source {ref} needs a system ({', '.join(SYSTEMS)}) and an id; "
             "give it as SYSTEM:ID[:LOCATOR]"
         )
-    _check_resolves(layout, digest_id, ref, src)
-    record = {
+    _check_resolves(ref, src)
+    judgement: _Judgement = {
         "claim_id": None,
         "verdict": "missed",
         "text": text.strip(),
@@ -208,23 +263,21 @@ def add_missed(
         "source": {"system": ref["system"], "id": ref["id"], "locator": ref.get("locator")},
         "reviewer": reviewer,
     }
-    return _append(layout, digest_id, record, at)
+    return _append(layout, digest_id, judgement, at)
 
 
-def _reviewer(reviewer: str, src: Any, simulated: bool) -> str:
+def _reviewer(reviewer: str, src: src_mod.DataSources | None, simulated: bool) -> str:
     reviewer = ws.person_id(reviewer, option="--reviewer", src=src)
     if reviewer == SIMULATED_REVIEWER and not simulated:
-        raise WorkspaceError(
+        raise UsageError(
             f"--reviewer {SIMULATED_REVIEWER} is reserved for the seeded simulation, whose records "
             "are set aside once a person reviews; use your own user id"
         )
     return reviewer
 
 
-def _check_resolves(layout: ws.Layout, digest_id: str, ref: dict[str, Any], src: Any) -> None:
-    from digestkit import evaluation  # evaluation reads reviews; import late to avoid a cycle
-
-    if src is not None and not evaluation.resolve_source(ref, src):
+def _check_resolves(ref: Mapping[str, Any], src: src_mod.DataSources | None) -> None:
+    if src is not None and not resolve_source(ref, src):
         shown = ":".join(str(ref[k]) for k in ("system", "id", "locator") if ref.get(k))
         raise WorkspaceError(
             f"source {shown} does not resolve in {src.root}: no such revision lines, product, "
@@ -232,10 +285,13 @@ def _check_resolves(layout: ws.Layout, digest_id: str, ref: dict[str, Any], src:
         )
 
 
-def _sources(layout: ws.Layout, digest_id: str, data: str | Path | None) -> Any:
-    from digestkit import sources as src_mod
-
-    return src_mod.open_sources(data) if data is not None else ws.digest_sources(layout, digest_id)
+def _sources(
+    layout: ws.Layout, digest_id: str, data: str | Path | None
+) -> src_mod.DataSources | None:
+    if data is not None:
+        return src_mod.open_sources(data)
+    found: src_mod.DataSources | None = ws.digest_sources(layout, digest_id)
+    return found
 
 
 def load_reviews(

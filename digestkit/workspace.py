@@ -1,4 +1,4 @@
-"""The handoff workspace: one folder per digest, an index page, and a hash-chained audit log.
+"""The handoff workspace: one folder per digest, an index page, and each digest's state.
 
 Layout (default root ``reports/workspace``)::
 
@@ -14,36 +14,127 @@ Layout (default root ``reports/workspace``)::
 
 A digest is built as ``draft``; :func:`clarify` adds a reviewer's note and :func:`share` marks
 it ``shared`` (reviewed for duty-manager handoff); a withdrawal event makes it ``withdrawn``
-(:func:`mark_withdrawn`), after which it cannot be shared. Each re-renders the HTML.
+(:func:`mark_withdrawn`), after which it cannot be shared. Each re-renders the HTML and is
+logged in the hash-chained audit.log (:mod:`digestkit.audit`); files are written through
+:mod:`digestkit.fileio`.
 """
 
-from __future__ import annotations
-
-import contextlib
-import hashlib
-import json
+# No ``from __future__ import annotations``: it would clash with :func:`annotations` below,
+# which the digest notebook imports by that name.
 import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NotRequired, TypedDict, cast
 
-from filelock import FileLock, Timeout
-
-from digestkit import render
+from digestkit import clock, render
+from digestkit.audit import append_audit, logged_hashes
 from digestkit.exceptions import ScopeError, WorkspaceError
+from digestkit.fileio import (
+    canonical_json,
+    locked,
+    make_build_dir,
+    read_json,
+    sha256_bytes,
+    write_atomic,
+)
+from digestkit.screen import find_sensitive
+
+if TYPE_CHECKING:
+    from digestkit.kernel import WarmKernel
+    from digestkit.sources import DataSources
+
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "REQUIRED_FIELDS",
+    "RESHARE_MEANING",
+    "SHARE_MEANING",
+    "STATES",
+    "WITHDRAW_MEANING",
+    "Annotations",
+    "AuditRecord",
+    "Clarification",
+    "DigestEntry",
+    "DigestState",
+    "Layout",
+    "Transition",
+    "annotations",
+    "clarify",
+    "digest_sources",
+    "find_digest",
+    "index_html",
+    "list_digests",
+    "load_audit",
+    "load_digest",
+    "mark_withdrawn",
+    "new_audit",
+    "open_workspace",
+    "person_id",
+    "refuse_sensitive",
+    "render_folder",
+    "share",
+    "share_problems",
+    "state_transition",
+    "write_index",
+]
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
 SHARE_MEANING = "reviewed for duty-manager handoff"
 WITHDRAW_MEANING = "revision withdrawn after publication; not for duty-manager handoff"
 RESHARE_MEANING = "clarified after it was shared; share it again once reviewed"
-STATES = ("draft", "shared", "withdrawn")
-GENESIS = "0" * 64
+
+DigestState = Literal["draft", "shared", "withdrawn"]
+STATES: tuple[DigestState, ...] = ("draft", "shared", "withdrawn")
+
+# "from" is a keyword, so the transition's shape is spelt in the functional form.
+Transition = TypedDict(
+    "Transition",
+    {
+        "from": DigestState | None,
+        "to": DigestState,
+        "at": str,
+        "by": str,
+        "meaning": NotRequired[str],
+        "event_id": NotRequired[str | None],
+    },
+)
+Transition.__doc__ = """One state change of a digest: from, to, when, by whom and what it means."""
+
+
+class Clarification(TypedDict):
+    """A reviewer's note on a digest (``digestkit clarify``)."""
+
+    author: str
+    at: str
+    text: str
+
+
+class AuditRecord(TypedDict):
+    """A digest folder's audit.json: what the digest was built from, its state and history."""
+
+    schema_version: int
+    digest_id: str
+    revision: str
+    revision_ref: str
+    baseline: str | None
+    baseline_ref: str | None
+    change_reason: str | None
+    approved_by: str | None
+    as_of: str | None
+    revision_sha256: str | None
+    snapshots: dict[str, str]
+    digestkit_version: str | None
+    parameters: dict[str, dict[str, Any]]  # "notebook" (papermill) and "digest" (thresholds)
+    event_id: str | None
+    digest_sha256: str
+    created_at: str
+    state: DigestState
+    transitions: list[Transition]
+    clarifications: list[Clarification]
+
 
 # Fields a digest must carry before it may be shared: (where, key) in digest.json.
 REQUIRED_FIELDS = (
@@ -115,35 +206,19 @@ class DigestEntry:
     baseline: str | None
     published_at: str | None
     created_at: str
-    state: str
+    state: DigestState
     changed_steps: int
     flags: int
     open_questions: int
-    transition: Mapping[str, Any] | None = None  # into the current state: by, at, meaning
+    transition: Transition | None = None  # into the current state: by, at, meaning
 
 
 class Annotations(NamedTuple):
     """What the workspace adds to a digest page: clarifications, state and who set it."""
 
-    notes: list[dict[str, Any]]
-    state: str
-    transition: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    """Something wrong with the audit trail: the audit.log line (None for a digest folder's
-    files, which ``path`` names) and what it means."""
-
-    line: int | None
-    message: str
-    path: str | None = None
-
-    def location(self, layout: Layout) -> str:
-        """Where to look: the file in the workspace, or audit.log and its line."""
-        if self.path is not None:
-            return str(layout.root / self.path)
-        return f"{layout.audit_log}:{self.line}" if self.line else str(layout.audit_log)
+    notes: list[Clarification]
+    state: DigestState
+    transition: Transition | None
 
 
 def open_workspace(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = True) -> Layout:
@@ -165,92 +240,7 @@ def open_workspace(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = True)
     return layout
 
 
-@contextlib.contextmanager
-def locked(layout: Layout, *, timeout: float = -1) -> Iterator[None]:
-    """Hold the workspace lock; ``timeout`` seconds (-1 waits forever) before WorkspaceError."""
-    lock = FileLock(str(layout.lock))
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise WorkspaceError(
-            f"{layout.lock}: another digestkit process is changing this workspace; "
-            "wait for it to finish or use another --workspace"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def now_iso() -> str:
-    """The current UTC time as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def canonical_json(payload: Any) -> bytes:
-    """The bytes digestkit writes for a JSON document (sorted keys, UTF-8, trailing newline)."""
-    text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True)
-    return (text + "\n").encode("utf-8")
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def current_umask() -> int:
-    """The process umask (reading it means setting it; it is put straight back)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-def make_build_dir(layout: Layout, digest_id: str) -> Path:
-    """A fresh folder under ``tmp/`` to build a digest in, with a normal folder's mode (mkdtemp
-    makes 0700, and the folder is renamed into ``digests/`` where a web server must read it)."""
-    build = Path(tempfile.mkdtemp(dir=layout.tmp, prefix=f"{digest_id}."))
-    build.chmod(0o777 & ~current_umask())
-    return build
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        # mkstemp makes 0600 files; give the file the mode any other file here gets.
-        os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
-    """Append one JSON object as a line to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every JSON line of ``path`` (an empty list if it does not exist)."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 # --- digests -------------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WorkspaceError(f"{path}: missing; rebuild the digest with digestkit run") from None
-    except json.JSONDecodeError as exc:
-        raise WorkspaceError(f"{path}: not valid JSON ({exc}); restore it from backup") from None
 
 
 def find_digest(layout: Layout, digest_id: str) -> Path:
@@ -265,14 +255,19 @@ def find_digest(layout: Layout, digest_id: str) -> Path:
     return folder
 
 
-def load_audit(layout: Layout, digest_id: str) -> dict[str, Any]:
+def load_audit(layout: Layout, digest_id: str) -> AuditRecord:
     """The audit.json of ``digest_id``."""
-    return _read_json(find_digest(layout, digest_id) / "audit.json")
+    return _read_audit(find_digest(layout, digest_id) / "audit.json")
+
+
+def _read_audit(path: Path) -> AuditRecord:
+    # audit.log pins every audit.json digestkit writes; `digestkit audit verify` finds edits.
+    return cast(AuditRecord, read_json(path))
 
 
 def load_digest(layout: Layout, digest_id: str) -> dict[str, Any]:
     """The digest.json of ``digest_id``."""
-    return _read_json(find_digest(layout, digest_id) / "digest.json")
+    return read_json(find_digest(layout, digest_id) / "digest.json")
 
 
 def annotations(workspace: str | Path | None, digest_id: str) -> Annotations:
@@ -282,21 +277,21 @@ def annotations(workspace: str | Path | None, digest_id: str) -> Annotations:
     path = Layout(Path(workspace).resolve()).digest_dir(digest_id) / "audit.json"
     if not path.is_file():
         return Annotations([], "draft", None)
-    audit = _read_json(path)
+    audit = _read_audit(path)
     return Annotations(
         list(audit.get("clarifications", [])),
-        str(audit.get("state", "draft")),
+        audit.get("state", "draft"),
         state_transition(audit),
     )
 
 
-def state_transition(audit: Mapping[str, Any]) -> dict[str, Any] | None:
+def state_transition(audit: AuditRecord) -> Transition | None:
     """The transition into the current state (by, at, meaning); None while a digest is a draft."""
     state = audit.get("state", "draft")
     if state == "draft":
         return None
     into = [t for t in audit.get("transitions", []) if t.get("to") == state]
-    return dict(into[-1]) if into else None
+    return into[-1].copy() if into else None
 
 
 def new_audit(
@@ -305,10 +300,10 @@ def new_audit(
     digest_sha256: str,
     parameters: Mapping[str, Any],
     event_id: str | None,
-) -> dict[str, Any]:
+) -> AuditRecord:
     """The audit.json of a freshly built digest (state ``draft``)."""
     h, a = digest["header"], digest["audit"]
-    at = now_iso()
+    at = clock.utc_now_text()
     return {
         "schema_version": 1,
         "digest_id": digest["digest_id"],
@@ -340,7 +335,7 @@ def render_folder(
     parameters: Mapping[str, Any],
     title: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
-    kernel: render.WarmKernel | None = None,
+    kernel: "WarmKernel | None" = None,
     posted_to: Path | None = None,
 ) -> None:
     """Execute the digest notebook into ``folder``/digest.ipynb and render digest.html.
@@ -354,19 +349,19 @@ def render_folder(
     if posted_to is not None:
         import nbformat
 
-        nb = nbformat.read(executed, as_version=4)
+        nb = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
         nb.metadata.setdefault("papermill", {})["output_path"] = str(posted_to / "digest.ipynb")
-        nbformat.write(nb, executed)
+        nbformat.write(nb, executed)  # type: ignore[no-untyped-call]
     render.notebook_to_html(executed, folder / "digest.html", title=title)
 
 
-def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook: Path) -> None:
+def _rerender(layout: Layout, digest_id: str, audit: AuditRecord, *, notebook: Path) -> None:
     """Write the new audit.json and re-render; on failure put the old audit.json back."""
     folder = find_digest(layout, digest_id)
     digest = load_digest(layout, digest_id)
     old = (folder / "audit.json").read_bytes()
     write_atomic(folder / "audit.json", canonical_json(audit))
-    build = make_build_dir(layout, digest_id)
+    build = make_build_dir(layout.tmp, digest_id)
     try:
         shutil.copyfile(folder / "digest.json", build / "digest.json")
         # The workspace may have been moved or restored elsewhere since the digest was built:
@@ -387,7 +382,7 @@ def _rerender(layout: Layout, digest_id: str, audit: dict[str, Any], *, notebook
         shutil.rmtree(build, ignore_errors=True)
 
 
-def digest_sources(layout: Layout, digest_id: str) -> Any:
+def digest_sources(layout: Layout, digest_id: str) -> "DataSources | None":
     """The sources the digest was built from, as its audit records them; None if it does not."""
     from digestkit import sources
 
@@ -397,22 +392,21 @@ def digest_sources(layout: Layout, digest_id: str) -> Any:
     return sources.open_sources(recorded.get("data"))  # None: the default world
 
 
-def refuse_sensitive(text: str, src: Any, *, what: str) -> None:
+def refuse_sensitive(text: str, src: "DataSources | None", *, what: str) -> None:
     """Raise ScopeError if typed ``text`` holds customer-sensitive data (named by kind and id)."""
-    from digestkit.policy import find_sensitive
-
     found = find_sensitive(text, src)
     if found:
         raise ScopeError(
             f"refusing the {what}: it contains {'; '.join(found)}; customer-sensitive data never "
-            "goes into the workspace, so refer to accounts and contacts by id or count instead"
+            "goes into the workspace, so refer to accounts and contacts by id or count instead",
+            violations=found,
         )
 
 
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def person_id(value: str, *, option: str, src: Any = None) -> str:
+def person_id(value: str, *, option: str, src: "DataSources | None" = None) -> str:
     """A staff member's user id (``u-lead``, ``m.ross``), checked before it is recorded.
 
     Names and e-mail addresses are refused: the workspace records who did what by id, and a
@@ -435,7 +429,7 @@ def clarify(
     author: str,
     text: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
-) -> dict[str, Any]:
+) -> Clarification:
     """Append a reviewer's clarification to the digest's audit, re-render it, return the note.
 
     Refused (ScopeError, nothing written) when the text is out of the digest's scope or holds
@@ -456,9 +450,9 @@ def clarify(
             f"refusing the clarification: {v.rule.replace('_', ' ')} in '{v.sentence}'; a digest "
             "is informational, so state a fact or an open question instead"
         )
-    with locked(layout):
+    with locked(layout.lock):
         audit = load_audit(layout, digest_id)
-        note = {"author": author, "at": now_iso(), "text": text.strip()}
+        note: Clarification = {"author": author, "at": clock.utc_now_text(), "text": text.strip()}
         audit["clarifications"] = [*audit.get("clarifications", []), note]
         if audit.get("state") == "shared":
             # What was reviewed for handoff has changed: it must be shared again.
@@ -507,19 +501,19 @@ def share(
     *,
     by: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
-) -> dict[str, Any]:
+) -> Transition:
     """Mark a digest shared (who, when, what it means) and re-render; refused if not ready."""
     by = person_id(by, option="--by", src=digest_sources(layout, digest_id))
-    with locked(layout):
+    with locked(layout.lock):
         audit = load_audit(layout, digest_id)
+        last = state_transition(audit)
+        by_at = f"by {last['by']} at {last['at']}" if last else "by ? at ?"
         if audit.get("state") == "shared":
-            last = state_transition(audit) or {"by": "?", "at": "?"}
-            raise WorkspaceError(f"{digest_id} is already shared (by {last['by']} at {last['at']})")
+            raise WorkspaceError(f"{digest_id} is already shared ({by_at})")
         if audit.get("state") == "withdrawn":
-            t = state_transition(audit) or {"by": "?", "at": "?"}
             raise WorkspaceError(
                 f"refusing to share {digest_id}: its revision was withdrawn after publication "
-                f"(by {t['by']} at {t['at']}); a withdrawn revision's digest is not for handoff"
+                f"({by_at}); a withdrawn revision's digest is not for handoff"
             )
         problems = share_problems(layout, digest_id)
         if problems:
@@ -527,7 +521,7 @@ def share(
                 f"refusing to share {digest_id}: {'; '.join(problems)}; "
                 "resolve these first (a source problem needs the digest rebuilt)"
             )
-        at = now_iso()
+        at = clock.utc_now_text()
         transition = _move(
             layout,
             digest_id,
@@ -551,7 +545,7 @@ def mark_withdrawn(
     at: str,
     event_id: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
-) -> dict[str, Any] | None:
+) -> Transition | None:
     """Mark the digest of a withdrawn revision ``withdrawn`` and re-render it.
 
     The caller holds the workspace lock (the event runner does). Returns the transition, or None
@@ -575,9 +569,25 @@ def mark_withdrawn(
     )
 
 
-def _transition(audit: dict[str, Any], to: str, **fields: Any) -> dict[str, Any]:
-    """Move ``audit`` to state ``to``, appending the transition (by, at, meaning, ...)."""
-    transition = {"from": audit.get("state", "draft"), "to": to, **fields}
+def _transition(
+    audit: AuditRecord,
+    to: DigestState,
+    *,
+    by: str,
+    at: str,
+    meaning: str,
+    event_id: str | None = None,
+) -> Transition:
+    """Move ``audit`` to state ``to``, appending the transition (by, at, meaning, event)."""
+    transition: Transition = {
+        "from": audit.get("state", "draft"),
+        "to": to,
+        "by": by,
+        "at": at,
+        "meaning": meaning,
+    }
+    if event_id is not None:
+        transition["event_id"] = event_id
     audit["state"] = to
     audit["transitions"] = [*audit.get("transitions", []), transition]
     return transition
@@ -586,19 +596,20 @@ def _transition(audit: dict[str, Any], to: str, **fields: Any) -> dict[str, Any]
 def _move(
     layout: Layout,
     digest_id: str,
-    audit: dict[str, Any],
+    audit: AuditRecord,
     *,
-    to: str,
+    to: DigestState,
     by: str,
     at: str,
     logged_at: str | None,
     meaning: str,
     notebook: Path,
-    **extra: Any,
-) -> dict[str, Any]:
+    event_id: str | None = None,
+) -> Transition:
     """Record a state transition in audit.json, re-render the digest, log it; return it."""
-    transition = _transition(audit, to, by=by, at=at, meaning=meaning, **extra)
+    transition = _transition(audit, to, by=by, at=at, meaning=meaning, event_id=event_id)
     _rerender(layout, digest_id, audit, notebook=notebook)
+    event = {} if event_id is None else {"event_id": event_id}
     append_audit(
         layout,
         f"digest.{to}",
@@ -606,7 +617,7 @@ def _move(
         digest_id=digest_id,
         **logged_hashes(layout, digest_id, audit),
         by=by,
-        **extra,
+        **event,
     )
     return transition
 
@@ -616,13 +627,13 @@ def _move(
 
 def list_digests(layout: Layout) -> list[DigestEntry]:
     """Every digest of the workspace, newest publication first."""
-    entries = []
+    entries: list[DigestEntry] = []
     if not layout.digests.is_dir():
         return entries
     for folder in layout.digests.iterdir():
         if not (folder / "audit.json").is_file() or not (folder / "digest.json").is_file():
             continue
-        audit, digest = _read_json(folder / "audit.json"), _read_json(folder / "digest.json")
+        audit, digest = _read_audit(folder / "audit.json"), read_json(folder / "digest.json")
         h = digest["header"]
         entries.append(
             DigestEntry(
@@ -671,7 +682,7 @@ def index_html(entries: list[DigestEntry]) -> str:
     )
 
 
-def _transition_note(transition: Mapping[str, Any] | None) -> str:
+def _transition_note(transition: Transition | None) -> str:
     if not transition:
         return ""
     by, at = escape(transition["by"]), escape(transition["at"])
@@ -682,134 +693,3 @@ def write_index(layout: Layout) -> Path:
     """Rewrite index.html from the digest folders; return its path."""
     write_atomic(layout.index, index_html(list_digests(layout)).encode("utf-8"))
     return layout.index
-
-
-# --- audit log -------------------------------------------------------------------------------
-
-
-def logged_hashes(layout: Layout, digest_id: str, audit: Mapping[str, Any]) -> dict[str, str]:
-    """The hashes an audit.log entry pins for a digest folder: its audit.json and its page."""
-    page = layout.digest_dir(digest_id) / "digest.html"
-    return {
-        "audit_sha256": sha256_bytes(canonical_json(audit)),
-        "html_sha256": sha256_bytes(page.read_bytes()),
-    }
-
-
-def _entry_hash(entry: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-
-
-def append_audit(
-    layout: Layout, action: str, *, at: str | None = None, **fields: Any
-) -> dict[str, Any]:
-    """Append an entry (ids and hashes only) to audit.log, chained to the previous entry.
-
-    ``at`` is the time of the change it records (default: now), so audit.json and audit.log
-    agree; an ``audit_sha256`` field pins the digest's audit.json as it was written.
-    """
-    head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
-    seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS)
-    entry = {"seq": seq, "at": at or now_iso(), "action": action, **fields, "prev": prev}
-    layout.audit_head.parent.mkdir(parents=True, exist_ok=True)
-    entry["hash"] = _entry_hash(entry)
-    append_jsonl(layout.audit_log, entry)
-    write_atomic(layout.audit_head, canonical_json({"seq": seq, "hash": entry["hash"]}))
-    return entry
-
-
-def verify_audit(layout: Layout) -> list[AuditProblem]:
-    """Every edited, reordered or deleted entry of audit.log (empty when the chain is intact)."""
-    problems: list[AuditProblem] = []
-    log = layout.audit_log
-    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-    seen: dict[int, int] = {}  # seq -> line
-    last: dict[str, Any] | None = None
-    for line_no, line in enumerate(lines, start=1):
-        try:
-            entry = json.loads(line)
-            seq, claimed_prev, claimed_hash = int(entry["seq"]), entry["prev"], entry["hash"]
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            problems.append(AuditProblem(line_no, "not an audit entry (edited or corrupted)"))
-            continue
-        if _entry_hash(entry) != claimed_hash:
-            problems.append(AuditProblem(line_no, f"entry seq {seq} was edited (hash mismatch)"))
-        if seq in seen:
-            problems.append(AuditProblem(line_no, f"entry seq {seq} repeats line {seen[seq]}"))
-        elif last is not None and seq < last["seq"]:
-            problems.append(
-                AuditProblem(line_no, f"entry seq {seq} comes after seq {last['seq']} (reordered)")
-            )
-        elif last is not None and seq == last["seq"] + 1 and claimed_prev != last["hash"]:
-            problems.append(
-                AuditProblem(line_no, f"entry seq {seq} does not chain to the entry before it")
-            )
-        elif last is None and seq == 1 and claimed_prev != GENESIS:
-            problems.append(AuditProblem(line_no, "entry seq 1 does not start the chain"))
-        seen.setdefault(seq, line_no)
-        last = entry
-    head = _read_json(layout.audit_head) if layout.audit_head.exists() else None
-    if head is None and lines:
-        problems.append(AuditProblem(None, f"{layout.audit_head} is missing"))
-    top = max([*seen, head["seq"] if head else 0], default=0)
-    missing = sorted(set(range(1, top + 1)) - set(seen))
-    if missing:
-        problems.append(
-            AuditProblem(None, f"entries with seq {', '.join(map(str, missing))} were deleted")
-        )
-    elif head and last and head["seq"] == last["seq"] and head["hash"] != last["hash"]:
-        problems.append(AuditProblem(len(lines), "the last entry differs from the recorded head"))
-    return problems + _verify_folders(layout, lines)
-
-
-def _verify_folders(layout: Layout, lines: list[str]) -> list[AuditProblem]:
-    """Each digest folder against what audit.log last recorded for it."""
-    logged: dict[str, dict[str, Any]] = {}  # digest_id -> last logged hash (and seq) per file
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # reported by the chain check
-        if not isinstance(entry, dict) or not entry.get("digest_id"):
-            continue
-        record = logged.setdefault(entry["digest_id"], {})
-        for key in ("digest_sha256", "audit_sha256", "html_sha256", "reviews_sha256"):
-            if entry.get(key):
-                record[key], record[f"{key}_seq"] = entry[key], entry.get("seq")
-    problems = []
-    folders = (
-        sorted(p for p in layout.digests.iterdir() if p.is_dir()) if layout.digests.is_dir() else []
-    )
-    for folder in folders:
-        rel = folder.relative_to(layout.root).as_posix()
-        record = logged.pop(folder.name, None)
-        if record is None:
-            problems.append(AuditProblem(None, "has no entry in audit.log", rel))
-            continue
-        for name, key in (
-            ("digest.json", "digest_sha256"),
-            ("audit.json", "audit_sha256"),
-            ("digest.html", "html_sha256"),
-            ("reviews.jsonl", "reviews_sha256"),
-        ):
-            path = folder / name
-            if key not in record:
-                continue  # written before digestkit logged this hash
-            if not path.is_file():
-                problems.append(AuditProblem(None, "is missing", f"{rel}/{name}"))
-            elif sha256_bytes(path.read_bytes()) != record[key]:
-                problems.append(
-                    AuditProblem(
-                        None,
-                        f"was changed after audit.log seq {record[key + '_seq']} recorded it "
-                        "(sha256 differs)",
-                        f"{rel}/{name}",
-                    )
-                )
-    for digest_id in sorted(logged):
-        if "digest_sha256" in logged[digest_id]:
-            problems.append(
-                AuditProblem(None, "was deleted (audit.log records it)", f"digests/{digest_id}")
-            )
-    return problems

@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny but complete source world written into tmp_path."""
+"""Shared fixtures: a tiny but complete source world written into tmp_path, and a throwaway
+PostgreSQL server holding the sample CRM in native column types."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres_cluster import INSTALL_HINT, Cluster, load_sqlite, running_cluster, server_bin
 
 RUNBOOK = "premium-s1-escalation"
 OTHER = "standard-s2-triage"
@@ -427,3 +430,37 @@ def tiny_world(tmp_path: Path) -> Path:
     (root / "gold").mkdir()
     (root / "gold" / "labels.json").write_text("{}\n")
     return root
+
+
+SAMPLE_CRM = Path(__file__).resolve().parents[1] / "data" / "sample" / "crm.sqlite"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server on 127.0.0.1 for this test session, stopped and deleted at its end.
+
+    A missing server fails the tests that need it (never a quiet skip): under CI the setup is
+    wrong, on a workstation the message says what to install.
+    """
+    bin_dir = server_bin()
+    if bin_dir is None:
+        why = " under CI, whose .ci/run should have installed it" if os.environ.get("CI") else ""
+        pytest.fail(f"no PostgreSQL server (initdb) found{why}: {INSTALL_HINT}", pytrace=False)
+    with running_cluster(bin_dir) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_crm(pg_cluster: Cluster) -> dict[str, dict[str, str]]:
+    """The sample CRM loaded into database ``crm`` with native types; returns those types."""
+    import psycopg
+
+    with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE crm")
+    return load_sqlite(SAMPLE_CRM, pg_cluster.conninfo("crm"))
+
+
+@pytest.fixture(scope="session")
+def pg_crm_url(pg_cluster: Cluster, pg_crm: dict[str, dict[str, str]]) -> str:
+    """SQLAlchemy URL (``postgresql+psycopg://...``) of the sample CRM on PostgreSQL."""
+    return pg_cluster.url("crm")

@@ -365,3 +365,31 @@ def test_context_frame_warns_and_stays_empty_for_a_pair_that_cannot_be_digested(
         with pytest.warns(UserWarning, match=why):
             empty = context_frame("premium-s1-escalation", revision, baseline=baseline)
         assert empty.empty and list(empty.columns) == list(full.columns)
+
+
+def test_the_typed_digest_matches_the_json_contract(digests):
+    from dataclasses import fields
+    from pathlib import Path
+    from typing import get_args
+
+    from digestkit import context, diff
+    from digestkit import digest as dg
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "digest-json.md").read_text()
+    documented = re.findall(r'"(\w+)":', re.search(r'"header": \{(.*?)\}', doc, re.S).group(1))
+    assert documented == [f.name for f in fields(dg.DigestHeader)]
+    assert set(context.FLAG_KINDS) == FLAG_VOCABULARY
+    assert get_args(dg.ChangeKind) == diff.CHANGE_KINDS
+    assert get_args(context.ExceptionStatus) == sources.EXCEPTION_STATUSES
+    allowed = {
+        "changed_steps": set(diff.CHANGE_KINDS),
+        "carried_forward": set(context.CARRIED_KINDS),
+        "open_questions": {"open_question"},
+        "flags": FLAG_VOCABULARY - {"open_question"},
+    }
+    assert set(allowed) == set(dg.PARTS)
+    for digest in digests.values():
+        assert list(digest["header"]) == documented
+        assert [key for key in digest if key in allowed] == list(dg.PARTS)
+        for part in dg.PARTS:
+            assert {(c["part"], c["kind"] in allowed[part]) for c in digest[part]} <= {(part, True)}

@@ -16,7 +16,8 @@ from digestkit import evaluation as ev
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.cli import main
-from digestkit.exceptions import ScopeError, WorkspaceError
+from digestkit.evaluation import metrics
+from digestkit.exceptions import ScopeError, UsageError, WorkspaceError
 
 RB, OTHER = "premium-s1-escalation", "standard-s2-triage"
 REPO = Path(__file__).resolve().parents[1]
@@ -353,38 +354,66 @@ def test_review_records_are_validated_and_appended(workspace):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"digest_id": f"{RB}@r9", "claim_id": "FLG-01", "verdict": "accepted"}, "no digest"),
-        ({"claim_id": "FLG-99", "verdict": "accepted"}, "has no claim 'FLG-99'.*FLG-01"),
-        ({"claim_id": "FLG-01", "verdict": "approved"}, "unknown verdict 'approved'"),
-        ({"claim_id": "FLG-01", "verdict": "missed"}, "unknown verdict 'missed'"),
-        ({"claim_id": "FLG-01", "verdict": "corrected"}, "needs --text"),
-        ({"claim_id": "FLG-01", "verdict": "accepted", "text": "x"}, "takes no --text"),
-        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": " "}, "--reviewer must be"),
-        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "Dana Ross"}, "a user id"),
-        ({"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "d@x.example"}, "a user id"),
-        ({"claim_id": "Dana Ross", "verdict": "accepted"}, "has no claim with that id"),
+        (
+            {"digest_id": f"{RB}@r9", "claim_id": "FLG-01", "verdict": "accepted"},
+            WorkspaceError,
+            "no digest",
+        ),
+        (
+            {"claim_id": "FLG-99", "verdict": "accepted"},
+            WorkspaceError,
+            "has no claim 'FLG-99'.*FLG-01",
+        ),
+        ({"claim_id": "FLG-01", "verdict": "approved"}, UsageError, "unknown verdict 'approved'"),
+        ({"claim_id": "FLG-01", "verdict": "missed"}, UsageError, "unknown verdict 'missed'"),
+        ({"claim_id": "FLG-01", "verdict": "corrected"}, UsageError, "needs --text"),
+        ({"claim_id": "FLG-01", "verdict": "accepted", "text": "x"}, UsageError, "takes no --text"),
+        (
+            {"claim_id": "FLG-01", "verdict": "accepted", "reviewer": " "},
+            WorkspaceError,
+            "--reviewer must be",
+        ),
+        (
+            {"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "Dana Ross"},
+            WorkspaceError,
+            "a user id",
+        ),
+        (
+            {"claim_id": "FLG-01", "verdict": "accepted", "reviewer": "d@x.example"},
+            WorkspaceError,
+            "a user id",
+        ),
+        (
+            {"claim_id": "Dana Ross", "verdict": "accepted"},
+            WorkspaceError,
+            "has no claim with that id",
+        ),
     ],
 )
-def test_bad_review_is_an_error_and_writes_nothing(workspace, kwargs, message):
+def test_bad_review_is_an_error_and_writes_nothing(workspace, kwargs, error, message):
     args = {"digest_id": f"{RB}@r1", "reviewer": "m.ross", **kwargs}
-    with pytest.raises(WorkspaceError, match=message):
+    with pytest.raises(error, match=message):
         rv.add_review(workspace, args.pop("digest_id"), **args)
     assert not list(workspace.glob("digests/*/reviews.jsonl"))
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"part": "summary"}, "unknown part 'summary'"),
-        ({"source": "wiki:page"}, "SYSTEM:ID"),
-        ({"text": "  "}, "needs --missed TEXT"),
-        ({"kind": "Dana Ross"}, "unknown --kind for a missed item; use one of added"),
-        ({"source": "crm:dana@x.example"}, "refusing the --source: it contains an e-mail"),
+        ({"part": "summary"}, UsageError, "unknown part 'summary'"),
+        ({"source": "wiki:page"}, UsageError, "SYSTEM:ID"),
+        ({"text": "  "}, UsageError, "needs --missed TEXT"),
+        ({"kind": "Dana Ross"}, UsageError, "unknown --kind for a missed item; use one of added"),
+        (
+            {"source": "crm:dana@x.example"},
+            ScopeError,
+            "refusing the --source: it contains an e-mail",
+        ),
     ],
 )
-def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, message):
+def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, error, message):
     args = {
         "text": "x",
         "part": "flags",
@@ -392,7 +421,7 @@ def test_bad_missed_item_is_an_error_and_writes_nothing(workspace, kwargs, messa
         "reviewer": "r",
         **kwargs,
     }
-    with pytest.raises((WorkspaceError, ScopeError), match=message):
+    with pytest.raises(error, match=message):
         rv.add_missed(workspace, f"{RB}@r1", **args)
     assert not list(workspace.glob("digests/*/reviews.jsonl"))
 
@@ -603,9 +632,9 @@ def test_period_and_empty_workspace(world, workspace, tmp_path):
     assert list(january.digests["digest_id"]) == [f"{RB}@r1", f"{OTHER}@r1"]
     assert january.summary["provenance"]["published_revisions"] == 2
     assert january.summary["provenance"]["completeness"] == 1.0
-    with pytest.raises(WorkspaceError, match="period 'January'"):
+    with pytest.raises(UsageError, match="period 'January'"):
         ev.evaluate(workspace, data=world, period="January")
-    with pytest.raises(WorkspaceError, match=r"period '2024-05\.\.2024-01' ends before it starts"):
+    with pytest.raises(UsageError, match=r"period '2024-05\.\.2024-01' ends before it starts"):
         ev.evaluate(workspace, data=world, period="2024-05..2024-01")
     assert len(ev.evaluate(workspace, data=world, period="2024-02..").digests) == 1
     empty = ev.evaluate(tmp_path / "nothing", data=world, missing_ok=True)
@@ -821,8 +850,8 @@ def test_cli_review_and_evaluate(world, workspace, capsys, monkeypatch):
 def test_carry_forward_is_required_once_there_is_a_baseline():
     first = make_digest(RB, "r1", None, "2024-01-12T09:00:00Z")
     later = make_digest(RB, "r2", "r1", "2024-02-12T09:00:00Z")
-    assert ev._carry_forward_present(first)
-    assert not ev._carry_forward_present(later)
+    assert metrics._carry_forward_present(first)
+    assert not metrics._carry_forward_present(later)
 
 
 def test_simulated_reviews_are_set_aside_once_a_person_reviews(world, workspace):
@@ -858,7 +887,7 @@ def test_report_tables_hide_the_index_and_blank_missing_values():
 
 
 def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
-    with pytest.raises(WorkspaceError, match="reserved for the seeded simulation"):
+    with pytest.raises(UsageError, match="reserved for the seeded simulation"):
         rv.add_review(
             workspace, f"{RB}@r1", claim_id="FLG-01", verdict="accepted",
             reviewer=ev.SIMULATED_REVIEWER,
@@ -867,8 +896,8 @@ def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
 
 
 def test_latency_note_flags_a_backlog_not_a_pipeline():
-    assert ev._latency_note(pd.Series([30.0, 50.0])) is None
-    assert "not the pipeline" in ev._latency_note(pd.Series([3 * 86400.0]))
+    assert metrics._latency_note(pd.Series([30.0, 50.0])) is None
+    assert "not the pipeline" in metrics._latency_note(pd.Series([3 * 86400.0]))
 
 
 def test_replay_refuses_options_it_would_ignore(capsys):

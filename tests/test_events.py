@@ -16,15 +16,18 @@ import pytest
 from digestkit import events, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
+from digestkit.audit import verify_audit
 from digestkit.cli import main
-from digestkit.exceptions import ScopeError, WorkspaceError
+from digestkit.exceptions import NotebookError, ScopeError, WorkspaceError
+from digestkit.fileio import locked, read_jsonl, sha256_bytes
+from digestkit.kernel import WarmKernel
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
 
 
 def _outcomes(layout: ws.Layout) -> list[dict]:
-    return ws.read_jsonl(layout.events)
+    return read_jsonl(layout.events)
 
 
 def _published(lines: list[src_mod.FeedLine]) -> list[dict]:
@@ -95,7 +98,7 @@ def test_draft_and_withdrawn_events_are_skipped_without_a_digest(full_run, feed_
 def test_malformed_line_is_quarantined_with_reason_and_line_number(full_run, feed_lines) -> None:
     _, layout = full_run
     bad = [ln for ln in feed_lines if ln.error]
-    quarantined = ws.read_jsonl(layout.quarantine)
+    quarantined = read_jsonl(layout.quarantine)
     assert [q["line_no"] for q in quarantined] == [ln.line_no for ln in bad]
     assert quarantined[0]["reason"] == bad[0].error
     assert "text" not in quarantined[0]  # the raw line may hold anything; it is not copied
@@ -124,7 +127,7 @@ def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
         assert executed.metadata.papermill.output_path == str(folder / "digest.ipynb")
         audit = json.loads((folder / "audit.json").read_text())
         digest = json.loads((folder / "digest.json").read_text())
-        assert audit["digest_sha256"] == ws.sha256_bytes((folder / "digest.json").read_bytes())
+        assert audit["digest_sha256"] == sha256_bytes((folder / "digest.json").read_bytes())
         assert audit["revision_ref"] == digest["digest_id"] == folder.name
         assert set(audit["snapshots"]) >= {"revisions", "products", "teams", "exceptions"}
         assert audit["parameters"]["notebook"]["as_of"] == digest["header"]["as_of"]
@@ -159,9 +162,9 @@ def test_second_pass_changes_nothing(full_run, data) -> None:
 
 def test_audit_log_records_each_digest_and_verifies(full_run) -> None:
     _, layout = full_run
-    created = [e for e in ws.read_jsonl(layout.audit_log) if e["action"] == "digest.created"]
+    created = [e for e in read_jsonl(layout.audit_log) if e["action"] == "digest.created"]
     assert len(created) == len(list(layout.digests.iterdir()))
-    assert ws.verify_audit(layout) == []
+    assert verify_audit(layout) == []
 
 
 def test_failed_run_leaves_no_partial_digest_and_is_retried(
@@ -217,7 +220,7 @@ def test_unknown_revision_fails_with_an_actionable_reason(data, feed_lines, tmp_
 
 def test_lock_keeps_a_second_runner_out(data, tmp_path) -> None:
     layout = ws.open_workspace(tmp_path / "ws")
-    with ws.locked(layout), pytest.raises(WorkspaceError, match="another digestkit process"):
+    with locked(layout.lock), pytest.raises(WorkspaceError, match="another digestkit process"):
         events.process_feed(data=data, workspace=layout.root, lock_timeout=0)
 
 
@@ -295,8 +298,8 @@ def test_a_withdrawal_after_the_digest_marks_it_withdrawn(data, feed_lines, tmp_
     with pytest.raises(WorkspaceError, match="withdrawn after publication"):
         ws.share(layout, digest_id, by="u-lead")
     assert ws.load_audit(layout, digest_id)["state"] == "withdrawn"
-    assert [e["action"] for e in ws.read_jsonl(layout.audit_log)][-1] == "digest.withdrawn"
-    assert ws.verify_audit(layout) == []
+    assert [e["action"] for e in read_jsonl(layout.audit_log)][-1] == "digest.withdrawn"
+    assert verify_audit(layout) == []
 
 
 def test_a_missed_item_source_must_resolve_in_the_digest_data(data, feed_lines, tmp_path) -> None:
@@ -369,7 +372,7 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     assert "Shared" not in (layout.digest_dir(others[0]) / "digest.html").read_text()
     with pytest.raises(WorkspaceError, match="already shared"):
         ws.share(layout, digest_id, by="u-other")
-    logged = ws.read_jsonl(layout.audit_log)[-2:]
+    logged = read_jsonl(layout.audit_log)[-2:]
     assert [e["action"] for e in logged] == ["digest.clarified", "digest.shared"]
     assert [e["at"] for e in logged] == [note["at"], transition["at"]]  # one time per change
     # A clarification after sharing changes what was reviewed: back to draft until shared again.
@@ -381,7 +384,7 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     again = ws.share(layout, digest_id, by="u-lead")
     assert ws.load_audit(layout, digest_id)["state"] == "shared" and again["from"] == "draft"
     assert "Bridge owner" not in layout.audit_log.read_text()  # the log keeps ids and hashes
-    assert ws.verify_audit(layout) == []
+    assert verify_audit(layout) == []
 
 
 def test_cli_run_prints_the_index_path(data, tmp_path, capsys) -> None:
@@ -477,8 +480,8 @@ def test_a_failing_event_can_be_skipped_by_a_person(data, feed_lines, tmp_path, 
         "skipped",
         "skipped by u-lead: Content never matches.",
     )
-    assert ws.read_jsonl(layout.audit_log)[-1]["action"] == "event.skipped"
-    assert ws.verify_audit(layout) == []
+    assert read_jsonl(layout.audit_log)[-1]["action"] == "event.skipped"
+    assert verify_audit(layout) == []
     again = events.process_feed(data=data, workspace=workspace, feed=feed)
     assert again.outcomes == [] and again.cursor == 3
     with pytest.raises(EventError, match="already handled"):
@@ -503,13 +506,13 @@ def test_a_half_written_last_line_waits_for_the_next_pass(data, feed_lines, tmp_
 def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_path, capsys):
     _, layout = full_run
     copy = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "copy"), create=False)
-    assert ws.verify_audit(copy) == []
+    assert verify_audit(copy) == []
     first, second, third, fourth, *_ = [e.digest_id for e in ws.list_digests(copy)]
     from digestkit import review as rv
 
     fifth = ws.list_digests(copy)[4].digest_id
     rv.add_review(copy.root, fifth, claim_id="CHG-01", verdict="accepted", reviewer="u-lead")
-    assert ws.verify_audit(copy) == []  # a recorded review is logged with the file's hash
+    assert verify_audit(copy) == []  # a recorded review is logged with the file's hash
     reviews = copy.digest_dir(fifth) / "reviews.jsonl"
     reviews.write_text(reviews.read_text().replace('"accepted"', '"rejected"'))
     page = copy.digest_dir(fourth) / "digest.html"
@@ -522,7 +525,7 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
     (copy.digest_dir(second) / "digest.json").write_text(json.dumps(digest))
     shutil.rmtree(copy.digest_dir(third))
     (copy.digests / "stray@r1").mkdir()
-    problems = {p.path: p.message for p in ws.verify_audit(copy)}
+    problems = {p.path: p.message for p in verify_audit(copy)}
     assert set(problems) == {
         f"digests/{first}/audit.json",
         f"digests/{second}/digest.json",
@@ -552,7 +555,7 @@ def test_a_moved_workspace_re_renders_from_where_it_is_now(full_run, tmp_path) -
         in (moved.digest_dir(digest_id) / "digest.html").read_text()
     )
     assert (layout.digest_dir(digest_id) / "digest.html").read_text() == before
-    assert ws.verify_audit(moved) == []
+    assert verify_audit(moved) == []
 
 
 def test_a_clarification_outside_the_digest_scope_is_refused_and_not_written(full_run) -> None:
@@ -590,6 +593,33 @@ def _printed(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
+def test_a_kernel_that_dies_is_a_notebook_error_and_a_kept_kernel_is_replaced(tmp_path):
+    dying = _probe_notebook(tmp_path / "dying.ipynb", "import os\nos._exit(1)")
+    with pytest.raises(NotebookError, match="the kernel died"):
+        render.execute_notebook(tmp_path / "a.ipynb", parameters={}, notebook=dying, cwd=tmp_path)
+    with WarmKernel() as kernel:
+        with pytest.raises(NotebookError, match="the kernel died"):
+            render.execute_notebook(
+                tmp_path / "b.ipynb", parameters={}, notebook=dying, cwd=tmp_path, kernel=kernel
+            )
+        assert kernel.km is None
+
+
+@pytest.mark.parametrize("first", ["digestkit.kernel", "digestkit.render", "papermill"])
+def test_papermill_finds_the_warm_kernel_engine_whatever_is_imported_first(first: str) -> None:
+    # papermill loads its engine entry points while it is being imported: the engine must
+    # resolve even when a digestkit module is what starts papermill's import.
+    code = (
+        f"import {first}\n"
+        "from papermill.engines import papermill_engines\n"
+        "from digestkit.kernel import ENGINE_NAME\n"
+        "print(papermill_engines.get_engine(ENGINE_NAME).__qualname__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "WarmKernelEngine"
+
+
 def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folder(tmp_path):
     probe = _probe_notebook(
         tmp_path / "probe.ipynb",
@@ -599,7 +629,7 @@ def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folde
     )
     failing = _probe_notebook(tmp_path / "fail.ipynb", "raise RuntimeError('planted')")
     runs = []
-    with render.WarmKernel() as kernel:
+    with WarmKernel() as kernel:
         for n in range(3):
             folder = tmp_path / f"d{n}"
             folder.mkdir()
@@ -612,7 +642,7 @@ def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folde
             )
             runs.append(_printed(out).split())
         assert kernel.starts == 1 and kernel.runs == 3
-        with pytest.raises(WorkspaceError, match="cell 1 failed with RuntimeError: planted"):
+        with pytest.raises(NotebookError, match=r"cell 1 failed \(RuntimeError: planted"):
             render.execute_notebook(
                 tmp_path / "f.ipynb", parameters={}, notebook=failing, cwd=tmp_path, kernel=kernel
             )
@@ -638,7 +668,7 @@ def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folde
 def test_run_on_a_warm_kernel_posts_the_same_digest_pages(data, feed_lines, tmp_path) -> None:
     feed = _write_feed(tmp_path / "feed.jsonl", _published(feed_lines)[:3])
     cold = events.process_feed(data=data, workspace=tmp_path / "cold", feed=feed)
-    with render.WarmKernel() as kernel:
+    with WarmKernel() as kernel:
         warm = events.process_feed(data=data, workspace=tmp_path / "warm", feed=feed, kernel=kernel)
         assert kernel.starts == 1 and kernel.runs == 3
     assert (

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from digestkit import render
+from digestkit import fileio, render
 from digestkit import workspace as ws
+from digestkit.audit import GENESIS, _entry_hash, append_audit, verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
 
@@ -122,10 +123,12 @@ def _post(layout: ws.Layout, digest: dict) -> Path:
     """Post a hand-made digest folder (no notebook) the way the event runner lays it out."""
     folder = layout.digest_dir(digest["digest_id"])
     folder.mkdir(parents=True)
-    data = ws.canonical_json(digest)
+    data = fileio.canonical_json(digest)
     (folder / "digest.json").write_bytes(data)
-    audit = ws.new_audit(digest, digest_sha256=ws.sha256_bytes(data), parameters={}, event_id="E1")
-    (folder / "audit.json").write_bytes(ws.canonical_json(audit))
+    audit = ws.new_audit(
+        digest, digest_sha256=fileio.sha256_bytes(data), parameters={}, event_id="E1"
+    )
+    (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
     return folder
 
 
@@ -137,8 +140,8 @@ def layout(tmp_path: Path) -> ws.Layout:
 @pytest.fixture
 def chained(layout: ws.Layout) -> ws.Layout:
     for n in range(1, 6):
-        ws.append_audit(layout, "digest.created", digest_id=f"rb@r{n}", by="digestkit")
-    assert ws.verify_audit(layout) == []
+        append_audit(layout, "digest.created", digest_id=f"rb@r{n}", by="digestkit")
+    assert verify_audit(layout) == []
     return layout
 
 
@@ -153,7 +156,7 @@ def _write(layout: ws.Layout, lines: list[str]) -> None:
 def test_audit_chain_links_each_entry_to_the_previous_hash(chained: ws.Layout) -> None:
     entries = [json.loads(line) for line in _lines(chained)]
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
-    assert entries[0]["prev"] == ws.GENESIS
+    assert entries[0]["prev"] == GENESIS
     assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(entries))
 
 
@@ -163,7 +166,7 @@ def test_audit_verify_catches_an_edited_entry(chained: ws.Layout) -> None:
     entry["by"] = "mallory"
     lines[2] = json.dumps(entry, sort_keys=True)
     _write(chained, lines)
-    problems = ws.verify_audit(chained)
+    problems = verify_audit(chained)
     assert [(p.line, "edited" in p.message) for p in problems] == [(3, True)]
 
 
@@ -171,10 +174,10 @@ def test_audit_verify_catches_an_edit_with_a_recomputed_hash(chained: ws.Layout)
     lines = _lines(chained)
     entry = json.loads(lines[1])
     entry["digest_id"] = "rb@forged"
-    entry["hash"] = ws._entry_hash(entry)
+    entry["hash"] = _entry_hash(entry)
     lines[1] = json.dumps(entry, sort_keys=True)
     _write(chained, lines)
-    problems = ws.verify_audit(chained)
+    problems = verify_audit(chained)
     assert [p.line for p in problems] == [3]
     assert "does not chain" in problems[0].message
 
@@ -183,13 +186,13 @@ def test_audit_verify_catches_a_deleted_entry(chained: ws.Layout) -> None:
     lines = _lines(chained)
     del lines[2]
     _write(chained, lines)
-    messages = [p.message for p in ws.verify_audit(chained)]
+    messages = [p.message for p in verify_audit(chained)]
     assert any("seq 3 were deleted" in m for m in messages)
 
 
 def test_audit_verify_catches_a_deleted_last_entry(chained: ws.Layout) -> None:
     _write(chained, _lines(chained)[:-1])
-    messages = [p.message for p in ws.verify_audit(chained)]
+    messages = [p.message for p in verify_audit(chained)]
     assert messages == ["entries with seq 5 were deleted"]
 
 
@@ -197,7 +200,7 @@ def test_audit_verify_catches_reordered_entries(chained: ws.Layout) -> None:
     lines = _lines(chained)
     lines[1], lines[2] = lines[2], lines[1]
     _write(chained, lines)
-    problems = ws.verify_audit(chained)
+    problems = verify_audit(chained)
     assert any(p.line == 3 and "reordered" in p.message for p in problems)
 
 
@@ -240,7 +243,7 @@ def test_share_is_refused_when_digest_json_was_edited(layout: ws.Layout) -> None
     folder = _post(layout, DIGEST)
     edited = copy.deepcopy(DIGEST)
     edited["flags"] = []
-    (folder / "digest.json").write_bytes(ws.canonical_json(edited))
+    (folder / "digest.json").write_bytes(fileio.canonical_json(edited))
     with pytest.raises(WorkspaceError, match="does not match the sha256"):
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
 
@@ -259,7 +262,7 @@ def test_share_is_refused_while_a_clarification_breaks_the_scope_guard(
     folder = _post(layout, DIGEST)
     audit = ws.load_audit(layout, DIGEST["digest_id"])
     audit["clarifications"] = [{"author": "u-a", "at": "t", "text": "Declare Sev1 now."}]
-    (folder / "audit.json").write_bytes(ws.canonical_json(audit))
+    (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
     with pytest.raises(WorkspaceError, match="scope guard: clarification 1 severity declaration"):
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
 

@@ -1,0 +1,100 @@
+"""Jupyter kernels for digest notebooks: one kept warm across runs, each run in an empty namespace.
+
+:class:`WarmKernel` owns the kernel; papermill runs a notebook on it through the engine
+``digestkit-warm-kernel`` (:class:`digestkit.papermill_engine.WarmKernelEngine`, registered with
+papermill through the ``papermill.engine`` entry point).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.utils import run_sync
+
+from digestkit.exceptions import NotebookError
+
+__all__ = ["ENGINE_NAME", "KERNEL_ARGS", "KERNEL_NAME", "WarmKernel"]
+
+KERNEL_NAME = "python3"
+#: The papermill engine that runs on a :class:`WarmKernel` (the entry point's name).
+ENGINE_NAME = "digestkit-warm-kernel"
+#: The kernel's own start-up warnings (e.g. about local TCP) are noise for the runner.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+# Run before each notebook on a kept kernel: forget every name the last notebook defined and
+# start in the new notebook's folder. Imported modules stay loaded; that is the saving.
+_RESET = (
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import os as _dk_os\n_dk_os.chdir({cwd!r})\ndel _dk_os"
+)
+
+
+class WarmKernel:
+    """A Python kernel kept across notebook runs, each run starting from an empty namespace.
+
+    Starting a kernel and importing pandas and digestkit in it is most of what one event costs,
+    so ``digestkit watch`` and ``digestkit run`` keep one kernel per process. Before each
+    notebook the kernel's user namespace is reset (``%reset -f``) and its working directory set;
+    after a failed run the kernel is replaced. The kernel starts on first use; use the object as
+    a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, kernel_name: str = KERNEL_NAME, *, timeout: float = 60) -> None:
+        self.kernel_name = kernel_name
+        self.timeout = timeout
+        self.km: Any = None  # jupyter_client's AsyncKernelManager (untyped)
+        self.starts = 0  # kernels started, for tests and benchmarks
+        self.runs = 0  # notebooks run on the current kernel
+
+    def __enter__(self) -> WarmKernel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self, cwd: Path) -> Iterator[Any]:
+        """A client of the kept kernel, its namespace emptied and its directory ``cwd``.
+
+        A fresh client per notebook: nbclient leaves the one it ran with unable to take another
+        request, while the kernel itself is fine.
+        """
+        # The async manager and client are what nbclient creates itself; both it and we drive
+        # them through jupyter_core's run_sync, so they share one event loop.
+        from jupyter_client.manager import AsyncKernelManager
+
+        if self.km is None or not run_sync(self.km.is_alive)():
+            self.close()
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS)
+            self.starts, self.runs = self.starts + 1, 0
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=self.timeout)
+            reply = run_sync(kc.execute_interactive)(
+                _RESET.format(cwd=str(cwd)), store_history=False, timeout=self.timeout
+            )
+            content = reply["content"]
+            if content["status"] != "ok":
+                raise NotebookError(
+                    cwd,
+                    ename=content.get("ename", ""),
+                    evalue=content.get("evalue", ""),
+                    reason="could not reset the kept kernel; run it again",
+                )
+            self.runs += 1
+            yield kc
+        except BaseException:
+            self.close()  # a kernel that failed a run is not trusted with the next one
+            raise
+        finally:
+            kc.stop_channels()
+
+    def close(self) -> None:
+        """Shut the kernel down (safe to call twice)."""
+        if self.km is not None and self.km.has_kernel:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self.km = None

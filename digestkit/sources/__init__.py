@@ -1,0 +1,92 @@
+"""Loaders for the six source systems, each returning a validated pandas DataFrame.
+
+The schema of every table is declared once, in ``SCHEMAS`` (:mod:`~digestkit.sources.schema`);
+the loaders, the sample-world generator and the documentation all read it from there. One module
+per source system: :mod:`~digestkit.sources.runbooks` (folder or git repository),
+:mod:`~digestkit.sources.crm` (any SQLAlchemy URL), :mod:`~digestkit.sources.registry` and
+:mod:`~digestkit.sources.register` (append-only CSVs), :mod:`~digestkit.sources.feed` (the
+change feed); :mod:`~digestkit.sources.config` says where each lives (``sources.toml``),
+:mod:`~digestkit.sources.validate` checks and types their rows, and
+:mod:`~digestkit.sources.summary` describes them.
+"""
+
+from digestkit.exceptions import SourceError
+from digestkit.sources.config import (
+    DEFAULT_DATA,
+    DataSources,
+    FileStamp,
+    SourcesLike,
+    file_key,
+    open_sources,
+)
+from digestkit.sources.crm import (
+    MAX_IN_LIST,
+    count_entitlement_accounts,
+    crm_file,
+    load_accounts,
+    load_contacts,
+    load_entitlements,
+)
+from digestkit.sources.feed import FeedLine, iter_feed, load_feed
+from digestkit.sources.register import load_exceptions
+from digestkit.sources.registry import load_known_issues, load_products, load_teams
+from digestkit.sources.runbooks import get_revision, load_revisions
+from digestkit.sources.schema import (
+    EVENT_TYPES,
+    EXCEPTION_KINDS,
+    EXCEPTION_STATUSES,
+    FRONT_MATTER_KEYS,
+    KEYS,
+    KNOWN_ISSUE_STATUSES,
+    PRODUCT_STATUSES,
+    RECORD_STATUSES,
+    REVISION_STATUSES,
+    SCHEMAS,
+    TIERS,
+    Column,
+    sensitive_columns,
+)
+from digestkit.sources.summary import schema_markdown, snapshot_sha256, summarize
+from digestkit.sources.validate import TimeLike
+
+__all__ = [
+    "DEFAULT_DATA",
+    "EVENT_TYPES",
+    "EXCEPTION_KINDS",
+    "EXCEPTION_STATUSES",
+    "FRONT_MATTER_KEYS",
+    "KEYS",
+    "KNOWN_ISSUE_STATUSES",
+    "MAX_IN_LIST",
+    "PRODUCT_STATUSES",
+    "RECORD_STATUSES",
+    "REVISION_STATUSES",
+    "SCHEMAS",
+    "TIERS",
+    "Column",
+    "DataSources",
+    "FeedLine",
+    "FileStamp",
+    "SourceError",
+    "SourcesLike",
+    "TimeLike",
+    "count_entitlement_accounts",
+    "crm_file",
+    "file_key",
+    "get_revision",
+    "iter_feed",
+    "load_accounts",
+    "load_contacts",
+    "load_entitlements",
+    "load_exceptions",
+    "load_feed",
+    "load_known_issues",
+    "load_products",
+    "load_revisions",
+    "load_teams",
+    "open_sources",
+    "schema_markdown",
+    "sensitive_columns",
+    "snapshot_sha256",
+    "summarize",
+]

@@ -1,0 +1,164 @@
+"""Where each source system lives: the data directory, its optional sources.toml, the CRM URL.
+
+Layout of a data directory (the embedded sample world lives in ``data/sample``)::
+
+    runbooks/<runbook_id>/<revision>.md   runbook repository as a folder (or a git repository)
+    crm.sqlite                            CRM and entitlements (any SQLAlchemy URL can replace it)
+    registry/products.csv                 product ownership, one row per recorded version
+    registry/teams.csv                    teams and their pagers, one row per recorded version
+    registry/known_issues.csv             known issues linked to products
+    exceptions/register.csv               approved exception register, one row per recorded version
+    feed/events.jsonl                     change-notification feed (publication events)
+    gold/labels.json                      planted changes and issues (sample world only)
+    sources.toml                          optional: where each source lives, if not as above
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import sqlalchemy as sa
+
+from digestkit.exceptions import SourceError
+
+__all__ = [
+    "DEFAULT_DATA",
+    "SOURCE_KEYS",
+    "DataSources",
+    "FileStamp",
+    "SourcesLike",
+    "file_key",
+    "open_sources",
+    "resolve_sources",
+]
+
+DEFAULT_DATA = Path(
+    os.environ.get("DIGESTKIT_DATA") or Path(__file__).resolve().parents[2] / "data" / "sample"
+)
+"""Data directory used when none is given: ``data/sample``, or ``$DIGESTKIT_DATA`` if set."""
+
+#: The keys sources.toml may set.
+SOURCE_KEYS = ("runbooks", "crm_url", "registry", "exceptions", "feed", "gold")
+
+
+@dataclass(frozen=True)
+class DataSources:
+    """Where each source system lives."""
+
+    root: Path
+    runbooks: Path  # folder repository, or a git repository (detected: contains .git)
+    crm_url: str  # SQLAlchemy URL
+    registry: Path  # folder with products.csv, teams.csv, known_issues.csv
+    exceptions: Path  # register.csv
+    feed: Path  # events.jsonl
+    gold: Path | None
+
+    @property
+    def runbooks_are_git(self) -> bool:
+        """Whether the runbook repository is a git repository rather than a folder."""
+        return (self.runbooks / ".git").exists()
+
+
+#: What every loader accepts: a data directory, opened sources, or None for ``DEFAULT_DATA``.
+SourcesLike = str | Path | DataSources | None
+
+
+class FileStamp(NamedTuple):
+    """What identifies a file's contents without reading it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+
+def open_sources(data: SourcesLike = None) -> DataSources:
+    """Locate every source under ``data`` (default ``DEFAULT_DATA``), honouring sources.toml."""
+    if isinstance(data, DataSources):
+        return data
+    root = Path(data or os.environ.get("DIGESTKIT_DATA") or DEFAULT_DATA).resolve()
+    if not root.is_dir():
+        raise SourceError(
+            "data directory does not exist; pass --data or set DIGESTKIT_DATA", path=root
+        )
+    toml_path = root / "sources.toml"
+    config = _read_config(toml_path) if toml_path.exists() else {}
+
+    def place(key: str, default: str, *, kind: Literal["directory", "file"]) -> Path:
+        path = root / config.get(key, default)
+        exists = path.is_dir() if kind == "directory" else path.is_file()
+        if not exists:
+            where = f" (set by {toml_path.name})" if key in config else ""
+            raise SourceError(f"{kind} for '{key}' not found{where}", path=path)
+        return path
+
+    runbooks = place("runbooks", "runbooks", kind="directory")
+    registry = place("registry", "registry", kind="directory")
+    exceptions = place("exceptions", "exceptions/register.csv", kind="file")
+    feed = place("feed", "feed/events.jsonl", kind="file")
+    gold = root / config.get("gold", "gold/labels.json")
+    if "gold" in config and not gold.is_file():
+        raise SourceError("file for 'gold' not found (set by sources.toml)", path=gold)
+    return DataSources(
+        root=root,
+        runbooks=runbooks,
+        crm_url=_crm_url(root, config.get("crm_url")),
+        registry=registry,
+        exceptions=exceptions,
+        feed=feed,
+        gold=gold if gold.is_file() else None,
+    )
+
+
+def resolve_sources(src: SourcesLike) -> DataSources:
+    """``src`` itself when it is already opened, else :func:`open_sources` of it."""
+    return src if isinstance(src, DataSources) else open_sources(src)
+
+
+def file_key(paths: Iterable[Path]) -> tuple[FileStamp, ...]:
+    """What identifies the files' contents without reading them: path, size, times, inode."""
+    out = []
+    for path in paths:
+        st = path.stat()
+        out.append(FileStamp(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+def _read_config(toml_path: Path) -> dict[str, str]:
+    """sources.toml as a mapping of known keys to strings, or a SourceError naming the key."""
+    try:
+        config = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"not valid TOML: {exc}", path=toml_path) from exc
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if key not in SOURCE_KEYS:
+            raise SourceError(
+                f"unknown key; known keys: {', '.join(SOURCE_KEYS)}", path=toml_path, field=key
+            )
+        if not isinstance(value, str):
+            raise SourceError("must be a string", path=toml_path, field=key)
+        out[key] = value
+    return out
+
+
+def _crm_url(root: Path, configured: str | None) -> str:
+    try:
+        url = sa.make_url(configured or f"sqlite:///{root / 'crm.sqlite'}")
+    except sa.exc.ArgumentError as exc:
+        raise SourceError(
+            f"not a SQLAlchemy URL: {exc}", path="sources.toml", field="crm_url"
+        ) from exc
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # SQLite silently creates a missing file, so check it exists; relative paths mean root.
+        database = root / str(url.database)
+        if not database.is_file():
+            raise SourceError("CRM database not found", path=database, field="crm_url")
+        url = url.set(database=str(database))
+    return url.render_as_string(hide_password=False)
