@@ -48,8 +48,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RUNBOOK = "premium-s1-escalation"
 OLD, NEW = "r8", "r9"
-# Module-level dicts digestkit keeps as caches (functools / cachetools caches are found by type).
-DICT_CACHES = ("_CONTEXTS", "_REVISION_HASHES", "_REVISIONS", "_CSVS")
 
 
 # --- the independent floor (standard library only: it also runs alone under ``python -c``) ------
@@ -235,7 +233,7 @@ def spread(s: dict, scale: float = 1000, digits: int = 0) -> str:
 
 
 def clear_caches() -> list[str]:
-    """Empty every digestkit cache: functools/cachetools caches and the known module dicts."""
+    """Empty every cache of the digestkit modules loaded: functools and cachetools caches."""
     cleared = []
     for name, module in list(sys.modules.items()):
         if name != "digestkit" and not name.startswith("digestkit."):
@@ -248,8 +246,6 @@ def clear_caches() -> list[str]:
                 obj = getattr(obj, "__func__", obj)
                 if callable(getattr(obj, "cache_clear", None)):
                     obj.cache_clear()
-                elif label in DICT_CACHES and isinstance(obj, dict):
-                    obj.clear()
                 elif hasattr(obj, "currsize") and callable(getattr(obj, "clear", None)):
                     obj.clear()  # a cachetools cache
                 else:

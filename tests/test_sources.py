@@ -692,6 +692,21 @@ def test_snapshot_sha256_is_stable_and_content_sensitive(tiny_world):
     assert S.snapshot_sha256(moved) != S.snapshot_sha256(frame)
 
 
+def test_snapshot_sha256_ignores_units_and_backends_but_not_order_or_gaps(tiny_world):
+    frame = S.load_products(tiny_world)
+    first = S.snapshot_sha256(frame)
+    other_unit = frame.assign(recorded_at=frame["recorded_at"].dt.as_unit("ns"))
+    as_objects = frame.astype({"product_id": object, "product_name": object})
+    assert S.snapshot_sha256(other_unit) == first
+    assert S.snapshot_sha256(as_objects) == first
+    assert S.snapshot_sha256(frame.iloc[::-1]) != first
+    # A missing value and an empty text are different records.
+    gap = frame.astype({"owning_team": object})
+    gap.loc[0, "owning_team"] = None
+    blank = gap.assign(owning_team=gap["owning_team"].fillna(""))
+    assert S.snapshot_sha256(gap) != S.snapshot_sha256(blank)
+
+
 def test_summarize(tiny_world):
     text = S.summarize(tiny_world)
     assert "runbooks (folder" in text and "5 revisions" in text
