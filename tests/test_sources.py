@@ -692,6 +692,34 @@ def test_snapshot_sha256_is_stable_and_content_sensitive(tiny_world):
     assert S.snapshot_sha256(moved) != S.snapshot_sha256(frame)
 
 
+def test_entitlement_counts_per_other_terms_with_one_or_two_other_terms(tiny_world):
+    from digestkit.context import load_context
+
+    when = pd.Timestamp("2024-06-01T00:00:00Z")
+    one = load_context(S.open_sources(tiny_world), as_of=when).entitlement_counts(
+        "Premium Plus", 15
+    )
+    assert (one.accounts, one.deviating) == (1, 1)
+    assert one.by_terms.to_dict("records") == [
+        {"terms": "contractual-10min-initial-update", "accounts": 1}
+    ]
+    # A second account with other terms again (20 minutes): counted per terms.
+    sql(
+        tiny_world,
+        "INSERT INTO entitlements SELECT 'ENT-0000009', 'ACC-000001', product_id, tier, "
+        "starts_on, ends_on, 20, update_interval_minutes, NULL, contract_clause, record_status, "
+        "updated_at FROM entitlements WHERE entitlement_id = 'ENT-0000002'",
+    )
+    two = load_context(S.open_sources(tiny_world), as_of=when).entitlement_counts(
+        "Premium Plus", 15
+    )
+    assert (two.accounts, two.deviating) == (2, 2)
+    assert two.by_terms.to_dict("records") == [
+        {"terms": "20-minute initial response", "accounts": 1},
+        {"terms": "contractual-10min-initial-update", "accounts": 1},
+    ]
+
+
 def test_snapshot_sha256_ignores_units_and_backends_but_not_order_or_gaps(tiny_world):
     frame = S.load_products(tiny_world)
     first = S.snapshot_sha256(frame)
