@@ -103,14 +103,14 @@ class WarmKernel:
         no harm: nbclient and ``execute_interactive`` match replies to their own request's id.
         """
         deadline = time.monotonic() + self.timeout
+        msg_id = kc.kernel_info()
         while time.monotonic() < deadline:
-            msg_id = kc.kernel_info()
             try:
                 reply = await kc.get_shell_msg(timeout=1)
             except Empty:
                 if not await self.km.is_alive():
                     raise RuntimeError("the kept kernel died before it answered") from None
-                continue
+                continue  # a busy machine: the request is queued, keep waiting for its reply
             if reply["parent_header"].get("msg_id") != msg_id:
                 continue
             # ZMQ drops what a kernel publishes before the subscriber is connected: this
@@ -121,7 +121,7 @@ class WarmKernel:
                     if msg["parent_header"].get("msg_id") == msg_id:
                         return
             except Empty:
-                continue
+                msg_id = kc.kernel_info()  # published before we listened: ask again
         raise RuntimeError(f"the kept kernel did not answer within {self.timeout:g} s")
 
     def close(self) -> None:
