@@ -526,7 +526,24 @@ def import_cost(module: str) -> float:
 # --- report --------------------------------------------------------------------------------------
 
 WHY_HEADING = "## Why, per target"
-DIFF_HEADING = "## Diff"
+# bench_diff.py writes its own section between these markers; it is kept as it is.
+DIFF_START, DIFF_END = "<!-- bench_diff: start -->", "<!-- bench_diff: end -->"
+DIFF_PLACEHOLDER = (
+    f"{DIFF_START}\n## Diff\n\nFilled from `benchmarks/bench_diff.py --results "
+    f"benchmarks/RESULTS.md`.\n{DIFF_END}"
+)
+
+
+def compose_results(report: str, path: Path) -> str:
+    """The new RESULTS.md: this report, then the old file's hand-written "why" and diff section."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    diff = DIFF_PLACEHOLDER
+    if DIFF_START in old and DIFF_END in old:
+        head, _, rest = old.partition(DIFF_START)
+        diff = DIFF_START + rest.partition(DIFF_END)[0] + DIFF_END
+        old = head + rest.partition(DIFF_END)[2]
+    why = old[old.find(WHY_HEADING) :].strip() if WHY_HEADING in old else ""
+    return report + (f"\n{why}\n" if why else "") + f"\n{diff}\n"
 
 
 def machine() -> str:
@@ -730,15 +747,7 @@ def main() -> None:
     report = "\n".join(out) + "\n"
     print(report)
     if args.results:
-        # Kept from the old file: the diff benchmark's section and the hand-written "why".
-        old = args.results.read_text() if args.results.exists() else ""
-        diff = old[old.find(DIFF_HEADING) :] if DIFF_HEADING in old else ""
-        if diff and WHY_HEADING in diff:
-            diff = diff[: diff.find(WHY_HEADING)]
-        why = old[old.find(WHY_HEADING) :] if WHY_HEADING in old else ""
-        args.results.write_text(
-            report + ("\n" + diff.rstrip() + "\n" if diff else "") + ("\n" + why if why else "")
-        )
+        args.results.write_text(compose_results(report, args.results), encoding="utf-8")
 
 
 if __name__ == "__main__":

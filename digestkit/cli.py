@@ -45,7 +45,7 @@ def _print_json(payload: object) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from digestkit.sample import generate_world
+    from digestkit.sample import generate_world, write_git_repository
 
     summary = generate_world(
         args.out,
@@ -55,6 +55,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         products=args.products,
         exceptions=args.exceptions,
     )
+    if args.git is not None:
+        out = Path(summary["path"])
+        repo = write_git_repository(out / "runbooks", args.git, feed=out / "feed" / "events.jsonl")
+        summary["git"] = str(repo)
     _print_json(summary)
     return 0
 
@@ -212,7 +216,7 @@ def cmd_share(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
     layout = ws.open_workspace(args.workspace, create=False)
-    ws.share(layout, args.digest, by=args.by)
+    ws.share(layout, args.digest, by=args.by, confirm_scope=args.confirm_scope)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
 
@@ -234,7 +238,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from digestkit import review
 
-    if args.missed is not None:
+    if args.usefulness is not None:
+        record = review.add_usefulness(
+            args.workspace,
+            args.digest,
+            rating=args.usefulness,
+            reviewer=args.reviewer,
+            text=args.text,
+        )
+    elif args.missed is not None:
         if not args.part or not args.source:
             raise UsageError("--missed needs --part and --source SYSTEM:ID[:LOCATOR]")
         record = review.add_missed(
@@ -327,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=14, help="escalation steps in the main runbook")
     p.add_argument("--products", type=int, default=12)
     p.add_argument("--exceptions", type=int, default=40)
+    p.add_argument(
+        "--git", type=Path, help="also write the runbooks as a git repository into this directory"
+    )
 
     p = command("sources", cmd_sources, "load every source and print a short summary")
     _data_option(p)
@@ -395,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("share", cmd_share, "mark a digest reviewed for duty-manager handoff")
     p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
     p.add_argument("--by", required=True, help="who reviewed it")
+    p.add_argument(
+        "--confirm-scope",
+        action="store_true",
+        help="confirm the sentences the scope guard asks about only inform (logged with who, when)",
+    )
     _workspace_option(p)
 
     p = command("audit", cmd_audit_verify, "check the workspace audit log")
@@ -408,6 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--claim", help="claim id, e.g. FLG-02")
     what.add_argument("--missed", metavar="TEXT", help="an item the digest left out")
+    what.add_argument(
+        "--usefulness",
+        type=int,
+        metavar="N",
+        help="how much the digest reduced handoff ambiguity: 1 (harmful) to 5 (full help); "
+        "the scale is digestkit.review.USEFULNESS_SCALE",
+    )
     p.add_argument("--verdict", help="accepted, corrected or rejected (with --claim)")
     p.add_argument("--text", help="corrected text (corrected) or reason (rejected)")
     p.add_argument("--part", help="digest part of a missed item, e.g. flags")

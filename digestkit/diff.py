@@ -1,47 +1,62 @@
 """Semantic diff of two runbook revisions: aligned units, change kinds, redlines and fact changes.
 
-Alignment runs in passes, each only on what the previous ones left unmatched, so a mostly
-unchanged document costs close to linear time:
-
-1. exact: equal normalized content (same kind) in the same section path, then anywhere;
-2. section anchors: an unmatched heading whose direct content mostly landed under one unmatched
-   new heading is that heading renamed;
-3. keys: unmatched table rows with the same key (first cell) in the matching section, and
-   front matter entries with the same key;
-4. fuzzy: per matching section, leftovers of the same kind are scored with
-   ``rapidfuzz.process.cdist`` (``fuzz.ratio``, 0-100) and paired greedily best score first, a
-   unit at most once, if the score reaches ``score_cutoff`` (:data:`SCORE_CUTOFF`); what is still
-   left is then scored across sections with the stricter :data:`MOVE_SCORE_CUTOFF`.
-
-A matched pair is *moved* if its section changed or it falls outside the longest run of pairs
-that kept their order (per section for content, document-wide for headings); otherwise it is
-*renumbered* (only the ordered-list number changed, both rendered and literal), *modified*
-(normalized content differs) or unchanged. Pairs whose raw text differs but whose normalized
-content, number and position do not are *formatting-only*: listed apart, not reported as changes.
+:mod:`digestkit.align` pairs the units of the two revisions and finds the moved pairs. Every
+matched pair is then *moved*, *renumbered* (only the ordered-list number changed, both rendered
+and literal), *modified* (normalized content differs) or unchanged; unmatched units are *added*
+or *removed*. Pairs whose raw text differs but whose normalized content, number and position do
+not are *formatting-only*: listed apart, not reported as changes.
 """
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
-from array import array
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from rapidfuzz import fuzz, process
-
-from digestkit.runbook import Fact, Runbook, Unit, parse_runbook, read_runbook
+from digestkit.align import MAX_FUZZY_PAIRS, MOVE_SCORE_CUTOFF, SCORE_CUTOFF, Aligner
+from digestkit.redline import (
+    Segment,
+    line_segments,
+    redline_text,
+    segments_html,
+    sentence_segments,
+    word_segments,
+)
+from digestkit.runbook import Fact, Runbook, Unit, UnitKind, parse_runbook, read_runbook
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "CHANGE_KINDS",
+    "MAX_FUZZY_PAIRS",
+    "MOVE_SCORE_CUTOFF",
+    "SCHEMA_VERSION",
+    "SCORE_CUTOFF",
+    "Change",
+    "ChangeKind",
+    "Diff",
+    "FactChange",
+    "Segment",
+    "Span",
+    "change_to_dict",
+    "diff_files",
+    "diff_revisions",
+    "diff_runbooks",
+    "diff_texts",
+    "md_escape",
+    "segments_html",
+    "to_html",
+    "to_markdown",
+    "word_segments",
+]
+
+SCHEMA_VERSION = 2
 _FRAME_COLUMNS = [
     "kind",
     "section",
@@ -52,14 +67,9 @@ _FRAME_COLUMNS = [
     "new text",
     "facts",
 ]
-SCORE_CUTOFF: float = 60.0
-"""Minimum ``fuzz.ratio`` (0-100) for two leftovers of one section to be one unit edited."""
-MOVE_SCORE_CUTOFF: float = 85.0
-"""Minimum ``fuzz.ratio`` for leftovers in different sections: a move is nearly the same text."""
-MAX_FUZZY_PAIRS = 4_000_000
-"""Cross-section fuzzy matching is skipped when it would score more pairs than this (a rewrite)."""
-CHANGE_KINDS = ("added", "removed", "modified", "moved", "renumbered")
-_LOOP_PAIRS = 64  # below this many pairs, scoring pair by pair beats setting up cdist
+ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+PairKind = ChangeKind | Literal["formatting"]
 
 _FIELDS = {
     ("pager", "primary"): "primary on-call",
@@ -77,7 +87,7 @@ _FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """One side of a change: the unit's raw text and its 1-based inclusive line range."""
 
@@ -85,7 +95,7 @@ class Span:
     lines: tuple[int, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FactChange:
     """A change of one typed fact, stated in words ("escalate after: 30 min → 15 min")."""
 
@@ -96,20 +106,21 @@ class FactChange:
     statement: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One reported change of one unit; ``section`` is the heading path on the new side."""
 
-    kind: str
+    kind: PairKind
     section: tuple[str, ...]
     old: Span | None
     new: Span | None
     facts: tuple[FactChange, ...]
     redline: str
-    unit: str
+    unit: UnitKind
     locator: str
-    segments: tuple[tuple[str, str], ...] = ()
+    segments: tuple[Segment, ...] = ()
     old_section: tuple[str, ...] = ()  # heading path on the old side (differs for moves)
+    notes: tuple[str, ...] = ()  # what changed in a formatting-only pair, one note per class
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ class Diff:
     """The changes between two revisions, the formatting-only pairs, and counts."""
 
     changes: tuple[Change, ...]
-    stats: dict
+    stats: dict[str, Any]
     formatting: tuple[Change, ...] = ()
     old_label: str = ""  # what was compared, for report headings: runbook@revision or file
     new_label: str = ""
@@ -146,8 +157,8 @@ class Diff:
         ]
         return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 
-    def to_dict(self) -> dict:
-        """The documented JSON contract (docs/diff-json.md), schema_version 1."""
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON contract (docs/diff-json.md)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "changes": [change_to_dict(c) for c in self.changes],
@@ -158,23 +169,43 @@ class Diff:
                     "locator": c.locator,
                     "old_lines": list(c.old.lines),
                     "new_lines": list(c.new.lines),
+                    "what": list(c.notes),
                 }
                 for c in self.formatting
+                if c.old is not None and c.new is not None
             ],
             "stats": dict(self.stats),
         }
 
 
-def diff_texts(old: str | bytes, new: str | bytes, **kw) -> Diff:
-    """Diff two revisions given as Markdown text; ``kw`` goes to parse_runbook and diff_runbooks."""
-    parse_kw = {k: kw.pop(k) for k in ("products", "teams", "pagers") if k in kw}
-    return diff_runbooks(parse_runbook(old, **parse_kw), parse_runbook(new, **parse_kw), **kw)
+def diff_texts(
+    old: str | bytes,
+    new: str | bytes,
+    *,
+    products: Sequence[str] = (),
+    teams: Sequence[str] = (),
+    pagers: Sequence[str] = (),
+    score_cutoff: float = SCORE_CUTOFF,
+) -> Diff:
+    """Diff two revisions given as Markdown text, matching facts against the registry names."""
+    old_rb = parse_runbook(old, products=products, teams=teams, pagers=pagers)
+    new_rb = parse_runbook(new, products=products, teams=teams, pagers=pagers)
+    return diff_runbooks(old_rb, new_rb, score_cutoff=score_cutoff)
 
 
-def diff_files(old: str | Path, new: str | Path, **kw) -> Diff:
-    """Diff two revision files; ``kw`` goes to read_runbook (registries) and diff_runbooks."""
-    parse_kw = {k: kw.pop(k) for k in ("products", "teams", "pagers") if k in kw}
-    return diff_runbooks(read_runbook(old, **parse_kw), read_runbook(new, **parse_kw), **kw)
+def diff_files(
+    old: str | Path,
+    new: str | Path,
+    *,
+    products: Sequence[str] = (),
+    teams: Sequence[str] = (),
+    pagers: Sequence[str] = (),
+    score_cutoff: float = SCORE_CUTOFF,
+) -> Diff:
+    """Diff two revision files (MarkdownError naming a file that is not Markdown)."""
+    old_rb = read_runbook(old, products=products, teams=teams, pagers=pagers)
+    new_rb = read_runbook(new, products=products, teams=teams, pagers=pagers)
+    return diff_runbooks(old_rb, new_rb, score_cutoff=score_cutoff)
 
 
 def diff_revisions(
@@ -208,9 +239,9 @@ def diff_runbooks(old: Runbook, new: Runbook, *, score_cutoff: float = SCORE_CUT
     >>> [c.kind for c in d.changes]
     ['added', 'renumbered', 'renumbered']
     """
-    a = _Aligner(old.units, new.units, score_cutoff)
+    a = Aligner(old.units, new.units, score_cutoff)
     a.run()
-    return replace(a.classify(old, new), old_label=_label(old), new_label=_label(new))
+    return replace(_classify(a, old, new), old_label=_label(old), new_label=_label(new))
 
 
 def _label(rb: Runbook) -> str:
@@ -221,422 +252,173 @@ def _label(rb: Runbook) -> str:
     return rb.path or ""
 
 
-# ----------------------------------------------------------------------------- alignment
+# ----------------------------------------------------------------------------- classification
 
 
-def _containers(units: tuple[Unit, ...]) -> list[int | None]:
-    """Index of each unit's innermost heading (for a heading: its parent heading)."""
-    latest: dict[tuple[str, ...], int] = {}
-    out: list[int | None] = []
-    # Units of one section share one path tuple, so one dict lookup per run of units suffices.
-    run_path: tuple[str, ...] | None = None
-    run_head: int | None = None
-    for k, u in enumerate(units):
-        if u.kind == "heading":
-            out.append(latest.get(u.section[:-1]))
-            latest[u.section] = k
-            run_path = None
+def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
+    """Every matched, added and removed unit as a change, a formatting-only pair or nothing."""
+    moved = a.moved()
+    values: dict[str, set[tuple[str, str]]] = {}
+
+    def fact_changes(o: tuple[Fact, ...], n: tuple[Fact, ...]) -> list[FactChange]:
+        if not values:  # revision-wide fact values, needed only once a unit changed
+            values["old"] = {(f.kind, f.value) for f in old_rb.facts()}
+            values["new"] = {(f.kind, f.value) for f in new_rb.facts()}
+        return _fact_changes(o, n, values["old"], values["new"])
+
+    changes: list[tuple[float, Change]] = []
+    formatting: list[Change] = []
+    for i, j in a.o2n.items():
+        o, n = a.old[i], a.new[j]
+        if i in a.joined_old or j in a.joined_new:
+            o = _joined(a.old, [i, *a.joined_old.get(i, [])])
+            n = _joined(a.new, [j, *a.joined_new.get(j, [])])
+        # A paragraph that became a list item (or back) is an edit even with the same words.
+        same = o.norm == n.norm and o.kind == n.kind
+        kind: ChangeKind
+        if i in moved:
+            kind = "moved"
+        elif not same:
+            kind = "modified"
+        elif (
+            o.marker != n.marker
+            and _literal(o) != _literal(n)
+            and (o.number != n.number or _literal(n) == str(n.number))
+        ):
+            # A changed number counts when the item's position changed, or when a slip in
+            # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
+            kind = "renumbered"
+        elif o.text == n.text and o.depth == n.depth and o.info == n.info and o.level == n.level:
+            continue  # unchanged: the usual case
         else:
-            if u.section is not run_path:
-                run_path, run_head = u.section, latest.get(u.section)
-            out.append(run_head)
-    return out
+            notes = _formatting(o, n)
+            if notes:
+                formatting.append(_change("formatting", o, n, (), (), notes))
+            continue
+        facts = [] if same else fact_changes(o.facts, n.facts)
+        segments = [] if same else _redline(o, n)
+        changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
+    for j in a.left("new"):
+        n = a.new[j]
+        changes.append((n.lines[0], _change("added", None, n, fact_changes((), n.facts), ())))
+    # A removed unit sits after the new position of the nearest matched unit before it.
+    anchor, prev = 0.0, -1
+    for i in a.left("old"):
+        k = i - 1
+        while k > prev and k not in a.o2n:
+            k -= 1
+        if k > prev:
+            anchor = a.new[a.o2n[k]].lines[0]
+        prev = i
+        o = a.old[i]
+        changes.append((anchor + 0.5, _change("removed", o, None, fact_changes(o.facts, ()), ())))
+    changes.sort(key=itemgetter(0))
+    ordered = tuple(c for _, c in changes)
+    counts = Counter(c.kind for c in ordered)
+    stats: dict[str, Any] = {
+        **{k: counts[k] for k in CHANGE_KINDS},
+        "formatting_only": len(formatting),
+        "units_old": len(a.old),
+        "units_new": len(a.new),
+        "exact_matches": a.counts["exact"],
+        "anchor_matches": a.counts["anchor"],
+        "key_matches": a.counts["key"],
+        "fuzzy_matches": a.counts["fuzzy"],
+        "in_place_matches": a.counts["in_place"],
+        "joined_matches": a.counts["joined"],
+        "fuzzy_candidates": a.counts["fuzzy_candidates"],
+        "score_cutoff": a.cutoff,
+        "move_score_cutoff": max(a.cutoff, MOVE_SCORE_CUTOFF),
+        "front_matter_changed": sorted(
+            k
+            for k in set(old_rb.front_matter) | set(new_rb.front_matter)
+            if old_rb.front_matter.get(k) != new_rb.front_matter.get(k)
+        ),
+    }
+    formatting.sort(key=lambda c: c.new.lines[0] if c.new else 0)
+    return Diff(ordered, stats, tuple(formatting))
 
 
-def _out_of_order(
-    pairs: list[tuple[int, int]], weigh: Callable[[tuple[int, int]], int]
-) -> list[tuple[int, int]]:
-    """Pairs (old, new) off the heaviest run that keeps order in both revisions.
-
-    A heaviest increasing subsequence (Fenwick tree, n log n) weighted by ``weigh`` (line count),
-    so when two blocks swap, the shorter one is the one reported as moved, as a line diff would
-    see it. Weights are only asked for when something changed order.
-    """
-    if all(a[0] < b[0] and a[1] < b[1] for a, b in pairwise(pairs)):
-        return []  # the usual case: nothing in this group changed order
-    pairs = sorted(pairs, key=itemgetter(1))
-    rank = {o: r + 1 for r, o in enumerate(sorted(o for o, _ in pairs))}
-    size = len(pairs)
-    tree_best = [0] * (size + 1)
-    tree_at = [-1] * (size + 1)
-    total = [0] * size
-    back = [-1] * size
-    for k, pair in enumerate(pairs):
-        start = rank[pair[0]]
-        r = start - 1
-        best, at = 0, -1
-        while r > 0:  # best chain ending at an old index below this one
-            if tree_best[r] > best:
-                best, at = tree_best[r], tree_at[r]
-            r -= r & -r
-        best += weigh(pair)
-        total[k] = best
-        back[k] = at
-        r = start
-        while r <= size:
-            if best > tree_best[r]:
-                tree_best[r], tree_at[r] = best, k
-            r += r & -r
-    keep: set[tuple[int, int]] = set()
-    k = max(range(size), key=total.__getitem__)
-    while k != -1:
-        keep.add(pairs[k])
-        k = back[k]
-    return [p for p in pairs if p not in keep]
+def _joined(units: tuple[Unit, ...], indices: list[int]) -> Unit:
+    """One side of a pair that absorbed more units (a merged sub-step, a list from a paragraph):
+    the first unit with the text, content, lines and facts of all of them."""
+    parts = [units[k] for k in indices]
+    return replace(
+        parts[0],
+        text="\n".join(u.text for u in parts),
+        norm=" ".join(u.norm for u in parts),
+        lines=(parts[0].lines[0], max(u.lines[1] for u in parts)),
+        facts=tuple(f for u in parts for f in u.facts),
+    )
 
 
-class _Aligner:
-    def __init__(self, old: tuple[Unit, ...], new: tuple[Unit, ...], cutoff: float) -> None:
-        self.old, self.new, self.cutoff = old, new, cutoff
-        self.ocont, self.ncont = _containers(old), _containers(new)
-        self.o2n: dict[int, int] = {}
-        self.n2o: dict[int, int] = {}
-        # Old heading index -> new heading index, kept up to date by pair(); None is the top.
-        self.hmap: dict[int | None, int | None] = {None: None}
-        self.counts = {"exact": 0, "anchor": 0, "key": 0, "fuzzy": 0, "fuzzy_candidates": 0}
-        # Unmatched indices shrink pass by pass; each pass only rescans what is still left.
-        self._left = {"old": list(range(len(old))), "new": list(range(len(new)))}
+def _redline(o: Unit, n: Unit) -> list[Segment]:
+    if o.kind == "code" and n.kind == "code":
+        return line_segments(o.norm, n.norm)
+    if o.kind != n.kind:  # the markup that changed (a list marker) is part of the edit
+        return sentence_segments(" ".join(o.text.split()), " ".join(n.text.split()))
+    return sentence_segments(o.norm, n.norm)
 
-    def pair(self, i: int, j: int, how: str) -> None:
-        self.o2n[i] = j
-        self.n2o[j] = i
-        self.counts[how] += 1
-        if self.old[i].kind == "heading":
-            self.hmap[i] = j
 
-    def left(self, side: str) -> list[int]:
-        matched = self.o2n if side == "old" else self.n2o
-        rest = [k for k in self._left[side] if k not in matched] if matched else self._left[side]
-        self._left[side] = rest
-        return rest
+_CURLY = re.compile("[“”„‘’‚]")
 
-    def run(self) -> None:
-        self._exact(with_section=True)
-        self._exact(with_section=False)
-        self._anchor_headings()
-        self._fuzzy_by_section(headings=True)
-        self._table_keys()
-        self._fuzzy_by_section(headings=False)
-        self._fuzzy_across()
 
-    def _exact(self, *, with_section: bool) -> None:
-        """Pair equal (kind, [section,] norm) keys, each old unit with the first waiting new one."""
-        new, old = self.new, self.old
-        news = self.left("new")
-        if with_section:
-            keys = [(new[j].kind, new[j].section, new[j].norm) for j in news]
+def _formatting(o: Unit, n: Unit) -> tuple[str, ...]:
+    """What changed in a pair whose content is equal, one note per documented class; empty
+    when nothing did."""
+    notes = []
+    if o.level != n.level:
+        notes.append(f"heading level {o.level} → {n.level}")
+    if o.info != n.info:
+        notes.append(f"fence language {o.info or '(none)'} → {n.info or '(none)'}")
+    if o.kind == "code" and o.depth != n.depth:
+        notes.append("code nested under a step" if n.depth > o.depth else "code out of its step")
+    curly_o, curly_n = len(_CURLY.findall(o.text)), len(_CURLY.findall(n.text))
+    if curly_o != curly_n:
+        notes.append("quotes straight → curly" if curly_n > curly_o else "quotes curly → straight")
+    if o.marker != n.marker:
+        if o.number is not None and n.number is not None and _literal(o) != _literal(n):
+            notes.append(f"lazy numbering {o.marker} → {n.marker}")
         else:
-            keys = [(new[j].kind, new[j].norm) for j in news]
-        # Most keys occur once: store a bare index, and a queue only for repeated keys.
-        waiting: dict[tuple, int | deque[int]] = {}
-        for j, key in zip(news, keys, strict=True):
-            queue = waiting.get(key)
-            if queue is None:
-                waiting[key] = j
-            elif isinstance(queue, int):
-                waiting[key] = deque((queue, j))
-            else:
-                queue.append(j)
-        o2n, n2o, hmap = self.o2n, self.n2o, self.hmap
-        before = len(o2n)
-        for i in self.left("old"):
-            u = old[i]
-            key = (u.kind, u.section, u.norm) if with_section else (u.kind, u.norm)
-            j = waiting.get(key)
-            if j is None:
-                continue
-            if isinstance(j, int):
-                del waiting[key]
-            elif j:
-                j = j.popleft()
-            else:
-                continue
-            o2n[i] = j  # pair(i, j, "exact"), inlined: this pass pairs nearly every unit
-            n2o[j] = i
-            if u.kind == "heading":
-                hmap[i] = j
-        self.counts["exact"] += len(o2n) - before
-
-    def _anchor_headings(self) -> None:
-        votes: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
-        sizes: dict[int, int] = defaultdict(int)
-        for i in range(len(self.old)):
-            h = self.ocont[i]
-            if h is None or h in self.o2n:
-                continue
-            sizes[h] += 1
-            if i in self.o2n:
-                votes[h][self.ncont[self.o2n[i]]] += 1
-        for h, tally in votes.items():
-            target, count = max(tally.items(), key=lambda kv: kv[1])
-            if (
-                target is not None
-                and target not in self.n2o
-                and 2 * count > sizes[h]
-                and self.new[target].kind == "heading"
-            ):
-                self.pair(h, target, "anchor")
-
-    def _table_keys(self) -> None:
-        hmap = self.hmap
-        waiting: dict[tuple, deque[int]] = defaultdict(deque)
-        for j in self.left("new"):
-            u = self.new[j]
-            if u.kind in ("table_row", "front_matter"):
-                waiting[(u.kind, self.ncont[j], u.key is None, u.key)].append(j)
-        for i in self.left("old"):
-            u = self.old[i]
-            if u.kind not in ("table_row", "front_matter") or self.ocont[i] not in hmap:
-                continue
-            queue = waiting.get((u.kind, hmap[self.ocont[i]], u.key is None, u.key))
-            if queue:
-                self.pair(i, queue.popleft(), "key")
-
-    def _fuzzy_by_section(self, *, headings: bool) -> None:
-        hmap = self.hmap
-        groups: dict[tuple, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for i in self.left("old"):
-            u = self.old[i]
-            if (u.kind == "heading") == headings and self.ocont[i] in hmap:
-                groups[(hmap[self.ocont[i]], u.kind)][0].append(i)
-        for j in self.left("new"):
-            u = self.new[j]
-            if (u.kind == "heading") == headings and (self.ncont[j], u.kind) in groups:
-                groups[(self.ncont[j], u.kind)][1].append(j)
-        for olds, news in groups.values():
-            self._assign(olds, news, self.cutoff)
-
-    def _fuzzy_across(self) -> None:
-        by_kind: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for i in self.left("old"):
-            by_kind[self.old[i].kind][0].append(i)
-        for j in self.left("new"):
-            by_kind[self.new[j].kind][1].append(j)
-        for olds, news in by_kind.values():
-            if len(olds) * len(news) <= MAX_FUZZY_PAIRS:
-                self._assign(olds, news, max(self.cutoff, MOVE_SCORE_CUTOFF))
-
-    def _assign(self, olds: list[int], news: list[int], cutoff: float) -> None:
-        if not olds or not news:
-            return
-        self.counts["fuzzy_candidates"] += len(olds) * len(news)
-        scored = _scores([self.old[i].norm for i in olds], [self.new[j].norm for j in news], cutoff)
-        # Best score first; among equals, the pair closest in relative position.
-        n_old, n_new = len(olds), len(news)
-        scored.sort(key=lambda src: (-src[0], abs(src[1] / n_old - src[2] / n_new)))
-        used_o: set[int] = set()
-        used_n: set[int] = set()
-        for _, r, c in scored:
-            if r in used_o or c in used_n:
-                continue
-            if _distinct_ids(self.old[olds[r]], self.new[news[c]]):
-                continue
-            used_o.add(r)
-            used_n.add(c)
-            self.pair(olds[r], news[c], "fuzzy")
-
-    # ------------------------------------------------------------------------- classification
-
-    def moved(self) -> set[int]:
-        """Old indices of matched units that changed position or section.
-
-        Headings are ordered document-wide, weighted by the lines up to the next heading; content
-        is ordered within its section. Content of a section whose heading moved moved with it.
-        """
-        hmap, old, new, ocont, ncont = self.hmap, self.old, self.new, self.ocont, self.ncont
-        moved: set[int] = set()
-        heading_pairs = []
-        by_section: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
-        for i, j in self.o2n.items():
-            o, n = old[i], new[j]
-            if hmap.get(ocont[i], -1) != ncont[j] or o.depth != n.depth:
-                moved.add(i)
-                if o.kind == "heading":
-                    heading_pairs.append((i, j))
-            elif o.kind == "heading":
-                heading_pairs.append((i, j))
-            else:
-                by_section[ncont[j]].append((i, j))
-
-        def section_lines(pair: tuple[int, int]) -> int:
-            if not ends:
-                starts = [u.lines[0] for u in new if u.kind == "heading"]
-                stop = new[-1].lines[1] + 1 if new else 0
-                ends.update(zip(starts, [*starts[1:], stop], strict=False))
-            first = new[pair[1]].lines[0]
-            return ends[first] - first
-
-        def unit_lines(pair: tuple[int, int]) -> int:
-            lines = new[pair[1]].lines
-            return lines[1] - lines[0] + 1
-
-        ends: dict[int, int] = {}
-        moved.update(i for i, _ in _out_of_order(heading_pairs, section_lines))
-        for pairs in by_section.values():
-            moved.update(i for i, _ in _out_of_order(pairs, unit_lines))
-        if any(old[i].kind == "heading" for i in moved):
-            for i in sorted(self.o2n):
-                parent = ocont[i]
-                if parent is not None and parent in moved:
-                    moved.add(i)
-        return moved
-
-    def classify(self, old_rb: Runbook, new_rb: Runbook) -> Diff:
-        moved = self.moved()
-        values: dict[str, set[tuple[str, str]]] = {}
-
-        def fact_changes(o: tuple[Fact, ...], n: tuple[Fact, ...]) -> list[FactChange]:
-            if not values:  # revision-wide fact values, needed only once a unit changed
-                values["old"] = {(f.kind, f.value) for f in old_rb.facts()}
-                values["new"] = {(f.kind, f.value) for f in new_rb.facts()}
-            return _fact_changes(o, n, values["old"], values["new"])
-
-        changes: list[tuple[float, Change]] = []
-        formatting: list[Change] = []
-        for i, j in self.o2n.items():
-            o, n = self.old[i], self.new[j]
-            same = o.norm == n.norm
-            if i in moved:
-                kind = "moved"
-            elif not same:
-                kind = "modified"
-            elif (
-                o.marker != n.marker
-                and _literal(o) != _literal(n)
-                and (o.number != n.number or _literal(n) == str(n.number))
-            ):
-                # A changed number counts when the item's position changed, or when a slip in
-                # the source numbering was corrected; 1. 2. -> 1. 1. (lazy numbering) does not.
-                kind = "renumbered"
-            elif o.text != n.text:
-                formatting.append(_change("formatting", o, n, (), ()))
-                continue
-            else:
-                continue
-            facts = () if same else fact_changes(o.facts, n.facts)
-            segments = () if same else word_segments(o.norm, n.norm)
-            changes.append((n.lines[0], _change(kind, o, n, facts, segments)))
-        for j in self.left("new"):
-            n = self.new[j]
-            changes.append((n.lines[0], _change("added", None, n, fact_changes((), n.facts), ())))
-        # A removed unit sits after the new position of the nearest matched unit before it.
-        anchor, prev = 0.0, -1
-        for i in self.left("old"):
-            k = i - 1
-            while k > prev and k not in self.o2n:
-                k -= 1
-            if k > prev:
-                anchor = self.new[self.o2n[k]].lines[0]
-            prev = i
-            o = self.old[i]
-            changes.append(
-                (anchor + 0.5, _change("removed", o, None, fact_changes(o.facts, ()), ()))
-            )
-        changes.sort(key=itemgetter(0))
-        ordered = tuple(c for _, c in changes)
-        counts = Counter(c.kind for c in ordered)
-        stats = {
-            **{k: counts[k] for k in CHANGE_KINDS},
-            "formatting_only": len(formatting),
-            "units_old": len(self.old),
-            "units_new": len(self.new),
-            "exact_matches": self.counts["exact"],
-            "anchor_matches": self.counts["anchor"],
-            "key_matches": self.counts["key"],
-            "fuzzy_matches": self.counts["fuzzy"],
-            "fuzzy_candidates": self.counts["fuzzy_candidates"],
-            "score_cutoff": self.cutoff,
-            "move_score_cutoff": max(self.cutoff, MOVE_SCORE_CUTOFF),
-            "front_matter_changed": sorted(
-                k
-                for k in set(old_rb.front_matter) | set(new_rb.front_matter)
-                if old_rb.front_matter.get(k) != new_rb.front_matter.get(k)
-            ),
-        }
-        return Diff(ordered, stats, tuple(formatting))
-
-
-def _scores(olds: list[str], news: list[str], cutoff: float) -> list[tuple[float, int, int]]:
-    """(score, row, column) of every pair scoring at least ``cutoff``, row by row.
-
-    Scores are ``fuzz.ratio`` rounded to float32 as ``cdist`` returns them, so small groups,
-    scored one pair at a time (cheaper than setting up a matrix), rank exactly as large ones.
-    """
-    if len(olds) * len(news) <= _LOOP_PAIRS:
-        ratios = array("f", [fuzz.ratio(a, b, score_cutoff=cutoff) for a in olds for b in news])
-        limit = array("f", [cutoff])[0]
-        width = len(news)
-        return [(s, k // width, k % width) for k, s in enumerate(ratios.tolist()) if s >= limit]
-    scores = process.cdist(olds, news, scorer=fuzz.ratio, score_cutoff=cutoff, dtype="float32")
-    rows, cols = (scores >= cutoff).nonzero()
-    return list(zip(scores[rows, cols].tolist(), rows.tolist(), cols.tolist(), strict=True))
-
-
-def _distinct_ids(a: Unit, b: Unit) -> bool:
-    """True when both units name exception ids and share none: they are different entries."""
-    ids_a = {f.value for f in a.facts if f.kind == "exception"}
-    ids_b = {f.value for f in b.facts if f.kind == "exception"}
-    return bool(ids_a and ids_b and not ids_a & ids_b)
+            notes.append(f"list marker {o.marker} → {n.marker}")
+    if notes or o.text == n.text:
+        return tuple(notes)
+    if o.text.split() == n.text.split():
+        return ("whitespace or line wrapping",)
+    return ("markup (emphasis, code spans, escapes, table pipes or alignment)",)
 
 
 def _literal(u: Unit) -> str:
     return u.marker.rstrip(".)")
 
 
-def _change(kind, o: Unit | None, n: Unit | None, facts, segments) -> Change:
-    # Filled through __dict__: a frozen dataclass's __init__ sets each field with
-    # object.__setattr__, three times the cost, and a renumbering makes thousands of changes.
-    change = object.__new__(Change)
+def _change(
+    kind: PairKind,
+    o: Unit | None,
+    n: Unit | None,
+    facts: Iterable[FactChange],
+    segments: Sequence[Segment],
+    notes: tuple[str, ...] = (),
+) -> Change:
     side = n if n is not None else o
-    change.__dict__.update(
-        kind=kind,
-        section=side.section,
-        old=_span(o),
-        new=_span(n),
-        facts=tuple(facts),
-        redline=_redline_text(segments) if segments else "",
-        unit=side.kind,
-        locator=side.locator,
-        segments=tuple(segments),
-        old_section=o.section if o is not None else (),
+    assert side is not None, "a change has at least one side"
+    return Change(
+        kind,
+        side.section,
+        _span(o),
+        _span(n),
+        tuple(facts),
+        redline_text(segments, lines=side.kind == "code") if segments else "",
+        side.kind,
+        side.locator,
+        tuple(segments),
+        o.section if o is not None else (),
+        notes,
     )
-    return change
 
 
 def _span(u: Unit | None) -> Span | None:
-    if u is None:
-        return None
-    span = object.__new__(Span)
-    span.__dict__.update(text=u.text, lines=u.lines)
-    return span
-
-
-# ----------------------------------------------------------------------------- redlines and facts
-
-
-def word_segments(old: str, new: str) -> list[tuple[str, str]]:
-    """Word-level redline as (op, text) with op one of ``=``, ``-``, ``+``; runs are grouped.
-
-    >>> word_segments("page Notifications Engineering now", "page Messaging Platform now")
-    [('=', 'page'), ('-', 'Notifications Engineering'), ('+', 'Messaging Platform'), ('=', 'now')]
-    """
-    a, b = old.split(), new.split()
-    out: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(("=", " ".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            out.append(("-", " ".join(a[i1:i2])))
-        if j2 > j1:
-            out.append(("+", " ".join(b[j1:j2])))
-    return out
-
-
-def _redline_text(segments) -> str:
-    """``[-deleted-]`` and ``{+inserted+}`` markers, as wdiff writes them."""
-    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-    return " ".join(marks[op].format(text) for op, text in segments)
+    return None if u is None else Span(u.text, u.lines)
 
 
 def _field(f: Fact) -> str:
@@ -652,19 +434,22 @@ def _show(f: Fact, value: str) -> str:
 
 
 def _fact_changes(
-    old: tuple[Fact, ...], new: tuple[Fact, ...], old_values, new_values
+    old: tuple[Fact, ...],
+    new: tuple[Fact, ...],
+    old_values: set[tuple[str, str]],
+    new_values: set[tuple[str, str]],
 ) -> list[FactChange]:
     """State what happened to each typed fact between the two sides of one unit."""
 
-    def group(facts):
-        out: dict[tuple, list[Fact]] = defaultdict(list)
+    def group(facts: Iterable[Fact]) -> dict[tuple[str, str | None], list[Fact]]:
+        out: dict[tuple[str, str | None], list[Fact]] = defaultdict(list)
         for f in facts:
             # A pager slot that became "TBD" is the same slot: compare on field, not on fact kind.
             out[(_field(f), f.subject)].append(f)
         return out
 
     before, after = group(old), group(new)
-    changes: list[FactChange] = []
+    found: list[tuple[str, str | None, list[Fact], list[Fact]]] = []
     for key in list(dict.fromkeys([*before, *after])):
         field, subject = key
         olds, news = before.get(key, []), after.get(key, [])
@@ -672,6 +457,16 @@ def _fact_changes(
         nv = [f.value for f in news]
         gone = [f for f in olds if f.value not in nv]
         came = [f for f in news if f.value not in ov]
+        found.append((field, subject, gone, came))
+    # A fact still stated in the unit whose subject changed (a second product named, a TODO
+    # that stays) did not go or come.
+    stays = {(field, f.value) for field, _, gone, _ in found for f in gone} & {
+        (field, f.value) for field, _, _, came in found for f in came
+    }
+    changes: list[FactChange] = []
+    for field, subject, gone_all, came_all in found:
+        gone = [f for f in gone_all if (field, f.value) not in stays]
+        came = [f for f in came_all if (field, f.value) not in stays]
         about = f" for {subject}" if subject else ""
         if len(gone) == 1 and len(came) == 1:
             g, c = gone[0], came[0]
@@ -707,10 +502,10 @@ def _fact_changes(
 # ----------------------------------------------------------------------------- output
 
 
-def change_to_dict(c: Change) -> dict:
+def change_to_dict(c: Change) -> dict[str, Any]:
     """One change as it appears in the JSON contract."""
 
-    def span(s: Span | None):
+    def span(s: Span | None) -> dict[str, Any] | None:
         return None if s is None else {"text": s.text, "lines": list(s.lines)}
 
     return {
@@ -733,6 +528,13 @@ def change_to_dict(c: Change) -> dict:
         "unit": c.unit,
         "locator": c.locator,
     }
+
+
+def _shown(c: Change) -> Span:
+    """The side of a change a report quotes: the new one, or the old one of a removal."""
+    side = c.new or c.old
+    assert side is not None, "a change has at least one side"
+    return side
 
 
 def _where(c: Change) -> str:
@@ -769,19 +571,15 @@ def _summary(diff: Diff) -> str:
 def _metadata_field(c: Change) -> tuple[str, str | None, str | None]:
     """(key, old value, new value) of a front-matter change, whitespace collapsed."""
 
-    def entry(span: Span) -> str:
-        # The first and last entries carry the '---' delimiters in their line range.
-        return "\n".join(x for x in span.text.splitlines() if x.strip() not in ("---", "..."))
-
     def value(span: Span | None) -> str | None:
         if span is None:
             return None
-        words = entry(span).partition(":")[2].split()
+        words = span.text.partition(":")[2].split()
         if words and words[0] in (">", "|", ">-", "|-", ">+", "|+"):  # a YAML block scalar
             words = words[1:]
         return " ".join(words)
 
-    key = entry(c.new or c.old).partition(":")[0].strip()
+    key = _shown(c).text.partition(":")[0].strip()
     return key, value(c.old), value(c.new)
 
 
@@ -820,20 +618,28 @@ def to_markdown(diff: Diff) -> str:
     for c in content:
         section = md_escape(" › ".join(c.section) or "(top of document)")
         out.append(f"- **{c.kind}** {c.unit} in *{section}* ({_where(c)})")
-        if c.segments:
+        if c.segments and c.unit == "code":
+            out.extend(_code_redline(c.segments))
+        elif c.segments:
             marks = {"=": "{}", "-": "~~{}~~", "+": "**{}**"}
             out.append("  " + " ".join(marks[op].format(md_escape(t)) for op, t in c.segments))
         else:
-            side = c.new or c.old
+            side = _shown(c)
             out.append("  > " + md_escape(" ".join(side.text.split())))
         out.extend(f"  - {md_escape(f.statement)}" for f in c.facts)
     return "\n".join(out) + "\n"
 
 
-def segments_html(segments: Iterable[tuple[str, str]]) -> str:
-    """Redline segments as escaped HTML with ``<del>`` and ``<ins>``."""
-    tags = {"=": "{}", "-": "<del>{}</del>", "+": "<ins>{}</ins>"}
-    return " ".join(tags[op].format(html.escape(t)) for op, t in segments)
+_DIFF_PREFIX = {"=": " ", "-": "-", "+": "+"}
+
+
+def _code_redline(segments: Iterable[Segment]) -> list[str]:
+    """A code redline as an indented ``diff`` block: literal, so no escaping, with a fence longer
+    than any backtick run in the code."""
+    lines = [f"{ {'=': ' ', '-': '-', '+': '+'}[op] } {text}".rstrip() for op, text in segments]
+    runs = [len(run) for line in lines for run in re.findall(r"`+", line)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return [f"  {line}" for line in (f"{fence}diff", *lines, fence)]
 
 
 def to_html(diff: Diff) -> str:
@@ -842,10 +648,12 @@ def to_html(diff: Diff) -> str:
     meta, content = _split(diff)
     rows = []
     for c in content:
-        if c.segments:
+        if c.segments and c.unit == "code":
+            body = f"<pre>{segments_html(c.segments, lines=True)}</pre>"
+        elif c.segments:
             body = segments_html(c.segments)
         else:
-            side = c.new or c.old
+            side = _shown(c)
             body = e(" ".join(side.text.split()))
         facts = "".join(f"<li>{e(f.statement)}</li>" for f in c.facts)
         rows.append(

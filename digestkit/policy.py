@@ -46,11 +46,26 @@ What passes, by design:
 
 The rules are regular expressions (``RULES``), matched case-insensitively on one sentence at a
 time; the contrast set in ``tests/data/scope_contrast.yaml`` pins what must fail and what must pass.
+
+Two levels. The rules above are the ``block`` level: high precision, and sharing is refused. A
+sentence no block rule matches is at the ``confirm`` level for a rule when it pairs that rule's
+vocabulary (credit, refund, waive; route, escalate, page, own, "pick this up"; Sev-2, severity,
+priority, downgrade) with an evaluative or directive frame of the writer's own within a dozen
+words ("seems fair", "would be the right call", "warrants", "should", "have X ...", an imperative,
+a yes/no question proposing an action). Reported speech, open questions ("who should own ..."),
+comments on the digest or runbook text ("CHG-03 should cite ...") and vocabulary used as a
+modifier ("the paging step") are not pairings. Sharing then needs the sharer's confirmation.
+The development set ``tests/data/scope_dev.yaml`` pins both levels.
+
+Linear time: words are matched possessively, repeats are bounded, quotations are paired in one
+pass, and every rule reads a piece of at most ``MAX_PIECE`` characters (long sentences are read in
+overlapping pieces), so hostile text (8,000 dashes, runs of quotes) costs time linear in its length.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -61,18 +76,24 @@ __all__ = [
     "CASE_ROUTING",
     "CONCESSION",
     "DIGEST_SECTIONS",
+    "MAX_PIECE",
     "RULES",
     "SEVERITY_DECLARATION",
+    "Level",
     "Quotes",
     "Rule",
     "Violation",
     "assert_in_scope",
+    "blocking",
     "check_digest",
     "check_sentence",
     "check_texts",
+    "to_confirm",
 ]
 
 Quotes = Literal["reported", "all"]
+Level = Literal["block", "confirm"]
+Span = tuple[int, int]
 
 DIGEST_SECTIONS = ("header", "changed_steps", "carried_forward", "open_questions", "flags")
 
@@ -81,17 +102,22 @@ SCOPE_ERROR = (
     "duty manager:\n{lines}\nRemove or rephrase them as descriptions; the digest informs, "
     "it does not recommend concessions, route cases or set severity."
 )
-SCOPE_LINE = '  {where}: [{rule}] "{sentence}" (matched "{match}")'
+SCOPE_LINE = '  {where}: [{level}: {rule}] "{sentence}" (matched "{match}")'
 
 
 @dataclass(frozen=True)
 class Violation:
-    """One sentence that breaks a scope rule, and where in the digest it is."""
+    """One sentence that breaks a scope rule, at which level, and where in the digest it is.
+
+    ``level`` is ``"block"`` (sharing is refused) or ``"confirm"`` (sharing needs the sharer's
+    confirmation).
+    """
 
     rule: str
     sentence: str
     match: str
     where: str
+    level: Level = "block"
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,8 @@ class Rule:
 
 # --- shared building blocks --------------------------------------------------------------------
 
-_WORD = r"[\w%$'’/.-]+"
+# Possessive (``++``): a word is never given back, so a run of 8,000 dashes is read once.
+_WORD = r"[\w%$'’/.-]++"
 # Words that end a noun phrase: a window of object words never crosses them, so "Issue tracking
 # for refunds moved" does not read as "issue ... refunds".
 _STOP = (
@@ -134,14 +161,14 @@ def _gerunds(verbs: str) -> str:
 
 _FILLER = (
     r"(?:(?:please|now|then|also|so|just|ok|okay|first|next|finally|immediately|kindly|right|"
-    r"quickly|definitely|probably|maybe|perhaps|still|simply|go\s+ahead\s+and|and|but)\b[\s,]*)*"
+    r"quickly|definitely|probably|maybe|perhaps|still|simply|go\s+ahead\s+and|and|but)\b[\s,]{0,4}){0,4}"
 )
 # Where an imperative clause can begin: the sentence start (after a bullet, a short label such as
 # "Action:" or "Premium Plus:", a vocative "Dana," or a leading "Since ...," / "If ...," clause),
 # an opening bracket or quote (an unmasked quote is the writer's own words), or a dash.
 _START = (
-    r"(?:^[\W_]*(?:[a-z'’-]+(?:\s+[a-z'’-]+){0,3}:\s+|[a-z'’-]+,\s+|(?:since|because|as|if|once|"
-    r"when|given|after|before|until|while|now\s+that)\b[^,;:]*,\s+)?"
+    r"(?:^[\W_]*+(?:[a-z'’-]++(?:\s+[a-z'’-]++){0,3}:\s+|[a-z'’-]++,\s+|(?:since|because|as|if|"
+    r"once|when|given|after|before|until|while|now\s+that)\b[^,;:]*+,\s+)?"
     r"|(?<=[(\[\"“‘])|(?<=\s')|(?<=\s[—–])\s*|(?<=\s-)\s+|(?<=\s--)\s+)"
 )
 # Recommending cues: a modal, a request, a proposal or a consequence ("so", "then").
@@ -207,7 +234,7 @@ CONCESSION = Rule(
         rf"{_LEAD}(?P<hit>\b(?:{_PAY_VERBS})\s+(?:them|him|her|it|the|their|this|that|those|these|"
         r"each|every|all|both|back|\$|\d))",
         # "A goodwill discount should be applied to their renewal"
-        rf"(?P<hit>{_CONCESSION}\s+(?:[\w%'’-]+\s+){{0,4}}?{_MODAL}\s+(?:also\s+|now\s+)?be\s+"
+        rf"(?P<hit>{_CONCESSION}\s+(?:[\w%'’-]++\s+){{0,4}}?{_MODAL}\s+(?:also\s+|now\s+)?be\s+"
         r"(?:applied|given|offered|granted|issued|extended|processed|approved|added|posted|"
         r"honou?red|arranged)\b)",
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
@@ -233,8 +260,8 @@ CONCESSION = Rule(
         rf"entitled\s+to|eligible\s+for)|qualif(?:y|ies)\s+for|deserves?|owe\s+(?:them|him|her|"
         rf"the\s+customer|the\s+account))\s+{_window(4)}{_CONCESSION})",
         # "A goodwill credit is warranted here"
-        rf"(?P<hit>{_CONCESSION}\s+(?:\w+\s+){{0,2}}?(?:is|are|would\s+be|seems?|feels?)\s+"
-        r"(?:\w+\s+)?(?:warranted|appropriate|recommended|justified|due|owed|in\s+order|"
+        rf"(?P<hit>{_CONCESSION}\s+(?:\w++\s+){{0,2}}?(?:is|are|would\s+be|seems?|feels?)\s+"
+        r"(?:\w++\s+)?(?:warranted|appropriate|recommended|justified|due|owed|in\s+order|"
         r"reasonable|fair|advisable|the\s+right\s+call|called\s+for|merited)\b)",
     ),
 )
@@ -252,7 +279,7 @@ _CASE_NOUN = (
 )
 _CASE_OBJ = (
     rf"(?:{_PRONOUN_OBJ}\b|(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
-    rf"(?:[\w'’-]+\s+){{0,3}}?{_CASE_NOUN})"
+    rf"(?:[\w'’-]++\s+){{0,3}}?{_CASE_NOUN})"
 )
 _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{_SEV})"
 _TARGET = r"(?:(?:the|a|an|our|their)\s+)?[\w@-]+"
@@ -279,7 +306,7 @@ CASE_ROUTING = Rule(
         r"incident\s+commander|lead|primary|assignee|responder)\b)",
         # "Page the VP", "loop in identity-eng" (not the customer: that is communication)
         rf"{_LEAD}(?P<hit>\b(?:page|re-page|repage|engage|loop\s+in|pull\s+in|bring\s+in|call\s+in|"
-        r"wake\s+(?:up\s+)?)\s+(?!(?:the\s+|their\s+)?(?:customer|account|client|contact)s?\b)"
+        r"wake(?:\s+up)?)\s+(?!(?:the\s+|their\s+)?(?:customer|account|client|contact)s?\b)"
         rf"(?!\d|with\b|severity\b){_TARGET})",
         # "The case should be routed to Platform Security"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:routed|re-?routed|assigned|"
@@ -334,7 +361,7 @@ _SEV_PARTICIPLES = (
 )
 # "the Refunds API outage": up to three words may name what the incident is about.
 _INCIDENT_SUBJ = (
-    r"(?:this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]+\s+){0,3}?(?:incident|"
+    r"(?:this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]++\s+){0,3}?(?:incident|"
     r"outage|case|ticket|issue|event|escalation)s?)"
 )
 _CLAUSE_END = (
@@ -366,7 +393,7 @@ SEVERITY_DECLARATION = Rule(
         rf"(?:{_SEV_PARTICIPLES}\s+)?(?:(?:as|to|at|into|down\s+to|up\s+to)\s+)?(?:a\s+|an\s+)?"
         rf"{_SEV_VALUE})",
         # "The severity should be lowered"
-        rf"(?P<hit>{_SEV_WORD}\s+(?:\w+\s+){{0,2}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
+        rf"(?P<hit>{_SEV_WORD}\s+(?:\w++\s+){{0,2}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
         rf"{_SEV_PARTICIPLES})",
         # "This is a Sev-1", "it's now P1", "we have a Sev1"
         rf"(?P<hit>\b{_INCIDENT_SUBJ}\s*(?:is|'s|’s|becomes|counts\s+as|qualifies\s+as|"
@@ -387,12 +414,185 @@ RULES: dict[str, Rule] = {
     rule.name: rule for rule in (CONCESSION, CASE_ROUTING, SEVERITY_DECLARATION)
 }
 
+# --- confirm level -----------------------------------------------------------------------------
+
+# Vocabulary of each rule, in any grammatical form. Alone it is in scope ("the refund step was
+# removed"); paired with an evaluative or directive frame in the writer's own words it asks the
+# sharer to confirm ("a refund seems fair", "have the Ledger team pick this up").
+_VOCABULARY: dict[str, re.Pattern[str]] = {
+    "concession": re.compile(
+        rf"{_CONCESSION}|\b(?:credit(?:ed|ing)|refund(?:ed|ing)|discounted|waive[sd]?|waiving|"
+        r"compensat(?:e|ed|es|ing)|comp(?:ed|ing)?|reimburs(?:e|ed|ing)|(?:at\s+)?no\s+(?:extra\s+)?"
+        r"(?:charge|cost)|free\s+of\s+charge|not\s+(?:charge|bill|invoice)|on\s+the\s+house|"
+        r"on\s+us|for\s+free|write\s+off|throw\s+in|money\s+back|comping|crediting|refunding|"
+        r"waiving|discounting|cover\s+(?:\w++\s+){0,2}?(?:fees?|costs?|overages?|charges?|bill)|"
+        r"(?:knock|take)\s+[$\d][\w.%]*\s+off|(?:no\s+need\s+to|not|don['’]?t|won['’]?t|never)\s+"
+        r"(?:charge|bill|invoice)|revers(?:e|ing)\s+(?:\w++\s+){0,2}?(?:charges?|fees?|invoices?|"
+        r"billing)|make\s+(?:them|the\s+customer|it)\s+(?:whole|good|right))\b",
+        re.IGNORECASE,
+    ),
+    "case_routing": re.compile(
+        r"\b(?:route[sd]?|routing|re-?rout(?:e|ed|ing)|(?:re-?)?assign(?:ed|ing|ment)?|"
+        r"transfer(?:red|ring)?|hand(?:s|ed|ing)?\s+(?:\w++\s+){0,3}?(?:over|off)|"
+        r"hand-?offs?|escalat(?:e|ed|es|ing|ion|ions)|pag(?:e|ed|ing)(?!\s*\d)|ping(?:ed)?|"
+        r"loop(?:ed)?\s+in|owns?|owned|owning|take[sn]?\s+over|taking\s+over|"
+        r"pick(?:s|ed)?\s+(?:\w++\s+){0,2}?up|handle[sd]?|handling|"
+        r"(?:work(?:s|ing)?|lead(?:s|ing)?|driv(?:e|es|ing)|run(?:s|ning)?|deal(?:s|ing)?\s+with|"
+        r"tak(?:e|es|ing)\s+(?:point|it|this|that|over))\s+(?:on\s+)?(?:this|the|that|it|from)\b|"
+        r"belongs?|run\s+by|involved|sen[dt]|sending|forward(?:ed|ing)?|bounce[sd]?|"
+        r"tag(?:ged)?\s+in|wake\s+up|bring\s+in|over\s+to|take\s+point|takes\s+it|"
+        r"(?:is|be|sit|stay|go|goes|went|move|moved|belongs?)?\s*(?:straight\s+|back\s+)?"
+        r"(?:with|to|for|in)\s+"
+        r"(?:the\s+)?(?:[\w@-]++\s+){0,2}?[\w@-]*?(?:-eng|-oncall|team|queue|security|manager|"
+        r"desk|ops|folks|people)\b|"
+        r"(?:right|correct|wrong)\s+(?:team|queue|owner|people|folks)|"
+        r"gets?\s+(?:this|it|the\s+(?:case|ticket|incident|escalation))|"
+        r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
+        r"(?:someone|somebody)\s+from|straight\s+to|"
+        r"better\s+placed|best\s+placed)\b"
+        r"|(?<=\s)->(?=\s)",
+        re.IGNORECASE,
+    ),
+    "severity_declaration": re.compile(
+        rf"{_SEV}|\b(?:severity|priority|sev)\b(?!-)|\b(?:critical|major\s+incident|"
+        r"(?:high|higher|low|lower|top)[\s-]+priority|(?:down|up)grad(?:e|ed|es|ing)|"
+        r"de-?escalat(?:e|ed|ing))\b",
+        re.IGNORECASE,
+    ),
+}
+# A directive or evaluative frame: a modal or request, a hedge or opinion, a judgement.
+_FRAME = re.compile(
+    r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
+    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+to|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
+    r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
+    r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
+    r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
+    r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion)|imo|to\s+me|"
+    r"honestly|arguably|ideally|seems?|seemed|feels?\s+(?:like|right|fair|appropriate)|"
+    r"looks?\s+like|sounds?\s+(?:like|right|fair|good)|makes?\s+sense|"
+    r"warrant(?:s|ed)?|merit(?:s|ed)|deserve[sd]?|earned|calls?\s+for|called\s+for|"
+    r"justif(?:y|ies|ied)|fair|reasonable|appropriate|sensible|enough|sufficient|overkill|"
+    r"(?:the\s+)?(?:right|correct|best|better|safe|obvious)\s+(?:call|move|choice|option|thing|"
+    r"answer|approach|fix)|at\s+best|here\s*[.!?]*$|"
+    r"the\s+way\s+to\s+go|(?:better|best)\s+(?:placed|handled|suited|off)|more\s+appropriate|"
+    r"not\s+us|not\s+ours|effective\s+immediately|asap|right\s+away|"
+    # the writer's own voice: "I'm inclined", "we'll cover", "from my side", "the least we can"
+    r"i['’]m|i\s+am|we['’](?:re|ll|d)|we\s+(?:are|will|would|should|can|could|must|need|might|"
+    r"may)|i\s+(?:would|will|want|need|prefer|lean)|my\s+(?:side|end|call|take|view)|"
+    r"the\s+least\s+we|why\s+don['’]?t|inclined|"
+    # about this case, now: "this ticket", "from here", "at most", "too high", "anymore"
+    r"this\s+(?:case|ticket|incident|outage|escalation|issue|one|customer|account)|from\s+here|"
+    r"at\s+most|too\s+(?:high|low|much)|plenty|anymore|owed|the\s+(?:\w++[\s-]+)?bar|"
+    r"feels?\s+(?:\w++\s+)?(?:like|right|fair|appropriate)|today|tonight|right\s+now|"
+    r"this\s+(?:week|morning|afternoon|evening|shift)|from\s+now\s+on|going\s+forward|"
+    r"clearly|obviously|definitely|certainly|surely|makes?\s+(?:the\s+most\s+|more\s+)?sense)\b"
+    r"|^[\W_]*+this\b(?!\s+(?:revision|step|section|digest|clarification|runbook|change|"
+    r"version|claim|paragraph|note|summary|flag|question|wording|text)\b)"
+    # a gerund judged as the subject: "Comping a month is cheap", "Refunding them would be ..."
+    r"|^[\W_]*+\w+ing\b(?:\s+(?!(?:is|would|seems|makes)\b)[\w'’%$-]++){0,8}\s+"
+    r"(?:is|would\s+be|seems|makes)\s+"
+    r"(?!(?:now|still|also|no\s+longer|not|being|done|handled|described|covered|the|a|an|up|"
+    r"part|one)\b)(?!\w+ed\b)"
+    r"|^[\W_]*+(?:severity|priority|sev)[\s:=-]*(?:[0-4]|one|two|three|four)"
+    r"(?=\s*(?:[,;.!]|$|for\s+(?:this|now|the\s+(?:incident|outage|case|ticket))\b))",
+    re.IGNORECASE,
+)
+# A yes/no question that proposes an action: "Should we credit them?", "Can we do a P2?".
+_PROPOSAL_QUESTION = re.compile(
+    r"^[\W_]{0,8}(?:should|shall|shouldn['’]?t|can|could|may|must|do\s+we|why\s+not|"
+    r"how\s+about|what\s+about|any\s+reason\s+not\s+to)\b[^?]{0,400}\?",
+    re.IGNORECASE,
+)
+# An imperative: a clause that starts with a base-form verb ("Put the escalation with ...").
+_IMPERATIVE = re.compile(
+    rf"{_START}(?:please\s+|pls\s+|just\s+|maybe\s+|perhaps\s+|then\s+|now\s+){{0,3}}"
+    rf"(?:{_GIVE_VERBS}|{_PAY_VERBS}|{_ROUTE_VERBS}|get|have|put|keep|let|make|throw|bring|ping|"
+    r"loop|call|treat|go|leave|stick|charge|waive|page|declare|downgrade|upgrade|lower|raise|set|"
+    r"bump|mark|drop|hold|tag|wake|pass|reverse|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"
+    # followed by an object, a particle or nothing: "Issue tracking", "Credit Card Gateway" are not
+    r"(?=\s+(?:them|him|her|it|this|that|these|those|the|a|an|their|our|its|some|all|every|each|"
+    r"both|to|in|on|up|over|off|back|with|out|not|me|us|finance|billing|someone|somebody|"
+    r"everyone|charge|need|if|when|once|again|immediately|asap|accordingly)\b|\s+\w+ly\b|"
+    r"\s+[\w@]+-[\w@-]+|\s+[$\d]|\s*[,.!?:]|\s*$)",
+    re.IGNORECASE,
+)
+# "Who should own this", "whether severity can be lowered": an open question, not a proposal.
+_INDIRECT = re.compile(
+    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about)|when|"
+    r"where|how(?!\s+about)|"
+    r"(?<!best\s)(?<!better\s)if|unclear|"
+    r"not\s+clear|"
+    r"not\s+(?:stated|say|said|specif(?:y|ied))|silent|open\s+question)\b[^,;.?]{0,80}$",
+    re.IGNORECASE,
+)
+# The subject is the digest, a claim or the runbook itself: "CHG-03 should cite the registry",
+# "the new step probably needs a severity threshold" comment on the text, not on a live case.
+_META = re.compile(
+    r"\b(?:(?:chg|cf|oq|flg|hdr)-\d+|digest|claims?|summary|clarification|citation|link|reference|"
+    r"heading|title|typo|wording|text|diff|redline|runbook|step(?:\s+\d+\w*)?|"
+    r"section(?:\s+[\d.]+)?|revision|r\d+|registry|register|template|checklist|"
+    r"doc(?:ument)?(?:ation)?|reviewers?)\b[^,;.?!()]{0,60}$",
+    re.IGNORECASE,
+)
+# A word of the vocabulary naming a thing ("the paging step", "severity definitions") proposes
+# nothing.
+_MODIFIED = re.compile(
+    r"[\s-]+(?:steps?|paths?|polic(?:y|ies)|sections?|rules?|tables?|matrix|definitions?|criteria|"
+    r"wording|text|runbooks?|process|procedures?|workflows?|templates?|checklists?|fields?|"
+    r"columns?|entr(?:y|ies)|records?|docs?|links?|labels?|headings?|names?|vocabulary|language|"
+    r"guidance|numbers?|thresholds?|targets?|contacts?|codes?|changes?|paging|response|"
+    r"handling)\b",
+    re.IGNORECASE,
+)
+_CONFIRM_WORDS = 12
+_CONFIRM_SPAN = re.compile(r"\S++")
+
+
+def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Where ``masked`` pairs each rule's vocabulary with a frame, outside reported speech."""
+    words = {rule: list(_VOCABULARY[rule].finditer(masked)) for rule in rules}
+    if not any(words.values()):
+        return {}
+    frames = [
+        m.span()
+        for m in _FRAME.finditer(masked)
+        if not _INDIRECT.search(masked, max(0, m.start() - 80), m.start())
+        and not _META.search(masked, max(0, m.start() - 80), m.start())
+    ]
+    for regex in (_PROPOSAL_QUESTION, _IMPERATIVE):
+        m = regex.search(masked)
+        if m is not None:
+            frames.append(m.span())
+    frames = [span for span in frames if not _is_reported(masked, span[0])]
+    hits = {}
+    for rule, found in words.items():
+        for word in found:
+            if _MODIFIED.match(masked, word.end()) or _INDIRECT.search(
+                masked, max(0, word.start() - 80), word.start()
+            ):
+                continue
+            hit = next((span for span in _pairs(masked, word, frames)), None)
+            if hit is not None and not _is_reported(masked, word.start()):
+                hits[rule] = hit
+                break
+    return hits
+
+
+def _pairs(masked: str, word: re.Match[str], frames: list[tuple[int, int]]) -> Iterable[Span]:
+    """Spans joining ``word`` to each frame within a dozen words of it (one proposal)."""
+    for start, end in frames:
+        lo, hi = min(start, word.start()), max(end, word.end())
+        if len(_CONFIRM_SPAN.findall(masked, lo, hi)) <= _CONFIRM_WORDS:
+            yield lo, hi
+
+
 # --- sentences, quotations and reported speech -------------------------------------------------
 
 _OPEN_CLOSE = {"'": "'’", '"': '"', "“": "”", "‘": "’'"}
-_QUOTE = re.compile(
-    r"(?:^|(?<=[\s(\[{:—–/]))(['\"“‘])(.+?)(['\"”’])(?=$|[\s.,;:!?)\]}—–/])", re.DOTALL
-)
+# A quotation opens after a space or bracket and closes before a space or punctuation; openers
+# and closers are found separately and paired in one pass, so a run of quotes stays linear.
+_QUOTE_OPEN = re.compile(r"(?:^|(?<=[\s(\[{:—–/]))['\"“‘]")
+_QUOTE_CLOSE = re.compile(r"['\"”’](?=$|[\s.,;:!?)\]}—–/])")
 # What introduces a quotation in a clarification: "reads '...'", "renamed to '...'", "'A' to '...'".
 _QUOTE_INTRO = re.compile(
     r"(?:\b(?:says?|said|states?|stated|reads?|wording|text|titled|named|called|heading|headed|"
@@ -401,17 +601,38 @@ _QUOTE_INTRO = re.compile(
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
+_INTRO_CHARS = 80
 # A step named by its label, "Step 3 (page the primary on-call)", quotes the runbook.
-_STEP_LABEL = re.compile(r"\bstep\s+\d+[a-z]?\s*(\([^()]*\)|[—–]\s[^—–]*\s[—–])", re.IGNORECASE)
+_STEP_LABEL = re.compile(
+    r"\bstep\s+\d+[a-z]?\s*(\([^()]{0,400}\)|[—–]\s[^—–]{0,400}\s[—–])", re.IGNORECASE
+)
 # "<runbook|step N|section|text> (now) says/states/reads/requires ...": the rest of the clause
 # reports what the runbook says.
 _REPORTED = re.compile(
-    r"\b(?:runbook|step\s+\d+\w*|steps?|section|revision|r\d+|text|wording|policy|procedure|"
-    r"it|instruction|line)\s+(?:now\s+|no\s+longer\s+|previously\s+|still\s+|also\s+|used\s+to\s+)?"
+    r"\b(?:runbook|registry|register|step\s+\d+\w*|steps?|section(?:\s+[\d.]+\w*)?|revision|r\d+|"
+    r"text|wording|policy|procedure|guidance|contract|changelog|appendix|entry|record|table|"
+    r"matrix|checklist|version|one|it|instruction|line)(?:['’]s\s+guidance)?\s+"
+    r"(?:now\s+|no\s+longer\s+|previously\s+|still\s+|also\s+|used\s+to\s+|only\s+)?"
     r"(?:says?|said|states?|stated|reads?|read|requires?|required|instructs?|instructed|tells?|"
-    r"told|directs?|directed|asks?|asked|specif(?:ies|ied|y)|mandates?|mandated)\b",
+    r"told|directs?|directed|asks?|asked|specif(?:ies|ied|y)|mandates?|mandated|is\s+that|"
+    r"was\s+that)\b"
+    r"|\b(?:according\s+to|per|under|as\s+(?:stated|described|written|defined)\s+in)\s+"
+    r"(?:the\s+)?(?:new\s+|old\s+|current\s+)?(?:runbook|registry|register|section|step|revision|"
+    r"r\d+|text|wording|polic(?:y|ies)|contract|exception|exc-\d+|records?|changelog|timeline|"
+    r"reviewer)\b",
     re.IGNORECASE,
 )
+# "..., per section 7." at the end of a sentence: the sentence restates the source, unless it is an
+# imperative (a match at its very start).
+_TRAILING_ATTRIBUTION = re.compile(
+    r"(?:,\s*|\s)(?:per|under|according\s+to|as\s+(?:stated|defined|written|described)\s+in)\s+"
+    r"(?:the\s+|their\s+|its\s+)?(?:runbook|registry|register|section|step|revision|r\d+|"
+    r"contract|exception|exc-\d+|polic(?:y|ies)|records?|billing\s+records|wording|text)\b"
+    r"[^,;]{0,60}$",
+    re.IGNORECASE,
+)
+# After "according to the registry," a clause that starts with a verb is the writer's directive.
+_ATTRIBUTION_START = re.compile(r"[^,]{0,80},\s*$")
 _OWN_CLAUSE = re.compile(r",\s*(?:but|so)\b|\s(?:but|so)\s|[—–]|\s-\s|\binstead\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+|;\s*|\n+|\s[•·]\s")
 _VERB_START = re.compile(
@@ -422,6 +643,26 @@ _VERB_START = re.compile(
     re.IGNORECASE,
 )
 _CUE_RE = re.compile(_CUE, re.IGNORECASE)
+# Every rule reads one piece of at most this many characters at a time, so the work per piece is
+# bounded and the work per text grows linearly with its length, whatever the text holds. Longer
+# sentences are read in overlapping pieces.
+MAX_PIECE = 600
+_OVERLAP = 150
+
+
+def _quotations(text: str) -> Iterable[tuple[int, int, int]]:
+    """(opening quote, content start, content end) of every quotation, left to right."""
+    closers = [m.start() for m in _QUOTE_CLOSE.finditer(text)]
+    pos = 0
+    for opener in _QUOTE_OPEN.finditer(text):
+        if opener.start() < pos:
+            continue
+        # The first closer after at least one character of content (a lazy match).
+        i = bisect_left(closers, opener.start() + 2)
+        if i == len(closers):
+            return
+        yield opener.start(), opener.end(), closers[i]
+        pos = closers[i] + 1
 
 
 def _mask(text: str, quotes: Quotes) -> str:
@@ -435,12 +676,32 @@ def _mask(text: str, quotes: Quotes) -> str:
 
     for m in _STEP_LABEL.finditer(text):
         blank(m.start(1) + 1, m.end(1) - 1)
-    for m in _QUOTE.finditer(text):
-        if m.group(3) not in _OPEN_CLOSE[m.group(1)]:
+    for opener, start, end in _quotations(text):
+        if text[end] not in _OPEN_CLOSE[text[opener]]:
             continue
-        if quotes == "all" or _QUOTE_INTRO.search("".join(chars[: m.start()])):
-            blank(m.start(2), m.end(2))
+        before = "".join(chars[max(0, opener - _INTRO_CHARS) : opener])
+        if quotes == "all" or _QUOTE_INTRO.search(before):
+            blank(start, end)
     return "".join(chars)
+
+
+def _pieces(sentence: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of pieces of at most MAX_PIECE characters covering ``sentence``.
+
+    A long sentence is cut at a space where it can be, and consecutive pieces overlap, so a
+    phrase up to _OVERLAP characters long is whole in at least one piece.
+    """
+    start, n = 0, len(sentence)
+    while True:
+        end = min(start + MAX_PIECE, n)
+        if end < n:
+            space = sentence.rfind(" ", start + MAX_PIECE - _OVERLAP, end)
+            end = space if space > start else end
+        yield start, end
+        if end >= n:
+            return
+        space = sentence.find(" ", end - _OVERLAP, end)
+        start = space + 1 if space > start else end - _OVERLAP
 
 
 def _sentences(text: str, masked: str) -> Iterable[tuple[str, str]]:
@@ -457,21 +718,32 @@ def _sentences(text: str, masked: str) -> Iterable[tuple[str, str]]:
 
 def _is_reported(masked: str, pos: int) -> bool:
     """Whether position ``pos`` lies in a clause that reports what the runbook says."""
+    lead = len(masked) - len(masked.lstrip(" \t*•·-–—\"'“‘([_"))
+    if pos > lead + 1 and _TRAILING_ATTRIBUTION.search(masked, pos):
+        return True
     for frame in _REPORTED.finditer(masked, 0, pos):
-        if not _OWN_CLAUSE.search(masked, frame.end(), pos):
-            return True
+        if _OWN_CLAUSE.search(masked, frame.end(), pos):
+            continue
+        attribution = frame.group().split(None, 1)[0].lower() in ("according", "per", "under", "as")
+        if attribution and _ATTRIBUTION_START.fullmatch(masked, frame.end(), pos):
+            continue  # "Per the registry, route this case to ..." directs in the writer's voice
+        return True
     return False
 
 
 def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
-    """At most one violation per rule: the first accepted match of its first matching pattern."""
-    found = []
+    """At most one violation per rule: a block-level match, else a confirm-level pairing."""
+    found, unmatched = [], []
     for rule in RULES.values():
         for pattern in rule.patterns:
             hit = _first_hit(pattern, masked)
             if hit is not None:
                 found.append(Violation(rule.name, sentence, sentence[hit[0] : hit[1]], where))
                 break
+        else:
+            unmatched.append(rule.name)
+    for name, (start, end) in _confirm_hits(masked, unmatched).items():
+        found.append(Violation(name, sentence, sentence[start:end], where, level="confirm"))
     return found
 
 
@@ -503,24 +775,42 @@ def check_texts(
 
     ``quotes="reported"`` masks only quotations introduced as such ("the text reads '...'");
     ``quotes="all"`` masks every quoted span (for template-generated text, where quotes are
-    always source text). At most one violation per rule and sentence is reported.
+    always source text). At most one violation per rule and sentence is reported: block level
+    if a block rule matches, else confirm level. Time and memory grow linearly with the text.
     """
     found: list[Violation] = []
     for where, text in items:
         for sentence, masked in _sentences(text, _mask(text, quotes)):
-            found.extend(_scan(sentence, masked, where))
+            seen: dict[str, Violation] = {}
+            for start, end in _pieces(masked):
+                for v in _scan(sentence[start:end], masked[start:end], where):
+                    if v.rule not in seen or (v.level, seen[v.rule].level) == ("block", "confirm"):
+                        seen[v.rule] = v
+            found.extend(sorted(seen.values(), key=lambda v: list(RULES).index(v.rule)))
     return found
 
 
 def check_sentence(sentence: str, *, quotes: Quotes = "reported") -> list[Violation]:
     """Return the violations in one sentence (or short text); empty when it is in scope.
 
-    >>> [v.rule for v in check_sentence("Declare Sev1 and page the VP.")]
-    ['case_routing', 'severity_declaration']
+    >>> [(v.rule, v.level) for v in check_sentence("Declare Sev1 and page the VP.")]
+    [('case_routing', 'block'), ('severity_declaration', 'block')]
+    >>> [(v.rule, v.level) for v in check_sentence("Sev 2 seems fair for this one.")]
+    [('severity_declaration', 'confirm')]
     >>> check_sentence("Step 4 of the severity-one escalation runbook was reworded.")
     []
     """
     return check_texts([("", sentence)], quotes=quotes)
+
+
+def blocking(violations: Iterable[Violation]) -> list[Violation]:
+    """The block-level violations: sharing is refused while there is one."""
+    return [v for v in violations if v.level == "block"]
+
+
+def to_confirm(violations: Iterable[Violation]) -> list[Violation]:
+    """The confirm-level violations: sharing needs the sharer to confirm these sentences."""
+    return [v for v in violations if v.level == "confirm"]
 
 
 def _claims(digest: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -540,7 +830,7 @@ def _claims(digest: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
 
 
 def check_digest(digest: Mapping[str, Any]) -> list[Violation]:
-    """Return every violation in a digest's claim texts and human clarifications.
+    """Return every violation (both levels) in a digest's claim texts and human clarifications.
 
     Claim texts are checked with every quoted span masked (they are generated, so a quote is
     source text); clarifications with only introduced quotations masked. ``details`` (quoted
@@ -560,18 +850,24 @@ def check_digest(digest: Mapping[str, Any]) -> list[Violation]:
     return found
 
 
-def assert_in_scope(digest: Mapping[str, Any]) -> None:
-    """Raise :class:`ScopeError` listing every violation (where, rule, sentence), if any.
+def assert_in_scope(digest: Mapping[str, Any], *, confirmed: bool = False) -> None:
+    """Raise :class:`ScopeError` listing every violation (where, level, rule, sentence), if any.
 
-    The error's ``violations`` attribute holds the :class:`Violation` list.
+    Block-level violations always raise; confirm-level ones raise unless ``confirmed`` (the
+    sharer read them and confirmed the digest still only informs). The error's ``violations``
+    attribute holds the :class:`Violation` list.
     """
     found = check_digest(digest)
+    if confirmed:
+        found = blocking(found)
     if not found:
         return
     if hasattr(digest, "to_dict"):
         digest = digest.to_dict()
     lines = "\n".join(
-        SCOPE_LINE.format(where=v.where, rule=v.rule, sentence=v.sentence, match=v.match)
+        SCOPE_LINE.format(
+            where=v.where, level=v.level, rule=v.rule, sentence=v.sentence, match=v.match
+        )
         for v in found
     )
     error = ScopeError(

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from digestkit.exceptions import NotebookError
 
@@ -38,6 +38,7 @@ __all__ = [
     "notebook_to_html",
     "open_items",
     "redline",
+    "scope_mark",
     "source_index",
     "sources_table",
     "state_badge",
@@ -98,6 +99,9 @@ STYLE = """<style>
 .dk .dk-state-shared { color: #276749; }
 .dk .dk-state-withdrawn { color: #c53030; }
 .dk .dk-withdrawn { border-left: 4px solid #c53030; padding: .4rem .8rem; background: #fff5f5; }
+.dk .dk-scope-confirm { border-left: 4px solid #d69e2e; padding-left: .5rem; background: #fffbea; }
+.dk .dk-scope-confirm::before { content: "scope: confirm before sharing"; display: block;
+                                font-size: .75rem; font-weight: 600; color: #975a16; }
 </style>"""
 
 
@@ -130,10 +134,22 @@ def redline(old: str | None, new: str | None) -> str:
     return segments_html(word_segments(old or "", new or ""))
 
 
+def scope_mark(text: str, *, quotes: Literal["reported", "all"] = "reported") -> str:
+    """The CSS class marking ``text`` when the scope guard asks the sharer to confirm it.
+
+    The hook for the page (issue 16): a claim or clarification with a confirm-level sentence
+    gets ``" dk-scope-confirm"`` appended to its class (STYLE labels it); otherwise ``""``.
+    """
+    from digestkit.policy import check_sentence, to_confirm
+
+    return " dk-scope-confirm" if to_confirm(check_sentence(text, quotes=quotes)) else ""
+
+
 def _claim(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str], body: str) -> str:
     flag = " dk-kind-flag" if claim.get("part") == "flags" else ""
+    mark = scope_mark(str(claim.get("text") or ""), quotes="all")
     return (
-        f'<div class="dk-claim" id="claim-{_e(claim["id"])}">'
+        f'<div class="dk-claim{mark}" id="claim-{_e(claim["id"])}">'
         f'<span class="dk-id">{_e(claim["id"])}</span>'
         f'<span class="dk-kind{flag}">{_e(str(claim.get("kind", "")).replace("_", " "))}</span>'
         f"{_e(claim['text'])}{_source_links(claim, refs)}{body}</div>"
@@ -266,7 +282,7 @@ def sources_table(digest: Mapping[str, Any]) -> str:
 def clarifications(items: Iterable[Mapping[str, Any]]) -> str:
     """Human clarifications added in the workspace (author, time, text), oldest first."""
     rows = "".join(
-        f'<div class="dk-claim"><span class="dk-id">{_e(c["at"])}</span>'
+        f'<div class="dk-claim{scope_mark(c["text"])}"><span class="dk-id">{_e(c["at"])}</span>'
         f"<strong>{_e(c['author'])}</strong>: {_e(c['text'])}</div>"
         for c in items
     )

@@ -8,10 +8,12 @@ Records live next to the digest they judge, one JSON object per line, in
      "kind": "stale_ownership", "source": null, "reviewer": "m.ross", "at": "2026-06-02T10:00:00Z"}
 
 ``verdict`` is ``accepted``, ``corrected`` (``text`` is the corrected claim text), ``rejected``
-(``text`` is an optional reason) or ``missed`` (``claim_id`` is null; ``text``, ``part`` and
-``source`` describe what the digest should have said). Every record is validated against the
-digest's ``digest.json`` before it is appended; a bad record writes nothing. When a claim is
-reviewed more than once, :func:`latest_verdicts` keeps the last record.
+(``text`` is an optional reason), ``missed`` (``claim_id`` is null; ``text``, ``part`` and
+``source`` describe what the digest should have said) or ``rated`` (``claim_id`` is null;
+``rating`` is the digest's usefulness on :data:`USEFULNESS_SCALE`, ``text`` an optional remark).
+Every record is validated against the digest's ``digest.json`` before it is appended; a bad
+record writes nothing. When a claim is reviewed more than once, :func:`latest_verdicts` keeps the
+last record; when a reviewer rates a digest more than once, :func:`latest_ratings` keeps the last.
 
 A bad argument (verdict, part, kind, source syntax, missing text) raises ``UsageError``; a digest
 or claim the workspace lacks, or a source that does not resolve in the digest's data, raises
@@ -47,13 +49,17 @@ __all__ = [
     "PARTS",
     "SIMULATED_REVIEWER",
     "SYSTEMS",
+    "USEFULNESS_SCALE",
+    "USEFUL_FROM",
     "VERDICTS",
     "ClaimVerdict",
     "ReviewRecord",
     "Verdict",
     "add_missed",
     "add_review",
+    "add_usefulness",
     "digest_claims",
+    "latest_ratings",
     "latest_verdicts",
     "load_reviews",
     "parse_source",
@@ -62,11 +68,23 @@ __all__ = [
 ]
 
 ClaimVerdict = Literal["accepted", "corrected", "rejected"]
-Verdict = Literal["accepted", "corrected", "rejected", "missed"]
+Verdict = Literal["accepted", "corrected", "rejected", "missed", "rated"]
 CLAIM_VERDICTS: tuple[ClaimVerdict, ...] = get_args(ClaimVerdict)
 """What a reviewer may say about one claim."""
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
-"""Every verdict a record may hold: a claim's, or ``missed`` for an item the digest left out."""
+"""Every verdict a record may hold: a claim's, ``missed`` for an item the digest left out, or
+``rated`` for the digest's usefulness."""
+
+USEFULNESS_SCALE: dict[int, str] = {
+    1: "harmful: the handoff was more ambiguous with the digest than without it",
+    2: "no help: it left the handoff's ambiguity as it was",
+    3: "some help: it settled a few questions, the handoff still needed clarification",
+    4: "clear help: it settled most questions of the handoff",
+    5: "full help: the handoff needed no clarification beyond the digest",
+}
+"""How much a digest reduced handoff ambiguity, as a reviewer rates it (``--usefulness N``)."""
+USEFUL_FROM = 4
+"""Ratings from this value up count as a digest that reduced handoff ambiguity."""
 
 
 class ReviewRecord(TypedDict):
@@ -77,7 +95,8 @@ class ReviewRecord(TypedDict):
     claim_id: str | None
     verdict: Verdict
     text: str | None
-    part: str
+    rating: int | None
+    part: str | None
     kind: str | None
     source: SourceRef | None
     reviewer: str
@@ -89,7 +108,8 @@ class _Judgement(TypedDict):
     claim_id: str | None
     verdict: Verdict
     text: str | None
-    part: str
+    rating: int | None
+    part: str | None
     kind: str | None
     source: SourceRef | None
     reviewer: str
@@ -206,6 +226,7 @@ def add_review(
         "claim_id": claim_id,
         "verdict": verdict,
         "text": text,
+        "rating": None,
         "part": claim["part"],
         "kind": claim["kind"],
         "source": None,
@@ -258,9 +279,47 @@ def add_missed(
         "claim_id": None,
         "verdict": "missed",
         "text": text.strip(),
+        "rating": None,
         "part": part,
         "kind": kind,
         "source": {"system": ref["system"], "id": ref["id"], "locator": ref.get("locator")},
+        "reviewer": reviewer,
+    }
+    return _append(layout, digest_id, judgement, at)
+
+
+def add_usefulness(
+    workspace: str | Path | ws.Layout,
+    digest_id: str,
+    *,
+    rating: int,
+    reviewer: str,
+    text: str | None = None,
+    at: str | None = None,
+    simulated: bool = False,
+) -> ReviewRecord:
+    """Record how much the digest reduced handoff ambiguity (:data:`USEFULNESS_SCALE`).
+
+    ``text`` is an optional remark, screened for customer-sensitive data like review text.
+    """
+    layout = workspace_layout(workspace)
+    ws.find_digest(layout, digest_id)
+    src = ws.digest_sources(layout, digest_id)
+    reviewer = _reviewer(reviewer, src, simulated)
+    if isinstance(rating, bool) or not isinstance(rating, int) or rating not in USEFULNESS_SCALE:
+        scale = "; ".join(f"{k} = {v.split(':')[0]}" for k, v in USEFULNESS_SCALE.items())
+        raise UsageError(f"--usefulness must be a whole number 1-5 ({scale}); got {rating!r}")
+    text = text.strip() if text else None
+    if text:
+        ws.refuse_sensitive(text, src, what="review text")
+    judgement: _Judgement = {
+        "claim_id": None,
+        "verdict": "rated",
+        "text": text,
+        "rating": rating,
+        "part": None,
+        "kind": None,
+        "source": None,
         "reviewer": reviewer,
     }
     return _append(layout, digest_id, judgement, at)
@@ -324,13 +383,19 @@ def load_reviews(
                 )
             rows.append({k: record.get(k) for k in COLUMNS})
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return frame.astype({"source": object})
+    return frame.astype({"source": object, "rating": "Int64"})
 
 
 def latest_verdicts(reviews: pd.DataFrame) -> pd.DataFrame:
-    """One row per reviewed claim, the last record winning; missed items are left out."""
-    claims = reviews[reviews["verdict"] != "missed"]
+    """One row per reviewed claim, the last record winning; missed items and ratings left out."""
+    claims = reviews[reviews["verdict"].isin(CLAIM_VERDICTS)]
     return claims.drop_duplicates(["digest_id", "claim_id"], keep="last").reset_index(drop=True)
+
+
+def latest_ratings(reviews: pd.DataFrame) -> pd.DataFrame:
+    """One usefulness rating per digest and reviewer, the last record winning."""
+    rated = reviews[reviews["verdict"] == "rated"]
+    return rated.drop_duplicates(["digest_id", "reviewer"], keep="last").reset_index(drop=True)
 
 
 def workspace_layout(workspace: str | Path | ws.Layout) -> ws.Layout:

@@ -2,11 +2,12 @@
 
 ``parse_runbook`` runs markdown-it-py (CommonMark plus GFM tables) over a revision and returns a
 :class:`Runbook`: the YAML front matter, the sections (heading paths) and the *units* inside them
-(headings, list items with their nesting, table rows keyed by the header row, paragraphs, block
-quotes, code and HTML blocks, thematic breaks, link reference definitions). Every unit keeps its
-1-based inclusive line range in the file, a stable locator, a normalized form used by the diff
-(``norm``: inline text without emphasis markers, list markers or line wrapping, link targets kept)
-and the typed facts found in it (:func:`extract_facts`).
+(headings, list items with their nesting, code blocks of their own even inside a step, table
+rows keyed by the header row, paragraphs, block quotes, HTML blocks, thematic breaks, one unit
+per link reference definition, one per front-matter key). Every unit keeps its 1-based inclusive
+line range in the file, a stable locator, a normalized form used by the diff (``norm``: inline
+text without emphasis markers, list markers, line wrapping or curly quotes, link targets kept)
+and the typed facts found in it (:mod:`digestkit.facts`; none from code or front matter).
 
 Input decisions: a UTF-8 BOM and CRLF/CR line endings are accepted; NUL bytes, other control
 characters, invalid UTF-8, JSON, HTML and XML documents, and files named like data (``.csv``,
@@ -18,81 +19,70 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal, get_args
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from digestkit.exceptions import MarkdownError
+from digestkit.facts import (
+    FACT_KINDS,
+    TIERS,
+    Fact,
+    FactFinder,
+    FactKind,
+    cell_facts,
+    column_role,
+    dedupe,
+    extract_facts,
+    with_subject,
+)
+from digestkit.frontmatter import FrontMatterError, parse_front_matter
 
-FACT_KINDS = (
-    "pager",
-    "team",
-    "checkpoint",
-    "duration",
-    "product",
-    "exception",
-    "tier",
-    "open_question",
-)
-TIERS = ("Premium Plus", "Premium", "Standard")
+__all__ = [
+    "FACT_KINDS",
+    "TIERS",
+    "UNIT_KINDS",
+    "Fact",
+    "Runbook",
+    "Section",
+    "Unit",
+    "UnitKind",
+    "extract_facts",
+    "markdown_parser",
+    "parse_runbook",
+    "read_runbook",
+]
 
-_WORD_RE = re.compile(r"\w+")
-_NAME_CHAR_RE = re.compile(r"[\w-]")
-_PAGER_RE = re.compile(
-    r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)*-(?:oncall|primary|secondary|pager)(?![\w-])"
-)
-_EXCEPTION_RE = re.compile(r"\bEXC-\d+\b")
-_UNIT = r"(minutes?|mins?|m|hours?|hrs?|h)\b"
-_TPLUS_RE = re.compile(r"\bT\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
-_WITHIN_RE = re.compile(r"\bwithin\s+(\d+)\s*" + _UNIT, re.IGNORECASE)
-_EVERY_RE = re.compile(r"\bevery\s+(\d+)\s*" + _UNIT, re.IGNORECASE)
-_DURATION_RE = re.compile(r"\b(\d+)\s*" + _UNIT, re.IGNORECASE)
-_ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$", re.IGNORECASE)
-# "Premium Support" is the name of the service, not a tier.
-_TIER_RE = re.compile(r"\b(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
-_OPEN_RE = re.compile(
-    r"\b(?:TBD|TBC|TODO)\b"
-    r"|\b(?i:pending)\b[^.;\n]{0,60}?\b(?i:confirmation)\b"
-    r"|\b(?i:open question)",
-)
-# Necessary conditions: every pager slug, tier or open-question match contains _WORDY_HINT_RE;
-# every exception id, checkpoint or duration match contains _NUMERIC_HINT_RE (all units begin
-# with m or h).
-_WORDY_HINT_RE = re.compile(
-    r"-(?:oncall|primary|secondary|pager)|Premium|Standard|TB[DC]|TODO|(?i:pending|open question)"
-)
-_NUMERIC_HINT_RE = re.compile(r"\d\s*(?i:[mh])|EXC-\d|T\s?\+\s?\d")
+UnitKind = Literal[
+    "heading",
+    "list_item",
+    "table_row",
+    "paragraph",
+    "blockquote",
+    "code",
+    "html",
+    "rule",
+    "reference",
+    "front_matter",
+]
+UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
+
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SPACE_RE = re.compile(r"\s+")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
+_REF_LABEL_RE = re.compile(r"^ {0,3}\[((?:[^\]\\]|\\.)+)\]:")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+_CURLY_RE = re.compile("[“”„‘’‚]")
 # Characters that start an inline rule of CommonMark (escapes, code, emphasis, links, images,
 # autolinks and raw HTML, entities); without them inline parsing yields the text unchanged.
 _INLINE_MARKUP_RE = re.compile(r"[\\`*_\[<&]")
 
 
-@dataclass(frozen=True)
-class Fact:
-    """A typed fact stated in a runbook, with the 1-based line it is on.
-
-    Time facts (``checkpoint``, ``duration``) carry their value in minutes as text ("15").
-    ``subject`` is what the fact is about (a table row key or the one product a unit names);
-    ``role`` refines the kind: pager ``primary``/``secondary``, team ``owner``, duration
-    ``escalate_after``, checkpoint ``t_plus``/``within``/``every``.
-    """
-
-    kind: str
-    value: str
-    line: int
-    subject: str | None = None
-    role: str | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One block of a runbook: the smallest thing the diff matches, moves or redlines.
 
@@ -103,10 +93,14 @@ class Unit:
     ``norm`` is its content with formatting removed. ``number`` is the rendered number of an
     ordered-list item and ``marker`` its literal marker ("3.", "-"). Table rows have ``cells``
     keyed by the header row and ``key`` = the first cell; the header row itself is a table_row
-    unit with ``key`` None.
+    unit with ``key`` None. A code block inside a list item is a unit of its own, nested under the
+    item (``depth`` one more, locator ``<item>.code1``); its ``norm`` is the code without its fence
+    and indentation, its fence info string (language) is ``info``. A link reference definition's
+    ``key`` is its label. ``level`` is a heading's level (1-6). Curly quotes read as straight ones
+    in ``norm``.
     """
 
-    kind: str
+    kind: UnitKind
     section: tuple[str, ...]
     text: str
     norm: str
@@ -118,6 +112,8 @@ class Unit:
     cells: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     facts: tuple[Fact, ...] = ()
     marker: str = ""
+    level: int = 0
+    info: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +130,7 @@ class Section:
 class Runbook:
     """A parsed revision: front matter, sections and units in document order."""
 
-    front_matter: dict
+    front_matter: dict[str, Any]
     sections: tuple[Section, ...]
     units: tuple[Unit, ...]
     path: str | None
@@ -154,7 +150,7 @@ class Runbook:
             u for u in self.units_in(section_title) if u.kind == "table_row" and u.key is not None
         ]
 
-    def facts(self, kind: str | None = None) -> list[Fact]:
+    def facts(self, kind: FactKind | None = None) -> list[Fact]:
         """All facts of the revision, optionally of one kind, in document order."""
         return [f for u in self.units for f in u.facts if kind is None or f.kind == kind]
 
@@ -197,92 +193,38 @@ def parse_runbook(
     name = path or "<text>"
     source = _decode(text, name)
     lines = source.split("\n")
-    front_matter, body_start = _front_matter(lines, name)
+    try:
+        found = parse_front_matter(lines)
+    except FrontMatterError as exc:
+        raise MarkdownError(f"{name}: line {exc.line}: front matter: {exc.reason}.") from exc
+    front_matter = found.data if found is not None else {}
+    body_start = found.body_start if found is not None else 0
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
     _reject_non_markdown(body, name)
-    md, env = _markdown(), {}
-    tokens = md.parse(body, env)
-    builder = _Builder(
-        lines, env, products=tuple(products), teams=tuple(teams), pagers=tuple(pagers)
-    )
+    env: dict[str, Any] = {}
+    tokens = markdown_parser().parse(body, env)
+    builder = _Builder(lines, env, FactFinder(products=products, teams=teams, pagers=pagers))
     builder.add_front_matter(front_matter, body_start)
     builder.walk(tokens)
+    builder.add_references(env)
     builder.add_orphans(body_start)
-    units, sections = builder.finish()
+    units, sections = builder.finish(tuple(products), teams, pagers)
     line_count = len(lines) - 1 if source.endswith("\n") else len(lines)
     return Runbook(front_matter, sections, units, path, line_count if source else 0)
-
-
-def extract_facts(
-    text: str,
-    first_line: int,
-    *,
-    products: Iterable[str] = (),
-    teams: Iterable[str] = (),
-    pagers: Iterable[str] = (),
-) -> list[Fact]:
-    """Typed facts in ``text`` (whose first line is ``first_line``), in order of appearance.
-
-    Products, teams and pagers given as registries are matched exactly (case-insensitive, whole
-    words); pagers are also recognized by their slug form (``*-oncall``, ``-primary``,
-    ``-secondary``, ``-pager``). If the text names exactly one product, the other facts get it
-    as their subject.
-    """
-    found: list[tuple[int, Fact]] = []
-
-    def add(pos: int, kind: str, value: str, role: str | None = None) -> None:
-        line = first_line + text.count("\n", 0, pos)
-        found.append((pos, Fact(kind, value, line, None, role)))
-
-    taken: list[tuple[int, int]] = []
-    # Most units state few facts: one scan each decides whether the word-like and the numeric
-    # patterns can match at all (each prefilter is implied by the patterns it guards).
-    wordy = _WORDY_HINT_RE.search(text) is not None
-    numeric = _NUMERIC_HINT_RE.search(text) is not None
-    for m in _PAGER_RE.finditer(text) if wordy else ():
-        add(m.start(), "pager", m.group(0))
-    for names, kind in ((pagers, "pager"), (teams, "team"), (products, "product")):
-        for start, matched, canonical in _phrases(names).finditer(text):
-            if kind == "pager" and _PAGER_RE.fullmatch(matched):
-                continue
-            add(start, kind, canonical)
-    if numeric:
-        for m in _EXCEPTION_RE.finditer(text):
-            add(m.start(), "exception", m.group(0))
-        for m in _TPLUS_RE.finditer(text):
-            add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2) or "min"), "t_plus")
-            taken.append(m.span())
-        for regex, role in ((_WITHIN_RE, "within"), (_EVERY_RE, "every")):
-            for m in regex.finditer(text):
-                add(m.start(), "checkpoint", _minutes(m.group(1), m.group(2)), role)
-                taken.append(m.span())
-        for m in _DURATION_RE.finditer(text):
-            if any(a <= m.start() < b for a, b in taken):
-                continue
-            role = "escalate_after" if _ESCALATE_RE.search(text, 0, m.start()) else None
-            add(m.start(), "duration", _minutes(m.group(1), m.group(2)), role)
-    if wordy:
-        for m in _TIER_RE.finditer(text):
-            add(m.start(), "tier", m.group(1))
-        for m in _OPEN_RE.finditer(text):
-            add(m.start(), "open_question", _SPACE_RE.sub(" ", m.group(0)))
-    facts = [f for _, f in sorted(found, key=lambda pf: pf[0])]
-    named = {f.value for f in facts if f.kind == "product"}
-    if len(named) == 1:
-        subject = named.pop()
-        facts = [f if f.kind == "product" else _with_subject(f, subject) for f in facts]
-    return _dedupe(facts)
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
 @lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
+    """The markdown-it-py parser of revisions: CommonMark plus GFM tables, block structure only."""
     # Block structure only: inline content is parsed on demand by _inline_norm, and only for
     # text that has inline markup at all (most runbook lines have none).
-    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+    # Line endings and NUL bytes are handled by _decode, so markdown-it's normalize rule is not
+    # needed either.
+    return MarkdownIt("commonmark").enable("table").disable(["normalize", "inline", "text_join"])
 
 
 def _decode(text: str | bytes, name: str) -> str:
@@ -294,13 +236,14 @@ def _decode(text: str | bytes, name: str) -> str:
                 "revision; pass the runbook's .md file."
             )
         try:
-            text = text.decode("utf-8")
+            decoded = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
             raise MarkdownError(
                 f"{name}: line {line}: byte {exc.start} is not valid UTF-8; re-save the revision "
                 "as UTF-8 Markdown."
             ) from exc
+        text = decoded
     text = text.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     bad = _CONTROL_RE.search(text)
@@ -357,139 +300,11 @@ def _reject_non_markdown(body: str, name: str) -> None:
         )
 
 
-def _front_matter(lines: list[str], name: str) -> tuple[dict, int]:
-    """Parse leading ``---`` YAML front matter; return it and the index of the first body line."""
-    if not lines or lines[0].rstrip() != "---":
-        return {}, 0
-    for end in range(1, len(lines)):
-        if lines[end].rstrip() in ("---", "..."):
-            break
-    else:
-        raise MarkdownError(
-            f"{name}: line 1: front matter opened with '---' is never closed; "
-            "add a closing '---' line."
-        )
-    try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise MarkdownError(
-            f"{name}: line {line}: front matter is not valid YAML ({reason})."
-        ) from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise MarkdownError(
-            f"{name}: line 2: front matter must be a YAML mapping (key: value), "
-            f"got {type(data).__name__}."
-        )
-    return data, end + 1
-
-
-class _Phrases:
-    """Registry names found in text: exact, case-insensitive, whole words, longest first.
-
-    Thousands of product names make one regex alternation slow (it tries every name at every
-    position), so names are indexed by their first word and only those candidates are compared.
-    """
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.by_first: dict[str, list[tuple[str, str]]] = {}
-        for name in sorted({n for n in names if n and n.strip()}, key=len, reverse=True):
-            first = _WORD_RE.match(name)
-            key = first.group(0).casefold() if first else ""
-            self.by_first.setdefault(key, []).append((name.casefold(), name))
-        odd = self.by_first.pop("", [])  # names that do not start with a word character
-        self.odd_names = {folded: name for folded, name in odd}
-        alternatives = "|".join(re.escape(n) for _, n in odd)
-        self.odd = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I) if odd else None
-
-    def finditer(self, text: str) -> list[tuple[int, str, str]]:
-        """(position, text found, registry spelling) of every non-overlapping match."""
-        hits = []
-        end = 0
-        for word in _WORD_RE.finditer(text) if self.by_first else ():
-            start = word.start()
-            if start < end or (start and _NAME_CHAR_RE.match(text, start - 1)):
-                continue
-            for folded, name in self.by_first.get(word.group(0).casefold(), ()):
-                stop = start + len(name)
-                if text[start:stop].casefold() == folded and not _NAME_CHAR_RE.match(text, stop):
-                    hits.append((start, text[start:stop], name))
-                    end = stop
-                    break
-        if self.odd is not None:
-            for m in self.odd.finditer(text):
-                if not any(a <= m.start() < a + len(f) for a, f, _ in hits):
-                    name = self.odd_names.get(m.group(0).casefold(), m.group(0))
-                    hits.append((m.start(), m.group(0), name))
-            hits.sort()
-        return hits
-
-
-_PHRASES: dict[int, tuple[object, _Phrases]] = {}
-
-
-def _phrases(names: Iterable[str]) -> _Phrases:
-    # Keyed by identity: callers pass the same registry tuple for every unit of a document, and
-    # hashing thousands of names per unit would cost more than the matching.
-    cached = _PHRASES.get(id(names))
-    if cached is None or cached[0] is not names:
-        if len(_PHRASES) > 64:
-            _PHRASES.clear()
-        cached = (names, _Phrases(tuple(names)))
-        _PHRASES[id(names)] = cached
-    return cached[1]
-
-
-def _minutes(amount: str, unit: str) -> str:
-    return str(int(amount) * 60) if unit.lower().startswith("h") else str(int(amount))
-
-
-def _with_subject(fact: Fact, subject: str | None) -> Fact:
-    if fact.subject is not None or subject is None:
-        return fact
-    return Fact(fact.kind, fact.value, fact.line, subject, fact.role)
-
-
-def _dedupe(facts: Iterable[Fact]) -> list[Fact]:
-    seen: set[tuple] = set()
-    out = []
-    for f in facts:
-        key = (f.kind, f.value, f.subject, f.role)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out
-
-
-def _column_role(header: str) -> tuple[str, str | None] | None:
-    """The fact a table column states, from its header text."""
-    h = header.casefold()
-    if "primary" in h:
-        return "pager", "primary"
-    if "secondary" in h:
-        return "pager", "secondary"
-    if "escalat" in h:
-        return "duration", "escalate_after"
-    if "team" in h or "owner" in h:
-        return "team", "owner"
-    if "product" in h:
-        return "product", None
-    if "pager" in h or "on-call" in h or "oncall" in h:
-        return "pager", None
-    if "tier" in h:
-        return "tier", None
-    return None
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "_"
 
 
-def _inline_norm(token: Token, env: dict) -> str:
+def _inline_norm(token: Token, env: dict[str, Any]) -> str:
     """Plain content of an inline token: text and code, link targets kept, emphasis dropped.
 
     Callers collapse whitespace, so text without inline markup is returned as it is: parsing it
@@ -497,7 +312,7 @@ def _inline_norm(token: Token, env: dict) -> str:
     """
     if not _INLINE_MARKUP_RE.search(token.content):
         return token.content
-    md = _markdown()
+    md = markdown_parser()
     parts: list[str] = []
     hrefs: list[str] = []
     for child in md.inline.parse(token.content, md, env, []):
@@ -516,26 +331,27 @@ def _inline_norm(token: Token, env: dict) -> str:
 
 
 def _collapse(text: str) -> str:
-    return _SPACE_RE.sub(" ", text).strip()
+    """Whitespace runs as one space (curly quotes are straightened once per revision, in
+    ``finish``, where a revision has any)."""
+    return " ".join(text.split())
 
 
-@dataclass
-class _Open:
-    """A unit being built while its tokens stream by."""
+def _span(tok: Token) -> tuple[int, int]:
+    return (tok.map[0], tok.map[1]) if tok.map else (0, 1)
 
-    kind: str
-    section: tuple[str, ...]
-    start: int
-    end: int
-    locator: str
+
+@dataclass(slots=True)
+class _List:
+    """An open list; ``owned`` is False for a list inside a quote or paragraph-like unit."""
+
+    owned: bool
+    start: int | None = None
+    n: int = 0
+    parent: str = ""
     depth: int = 0
-    number: int | None = None
-    marker: str = ""
-    parts: list[str] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Table:
     headers: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)
@@ -544,20 +360,54 @@ class _Table:
     in_head: bool = False
 
 
+@dataclass(slots=True)
+class _Draft:
+    """A unit being built while its tokens stream by, then before its text and facts are read
+    from the file (``own``: its 0-based file lines, ``holes``: nested lists and code)."""
+
+    kind: UnitKind
+    section: tuple[str, ...]
+    locator: str
+    start: int = 0
+    end: int = 0
+    norm: str = ""
+    number: int | None = None
+    depth: int = 0
+    marker: str = ""
+    key: str | None = None
+    cells: dict[str, str] | None = None
+    level: int = 0
+    info: str = ""
+    parts: list[str] = field(default_factory=list)
+    holes: list[tuple[int, int]] = field(default_factory=list)
+    codes: int = 0
+    own: Sequence[int] = ()
+
+
+_NO_FACTS = ("code", "front_matter")
+_LEAVES: dict[str, tuple[UnitKind, str]] = {
+    "fence": ("code", "code"),
+    "code_block": ("code", "code"),
+    "html_block": ("html", "html"),
+    "hr": ("rule", "rule"),
+}
+
+
 class _Builder:
     """Turns the markdown-it token stream into units and sections."""
 
-    def __init__(self, lines: list[str], env: dict, *, products, teams, pagers) -> None:
+    def __init__(self, lines: list[str], env: dict[str, Any], finder: FactFinder) -> None:
         self.lines = lines
         self.inline_env = env  # markdown-it's env of the block parse: reference definitions
-        self.products, self.teams, self.pagers = products, teams, pagers
-        self.units: list[dict] = []
+        self.finder = finder
+        self.units: list[_Draft] = []
         self.headings: list[tuple[int, tuple[str, ...], int]] = []  # (line0, path, level)
         self.path: tuple[str, ...] = ()
+        self.prefix: tuple[tuple[str, ...], str] = ((), "_")
         self.levels: list[int] = []
         self.counters: dict[tuple[tuple[str, ...], str], int] = {}
-        self.owners: list[_Open] = []
-        self.lists: list[dict] = []
+        self.owners: list[_Draft] = []
+        self.lists: list[_List] = []
         self.quote_depth = 0
         self.table: _Table | None = None
         self.covered: list[tuple[int, int]] = []
@@ -569,159 +419,165 @@ class _Builder:
         return self.counters[key]
 
     def _prefix(self) -> str:
-        return "/".join(_slug(t) for t in self.path) or "_"
+        if self.prefix[0] is not self.path:  # the slugged path, computed once per section
+            self.prefix = (self.path, "/".join(_slug(t) for t in self.path) or "_")
+        return self.prefix[1]
 
     # -- token walk
     def walk(self, tokens: list[Token]) -> None:
+        # Ordered by frequency: every list item brings an inline and a paragraph open/close.
+        owners = self.owners
         i = 0
         while i < len(tokens):
             tok = tokens[i]
             t = tok.type
-            inside = bool(self.owners) or self.quote_depth > 0
-            if t == "heading_open" and not inside:
+            if t == "inline":
+                self._inline(tok)
+            elif t == "paragraph_open":
+                if not owners and self.quote_depth == 0:
+                    owners.append(self._open("paragraph", tok, "p"))
+            elif t == "paragraph_close":
+                if owners and owners[-1].kind == "paragraph":
+                    self._close_owner()
+            elif t == "list_item_open":
+                self._item_open(tok)
+            elif t == "list_item_close":
+                if self.lists and self.lists[-1].owned:
+                    self._close_owner()
+            elif t == "heading_open" and not owners and self.quote_depth == 0:
                 self._heading(tok, tokens[i + 1])
-                i += 2
+                i += 1
             elif t in ("bullet_list_open", "ordered_list_open"):
                 self._list_open(tok)
             elif t in ("bullet_list_close", "ordered_list_close"):
                 if self.lists:
                     self.lists.pop()
-            elif t == "list_item_open":
-                self._item_open(tok)
-            elif t == "list_item_close":
-                if self.lists and self.lists[-1]["token"] is not None:
-                    self._close_owner()
+            elif t in _LEAVES:
+                self._leaf(tok)
             elif t == "blockquote_open":
-                if not inside:
-                    self.owners.append(self._open("blockquote", tok, "quote"))
+                if not owners and self.quote_depth == 0:
+                    owners.append(self._open("blockquote", tok, "quote"))
                 self.quote_depth += 1
             elif t == "blockquote_close":
                 self.quote_depth -= 1
-                if self.quote_depth == 0 and self.owners and self.owners[-1].kind == "blockquote":
+                if self.quote_depth == 0 and owners and owners[-1].kind == "blockquote":
                     self._close_owner()
-            elif t == "inline":
-                self._inline(tok)
-            elif t in ("fence", "code_block", "html_block", "hr"):
-                self._leaf(tok)
-            elif t == "paragraph_open" and not inside:
-                self.owners.append(self._open("paragraph", tok, "p"))
-            elif t == "paragraph_close" and self.owners and self.owners[-1].kind == "paragraph":
-                self._close_owner()
-            elif t == "table_open" and not inside:
-                self.table = _Table(index=self._count("table"))
-            elif t == "table_close" and self.table is not None and not inside:
-                self.table = None
-            elif t == "thead_open" and self.table is not None and not inside:
-                self.table.in_head = True
-            elif t == "thead_close" and self.table is not None and not inside:
-                self.table.in_head = False
-            elif t == "tr_open" and self.table is not None and not inside:
-                self.table.cells = []
-                self.table.row_map = (tok.map[0], tok.map[1]) if tok.map else (0, 1)
-            elif t == "tr_close" and self.table is not None and not inside:
-                self._row()
+            elif not owners and self.quote_depth == 0:
+                self._table_token(tok)
             i += 1
 
-    def _open(self, kind: str, tok: Token, what: str, **extra) -> _Open:
-        start, end = tok.map if tok.map else (0, 1)
+    def _table_token(self, tok: Token) -> None:
+        t, table = tok.type, self.table
+        if t == "table_open":
+            self.table = _Table(index=self._count("table"))
+        elif table is None:
+            return
+        elif t == "table_close":
+            self.table = None
+        elif t in ("thead_open", "thead_close"):
+            table.in_head = t == "thead_open"
+        elif t == "tr_open":
+            table.cells = []
+            table.row_map = _span(tok)
+        elif t == "tr_close":
+            self._row(table)
+
+    def _open(self, kind: UnitKind, tok: Token, what: str) -> _Draft:
+        start, end = _span(tok)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
-        return _Open(kind, self.path, start, end, locator, **extra)
+        return _Draft(kind, self.path, locator, start, end)
 
     def _heading(self, tok: Token, inline: Token) -> None:
         level = int(tok.tag[1])
+        # The section path keeps the title as written; the heading's norm reads quotes straight.
         title = _collapse(_inline_norm(inline, self.inline_env)) or "(untitled)"
         while self.levels and self.levels[-1] >= level:
             self.levels.pop()
             self.path = self.path[:-1]
         self.levels.append(level)
         self.path = (*self.path, title)
-        start, end = tok.map
+        start, end = _span(tok)
         self.headings.append((start, self.path, level))
         locator = f"{self._prefix()}:heading{self._count('heading')}"
-        self._emit("heading", self.path, start, end, [], title, locator)
+        self._emit(_Draft("heading", self.path, locator, norm=title, level=level), start, end)
 
     def _list_open(self, tok: Token) -> None:
         owner = self.owners[-1] if self.owners else None
         if self.quote_depth > 0 or (owner is not None and owner.kind != "list_item"):
-            self.lists.append({"token": None})  # content of a quote or paragraph-like owner
+            self.lists.append(_List(owned=False))  # content of a quote or paragraph-like owner
             return
         if owner is not None and tok.map:
-            owner.holes.append((tok.map[0], tok.map[1]))
+            owner.holes.append(_span(tok))
         parent = (
             owner.locator if owner is not None else f"{self._prefix()}:list{self._count('list')}"
         )
         start = int(tok.attrGet("start") or 1) if tok.type == "ordered_list_open" else None
-        depth = sum(1 for entry in self.lists if entry["token"] is not None)
-        self.lists.append({"token": tok, "start": start, "n": 0, "parent": parent, "depth": depth})
+        depth = sum(1 for entry in self.lists if entry.owned)
+        self.lists.append(_List(owned=True, start=start, parent=parent, depth=depth))
 
     def _item_open(self, tok: Token) -> None:
-        entry = self.lists[-1] if self.lists else {"token": None}
-        if entry["token"] is None:
+        entry = self.lists[-1] if self.lists else None
+        if entry is None or not entry.owned:
             return
-        entry["n"] += 1
-        number = entry["start"] + entry["n"] - 1 if entry["start"] is not None else None
+        entry.n += 1
+        number = entry.start + entry.n - 1 if entry.start is not None else None
         marker = f"{tok.info}{tok.markup}" if number is not None else tok.markup
-        start, end = tok.map
+        start, end = _span(tok)
+        locator = f"{entry.parent}.{entry.n}"
         self.owners.append(
-            _Open(
-                "list_item",
-                self.path,
-                start,
-                end,
-                f"{entry['parent']}.{entry['n']}",
-                depth=entry["depth"],
-                number=number,
-                marker=marker,
-            )
+            # Positional (kind, section, locator, start, end, norm, number, depth, marker): fast.
+            _Draft("list_item", self.path, locator, start, end, "", number, entry.depth, marker)
         )
 
     def _inline(self, tok: Token) -> None:
-        if self.table is not None and not self.owners and self.quote_depth == 0:
-            self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
-        elif self.owners:
+        if self.owners:
             self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
+        elif self.table is not None and self.quote_depth == 0:
+            self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
 
     def _leaf(self, tok: Token) -> None:
-        content = tok.content
-        if tok.type in ("fence", "code_block"):
+        content, info = tok.content, ""
+        kind, what = _LEAVES[tok.type]
+        if kind == "code":
             # Code keeps its indentation; only trailing spaces and the fence are formatting.
             content = "\n".join(line.rstrip() for line in content.strip("\n").split("\n"))
-            if tok.type == "fence" and tok.info:
-                content = f"{tok.info.strip()}\n{content}"
-        elif tok.type == "hr":
+            info = tok.info.strip() if tok.type == "fence" else ""
+        elif kind == "rule":
             content = "---"
-        if self.owners or self.quote_depth > 0:
-            if self.owners:
-                self.owners[-1].parts.append(content)
+        owner = self.owners[-1] if self.owners else None
+        if owner is not None and kind == "code" and owner.kind == "list_item" and tok.map:
+            # Code in a step is a unit of its own, nested under the step: compared line by line,
+            # never folded into the step's prose.
+            owner.holes.append(_span(tok))
+            owner.codes += 1
+            code = _Draft(
+                "code",
+                owner.section,
+                f"{owner.locator}.code{owner.codes}",
+                norm=content,
+                depth=owner.depth + 1,
+                info=info,
+            )
+            self._emit(code, *_span(tok))
             return
-        kind, what = {
-            "fence": ("code", "code"),
-            "code_block": ("code", "code"),
-            "html_block": ("html", "html"),
-            "hr": ("rule", "rule"),
-        }[tok.type]
+        if owner is not None or self.quote_depth > 0:
+            if owner is not None:
+                owner.parts.append(f"{info}\n{content}" if info else content)
+            return
         norm = content if kind == "code" else _collapse(content)
-        start, end = tok.map
         locator = f"{self._prefix()}:{what}{self._count(what)}"
-        self._emit(kind, self.path, start, end, [], norm, locator)
+        self._emit(_Draft(kind, self.path, locator, norm=norm, info=info), *_span(tok))
 
-    def _row(self) -> None:
-        table = self.table
+    def _row(self, table: _Table) -> None:
         start, end = table.row_map
         base = f"{self._prefix()}:table{table.index}"
+        norm = " | ".join(table.cells)
         if table.in_head:
             table.headers = list(table.cells)
+            cells = {h: h for h in table.cells}
             # The delimiter row (alignment) belongs to the header row's unit.
-            self._emit(
-                "table_row",
-                self.path,
-                start,
-                end + 1,
-                [],
-                " | ".join(table.cells),
-                f"{base}.header",
-                cells={h: h for h in table.cells},
-            )
+            header = _Draft("table_row", self.path, f"{base}.header", norm=norm, cells=cells)
+            self._emit(header, start, end + 1)
             return
         headers = table.headers or [f"column {k + 1}" for k in range(len(table.cells))]
         cells = {
@@ -729,80 +585,85 @@ class _Builder:
             for k, v in enumerate(table.cells)
         }
         key = table.cells[0] if table.cells else ""
+        locator = f"{base}.row[{key}]"
         self._emit(
-            "table_row",
-            self.path,
-            start,
-            end,
-            [],
-            " | ".join(table.cells),
-            f"{base}.row[{key}]",
-            key=key,
-            cells=cells,
+            _Draft("table_row", self.path, locator, norm=norm, key=key, cells=cells), start, end
         )
 
     def _close_owner(self) -> None:
         o = self.owners.pop()
-        norm = _collapse(" ".join(o.parts))
-        self._emit(
-            o.kind,
-            o.section,
-            o.start,
-            o.end,
-            o.holes,
-            norm,
-            o.locator,
-            depth=o.depth,
-            number=o.number,
-            marker=o.marker,
-        )
+        o.norm = _collapse(" ".join(o.parts))
+        self._emit(o, o.start, o.end, o.holes)
 
-    def _emit(self, kind, section, start, end, holes, norm, locator, **extra) -> None:
-        span = range(start, min(end, len(self.lines)))
-        own = [k for k in span if not any(a <= k < b for a, b in holes)] if holes else list(span)
-        while own and not self.lines[own[-1]].strip():
-            own.pop()
-        if not own:
-            own = [start]
+    def _emit(
+        self, draft: _Draft, start: int, end: int, holes: list[tuple[int, int]] | None = None
+    ) -> None:
+        stop = min(end, len(self.lines))
+        if holes:
+            own = [k for k in range(start, stop) if not any(a <= k < b for a, b in holes)]
+            while own and not self.lines[own[-1]].strip():
+                own.pop()
+            draft.own = own or [start]
+        else:
+            while stop > start and not self.lines[stop - 1].strip():
+                stop -= 1
+            draft.own = range(start, max(stop, start + 1))
         self.covered.append((start, end))
-        self.units.append(
-            {
-                "kind": kind,
-                "section": section,
-                "own": own,
-                "norm": norm,
-                "locator": locator,
-                **extra,
-            }
-        )
+        self.units.append(draft)
 
-    def add_front_matter(self, data: dict, body_start: int) -> None:
-        """One front_matter unit per top-level key, spanning the key's lines, keyed by the key."""
+    def add_front_matter(self, data: dict[str, Any], body_start: int) -> None:
+        """One front_matter unit per top-level key, spanning the key's lines (blank lines inside a
+        block value included, the ``---`` fences not), keyed by the key."""
+        if not body_start:
+            return
+        self.covered.append((0, body_start))  # fences and comments are no unit's content
+        closing = body_start - 1
+        keys = {str(key) for key in data}
         starts = []
-        for k in range(1, body_start - 1):
+        for k in range(1, closing):
             m = _FM_KEY_RE.match(self.lines[k])
-            if m and m.group(1).strip("'\"") in {str(key) for key in data}:
+            if m and m.group(1).strip("'\"") in keys:
                 starts.append((k, m.group(1).strip("'\"")))
         for n, (start, key) in enumerate(starts):
-            end = starts[n + 1][0] if n + 1 < len(starts) else body_start
-            # The '---' delimiters belong to the first and last entries, so they are never orphans.
-            start = 0 if n == 0 else start
-            value = next(v for kk, v in data.items() if str(kk) == key)
-            norm = f"{key}: {json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)}"
-            self.covered.append((start, end))
+            end = starts[n + 1][0] if n + 1 < len(starts) else closing
+            while end - 1 > start and not self.lines[end - 1].strip():
+                end -= 1
+            value = json.dumps(data[key], sort_keys=True, default=str, ensure_ascii=False)
+            own = list(range(start, end))
             self.units.append(
-                {
-                    "kind": "front_matter",
-                    "section": (),
-                    "own": [k for k in range(start, end) if self.lines[k].strip()] or [start],
-                    "norm": norm,
-                    "locator": f"front-matter:{key}",
-                    "key": key,
-                }
+                _Draft(
+                    "front_matter",
+                    (),
+                    f"front-matter:{key}",
+                    norm=f"{key}: {value}",
+                    key=key,
+                    own=own,
+                )
+            )
+
+    def add_references(self, env: dict[str, Any]) -> None:
+        """One reference unit per link reference definition, keyed by its normalized label."""
+        for label, ref in env.get("references", {}).items():
+            start, end = ref.get("map") or (None, None)
+            if start is None or end is None:
+                continue
+            while end - 1 > start and not self.lines[end - 1].strip():
+                end -= 1
+            self.covered.append((start, end))
+            section = self._section_at(start)
+            m = _REF_LABEL_RE.match(self.lines[start])
+            shown = m.group(1) if m else label
+            title = f' "{ref["title"]}"' if ref.get("title") else ""
+            norm = f"[{shown.casefold()}]: {ref.get('href', '')}{title}"
+            scope = "/".join(_slug(t) for t in section) or "_"
+            locator = f"{scope}:ref[{shown}]"
+            self.units.append(
+                _Draft("reference", section, locator, norm=norm, key=label, own=range(start, end))
             )
 
     def add_orphans(self, body_start: int) -> None:
-        """Non-blank lines no token claims (link reference definitions) become reference units."""
+        """Non-blank lines no token claims (a repeated link reference definition, which markdown-it
+        ignores) become reference units, one per run of lines."""
         claimed = bytearray(len(self.lines))
         for a, b in self.covered:
             claimed[a:b] = b"\x01" * (min(b, len(self.lines)) - a)
@@ -821,15 +682,7 @@ class _Builder:
             scope = "/".join(_slug(t) for t in section) or "_"
             locator = f"{scope}:ref{self._count('ref', section)}"
             text = " ".join(self.lines[k] for k in run)
-            self.units.append(
-                {
-                    "kind": "reference",
-                    "section": section,
-                    "own": run,
-                    "norm": _collapse(text),
-                    "locator": locator,
-                }
-            )
+            self.units.append(_Draft("reference", section, locator, norm=_collapse(text), own=run))
 
     def _section_at(self, line0: int) -> tuple[str, ...]:
         path: tuple[str, ...] = ()
@@ -839,69 +692,70 @@ class _Builder:
             path = p
         return path
 
-    def finish(self) -> tuple[tuple[Unit, ...], tuple[Section, ...]]:
-        self.units.sort(key=lambda u: u["own"][0])
-        registry = set(self.products)
+    def finish(
+        self, products: tuple[str, ...], teams: Iterable[str], pagers: Iterable[str]
+    ) -> tuple[tuple[Unit, ...], tuple[Section, ...]]:
+        self.units.sort(key=lambda u: u.own[0])
+        if _CURLY_RE.search("\n".join(self.lines)):
+            # Curly and straight quotes are the same content (outside code, which is literal).
+            for u in self.units:
+                if u.kind != "code" and _CURLY_RE.search(u.norm):
+                    u.norm = u.norm.translate(_QUOTES)
         table_products = {
-            u["cells"][h]
+            value
             for u in self.units
-            if u["kind"] == "table_row" and u.get("key") is not None
-            for h in u["cells"]
-            if _column_role(h) == ("product", None) and u["cells"][h]
+            if u.kind == "table_row" and u.key is not None
+            for h, value in (u.cells or {}).items()
+            if value and column_role(h) == ("product", None)
         }
-        products = tuple(sorted(registry | table_products))
-        units = tuple(self._unit(u, products) for u in self.units)
+        finder = self.finder
+        if not table_products <= set(products):
+            names = tuple(sorted(set(products) | table_products))
+            finder = FactFinder(products=names, teams=teams, pagers=pagers)
+        lines = self.lines
+        texts = [
+            "\n".join(lines[u.own.start : u.own.stop])
+            if isinstance(u.own, range)
+            else "\n".join(lines[k] for k in u.own)
+            for u in self.units
+        ]
+        # Code and sample output state no facts ('AGE 4h' is not a duration); metadata neither.
+        found = finder.find(
+            [t if u.kind not in _NO_FACTS else "" for u, t in zip(self.units, texts, strict=True)],
+            [u.own[0] + 1 for u in self.units],
+        )
+        units = tuple(
+            self._unit(u, text, facts)
+            for u, text, facts in zip(self.units, texts, found, strict=True)
+        )
         return units, self._sections()
 
-    def _unit(self, u: dict, products: tuple[str, ...]) -> Unit:
-        own = u["own"]
-        text = "\n".join(self.lines[k] for k in own)
-        first = own[0] + 1
-        facts = extract_facts(text, first, products=products, teams=self.teams, pagers=self.pagers)
-        if u["kind"] == "front_matter":
-            facts = []
-        elif u["kind"] == "heading":
+    def _unit(self, u: _Draft, text: str, facts: list[Fact]) -> Unit:
+        first = u.own[0] + 1
+        if u.kind == "heading":
             # A heading titled "Open questions" names a section; it is not itself an open question.
             facts = [f for f in facts if f.kind != "open_question"]
-        cells = u.get("cells", {})
-        if u["kind"] == "table_row" and u.get("key") is not None:
-            prose = [f if f.kind == "product" else _with_subject(f, u["key"]) for f in facts]
-            facts = _dedupe([*self._cell_facts(cells, u["key"], first), *prose])
+        elif u.kind == "table_row" and u.key is not None:
+            prose = [f if f.kind == "product" else with_subject(f, u.key) for f in facts]
+            facts = dedupe([*cell_facts(u.cells or {}, u.key, first), *prose])
             typed = {(f.kind, f.value) for f in facts if f.role is not None}
             facts = [f for f in facts if f.role is not None or (f.kind, f.value) not in typed]
         return Unit(
-            kind=u["kind"],
-            section=u["section"],
-            text=text,
-            norm=u["norm"],
-            lines=(first, own[-1] + 1),
-            locator=u["locator"],
-            number=u.get("number"),
-            depth=u.get("depth", 0),
-            key=u.get("key"),
-            cells=cells,
-            facts=tuple(facts),
-            marker=u.get("marker", ""),
+            u.kind,
+            u.section,
+            text,
+            u.norm,
+            (first, u.own[-1] + 1),
+            u.locator,
+            u.number,
+            u.depth,
+            u.key,
+            u.cells if u.cells is not None else {},
+            tuple(facts),
+            u.marker,
+            u.level,
+            u.info,
         )
-
-    def _cell_facts(self, cells: dict[str, str], key: str, line: int) -> list[Fact]:
-        facts = []
-        for header, value in cells.items():
-            role = _column_role(header)
-            if role is None or not value:
-                continue
-            kind, sub = role
-            if _OPEN_RE.search(value):
-                facts.append(Fact("open_question", value, line, key, sub))
-            elif kind == "duration":
-                m = _DURATION_RE.search(value)
-                if m:
-                    facts.append(Fact(kind, _minutes(m.group(1), m.group(2)), line, key, sub))
-            elif kind == "product":
-                facts.append(Fact(kind, value, line, None, None))
-            else:
-                facts.append(Fact(kind, value, line, key, sub))
-        return facts
 
     def _sections(self) -> tuple[Section, ...]:
         out = []

@@ -45,6 +45,7 @@ from digestkit.screen import find_sensitive
 
 if TYPE_CHECKING:
     from digestkit.kernel import WarmKernel
+    from digestkit.policy import Violation
     from digestkit.sources import DataSources
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "person_id",
     "refuse_sensitive",
     "render_folder",
+    "scope_confirmations",
     "share",
     "share_problems",
     "state_transition",
@@ -435,7 +437,7 @@ def clarify(
     Refused (ScopeError, nothing written) when the text is out of the digest's scope or holds
     customer-sensitive data.
     """
-    from digestkit.policy import check_digest
+    from digestkit.policy import blocking, check_digest
 
     if not text.strip():
         raise WorkspaceError("clarify needs a non-empty --text")
@@ -443,7 +445,9 @@ def clarify(
     author = person_id(author, option="--author", src=src)
     # Checked first: the scope refusal quotes the sentence, this one never repeats the value.
     refuse_sensitive(text, src, what="clarification")
-    violations = check_digest({"clarifications": [{"text": text}]})
+    # Only a block-level sentence is refused here; a confirm-level one is kept, and sharing the
+    # digest then needs --confirm-scope.
+    violations = blocking(check_digest({"clarifications": [{"text": text}]}))
     if violations:
         v = violations[0]
         raise ScopeError(
@@ -472,8 +476,12 @@ def clarify(
 
 
 def share_problems(layout: Layout, digest_id: str) -> list[str]:
-    """Why ``digest_id`` may not be shared yet (empty when it may)."""
-    from digestkit.policy import check_digest
+    """Why ``digest_id`` may not be shared yet (empty when it may).
+
+    Only block-level scope violations are problems; confirm-level ones are
+    :func:`scope_confirmations`.
+    """
+    from digestkit.policy import blocking, check_digest
 
     folder = find_digest(layout, digest_id)
     audit, digest = load_audit(layout, digest_id), load_digest(layout, digest_id)
@@ -490,9 +498,61 @@ def share_problems(layout: Layout, digest_id: str) -> list[str]:
     checked = {**digest, "clarifications": audit.get("clarifications", [])}
     problems.extend(
         f"scope guard: {v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'"
-        for v in check_digest(checked)
+        for v in blocking(check_digest(checked))
     )
     return problems
+
+
+# --- scope confirmation (issue 16): confirm-level sentences need the sharer's confirmation ------
+
+
+def scope_confirmations(layout: Layout, digest_id: str) -> "list[Violation]":
+    """The confirm-level scope-guard sentences of a digest and its clarifications."""
+    from digestkit.policy import check_digest, to_confirm
+
+    digest = load_digest(layout, digest_id)
+    checked = {**digest, "clarifications": load_audit(layout, digest_id).get("clarifications", [])}
+    return to_confirm(check_digest(checked))
+
+
+def _confirm_scope(
+    layout: Layout, digest_id: str, *, confirm_scope: bool, by: str, at: str
+) -> None:
+    """Refuse to share while confirm-level sentences are unconfirmed; log a confirmation.
+
+    The audit.log entry ``digest.scope_confirmed`` records who confirmed, when, and each
+    sentence by where, rule and sha256 (ids and hashes only, like every log entry).
+    """
+    pending = scope_confirmations(layout, digest_id)
+    if not pending:
+        return
+    if not confirm_scope:
+        listed = "; ".join(
+            f"{v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'" for v in pending
+        )
+        raise WorkspaceError(
+            f"refusing to share {digest_id} without --confirm-scope: {len(pending)} sentence(s) "
+            f"may make a decision that belongs to the duty manager: {listed}; rephrase them, or "
+            "confirm they only inform by sharing again with --confirm-scope"
+        )
+    append_audit(
+        layout,
+        "digest.scope_confirmed",
+        at=at,
+        digest_id=digest_id,
+        by=by,
+        sentences=[
+            {
+                "where": v.where,
+                "rule": v.rule,
+                "sentence_sha256": sha256_bytes(v.sentence.encode("utf-8")),
+            }
+            for v in pending
+        ],
+    )
+
+
+# --- end of scope confirmation -----------------------------------------------------------------
 
 
 def share(
@@ -501,8 +561,13 @@ def share(
     *,
     by: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
+    confirm_scope: bool = False,
 ) -> Transition:
-    """Mark a digest shared (who, when, what it means) and re-render; refused if not ready."""
+    """Mark a digest shared (who, when, what it means) and re-render; refused if not ready.
+
+    Confirm-level scope-guard sentences are refused unless ``confirm_scope`` (the sharer read
+    them); the confirmation is logged with who and when.
+    """
     by = person_id(by, option="--by", src=digest_sources(layout, digest_id))
     with locked(layout.lock):
         audit = load_audit(layout, digest_id)
@@ -522,6 +587,7 @@ def share(
                 "resolve these first (a source problem needs the digest rebuilt)"
             )
         at = clock.utc_now_text()
+        _confirm_scope(layout, digest_id, confirm_scope=confirm_scope, by=by, at=at)
         transition = _move(
             layout,
             digest_id,

@@ -361,8 +361,8 @@ def write_crm(path: Path) -> None:
 
 
 def write_git_runbooks(runbooks: Path, dest: Path) -> None:
-    """The folder repository as git: <runbook_id>.md at the root, one commit per revision in
-    REVISIONS order, published revisions tagged <runbook_id>/<revision>."""
+    """The folder repository as git, same layout: one commit per revision file in REVISIONS
+    order, published revisions tagged <runbook_id>/<revision>."""
     dest.mkdir(parents=True)
     env = {
         **os.environ,
@@ -382,8 +382,10 @@ def write_git_runbooks(runbooks: Path, dest: Path) -> None:
 
     git("init", "-q", "-b", "main")
     for runbook_id, revision, status, *_, saved_at, _body in REVISIONS:
-        shutil.copyfile(runbooks / runbook_id / f"{revision}.md", dest / f"{runbook_id}.md")
-        git("add", f"{runbook_id}.md")
+        (dest / runbook_id).mkdir(exist_ok=True)
+        name = f"{runbook_id}/{revision}.md"
+        shutil.copyfile(runbooks / name, dest / name)
+        git("add", name)
         git("commit", "-q", "-m", f"{runbook_id} {revision}", when=saved_at)
         if status == "published":
             git("tag", f"{runbook_id}/{revision}")

@@ -330,6 +330,7 @@ def test_review_records_are_validated_and_appended(workspace):
         "claim_id": "FLG-01",
         "verdict": "accepted",
         "text": None,
+        "rating": None,
         "part": "flags",
         "kind": "ownership_conflict",
         "source": None,
@@ -576,25 +577,36 @@ def test_every_metric_on_a_known_workspace(world, workspace):
         "digests": 3,
         "complete": 2,
         "completeness": pytest.approx(2 / 3),
+        "ci_low": pytest.approx(0.2077, abs=1e-4),  # Wilson, 2 of 3
+        "ci_high": pytest.approx(0.9385, abs=1e-4),
         "unresolved_claims": 1,
     }
     assert list(d["provenance_complete"]) == [True, True, False]
     assert list(d["carry_forward_present"]) == [True, True, True]
 
     # reviewer corrections: 11 claims reviewed (latest verdict), 2 corrected, 1 rejected
-    r = s["reviews"]
+    r = s["reviews"]["human"]
     assert (r["reviewed_claims"], r["corrected"], r["rejected"], r["missed_items"]) == (11, 2, 1, 2)
     assert r["correction_rate"] == pytest.approx(3 / 11)
     assert r["missed_rate"] == pytest.approx(2 / 13)
     expected_distance = (2 / len(CF_TEXT) + 1 / len(CHG_TEXT)) / 2
     assert r["mean_edit_distance"] == pytest.approx(expected_distance)
-    assert r["simulated"] is False and r["reviewers"] == ["m.ross"]
-    parts = result.corrections.set_index("part")
+    assert r["reviewers"] == ["m.ross"]
+    assert s["reviews"]["simulated"]["reviewed_claims"] == 0
+    c = result.corrections
+    assert list(c["reviews"]) == ["human"] * 5 + ["simulated"] * 5
+    parts = c[c["reviews"] == "human"].set_index("part")
     assert list(parts.index) == list(ev.REVIEW_PARTS)
-    assert list(parts["reviewed"]) == [2, 1, 3, 5]
-    assert list(parts["correction_rate"]) == pytest.approx([0.5, 1.0, 0.0, 0.2])
-    assert list(parts["missed"]) == [1, 0, 1, 0]
-    assert list(parts["missed_rate"]) == pytest.approx([1 / 3, 0.0, 0.25, 0.0])
+    # CF-02 is the entitlement assumption; CF-01 (ownership) and FLG-01 of r1 are ownership
+    assert list(parts["reviewed"]) == [2, 1, 3, 0, 5]
+    assert list(parts["correction_rate"].astype(float).fillna(-1)) == pytest.approx(
+        [0.5, 1.0, 0.0, -1, 0.2]
+    )
+    assert list(parts["missed"]) == [1, 0, 1, 0, 0]
+    assert parts.loc["flags", "ci_low"] == pytest.approx(0.0362, abs=1e-4)  # Wilson, 1 of 5
+    assert parts.loc["flags", "ci_high"] == pytest.approx(0.6245, abs=1e-4)
+    assert parts.loc["changed_steps", "missed_rate"] == pytest.approx(1 / 3)
+    assert parts.loc["ownership_mappings", "missed_rate"] == pytest.approx(0.25)
     assert parts.loc["changed_steps", "mean_edit_distance"] == pytest.approx(1 / len(CHG_TEXT))
 
     # surfacing against the gold of the two premium revisions
@@ -617,14 +629,18 @@ def test_every_metric_on_a_known_workspace(world, workspace):
     assert s["scope"] == {
         "violations": 1,
         "digests_with_violations": 1,
+        "drift_rate": pytest.approx(1 / 3),
+        "ci_low": pytest.approx(0.0615, abs=1e-4),
+        "ci_high": pytest.approx(0.7923, abs=1e-4),
         "reviewer_accepted_digests": 2,
         "over_blocked": 1,
         "over_block_rate": 0.5,
     }
 
-    # latency: feed occurred_at -> audit created_at
+    # latency: feed occurred_at -> audit created_at; without runner records no handling start
     assert list(d["latency_seconds"]) == [300.0, 60.0, 600.0]
-    assert s["latency"]["median_seconds"] == 300.0
+    assert s["latency"]["end_to_end_p50_seconds"] == 300.0
+    assert s["latency"]["pipeline_digests"] == 0 and d["pipeline_seconds"].isna().all()
 
 
 def test_period_and_empty_workspace(world, workspace, tmp_path):
@@ -638,7 +654,8 @@ def test_period_and_empty_workspace(world, workspace, tmp_path):
         ev.evaluate(workspace, data=world, period="2024-05..2024-01")
     assert len(ev.evaluate(workspace, data=world, period="2024-02..").digests) == 1
     empty = ev.evaluate(tmp_path / "nothing", data=world, missing_ok=True)
-    assert empty.digests.empty and empty.summary["reviews"]["correction_rate"] is None
+    assert empty.digests.empty
+    assert empty.summary["reviews"]["human"]["correction_rate"] is None
     assert empty.summary["provenance"]["completeness"] == 0.0
     with pytest.raises(WorkspaceError, match="not a handoff workspace"):
         ev.evaluate(tmp_path / "nothing", data=world)
@@ -648,20 +665,25 @@ def test_json_contract_matches_the_documentation(world, workspace):
     write_reviews(workspace)
     payload = ev.evaluate(workspace, data=world, gold=GOLD).to_dict()
     json.dumps(payload)  # plain JSON: no timestamps, numpy or NaN
-    assert payload["schema_version"] == 1
+    assert payload["schema_version"] == 2
+    assert "schema_version 2" in (REPO / "docs" / "evaluation-json.md").read_text()
     doc = (REPO / "docs" / "evaluation-json.md").read_text()
-    documented = {
-        "top": set(payload),
-        "summary": {f"{k}.{kk}" for k, v in payload["summary"].items() for kk in v},
-        "corrections_by_part": set(payload["corrections_by_part"][0]),
-        "surfacing_by_kind": set(payload["surfacing_by_kind"][0]),
-        "digests": set(payload["digests"][0]),
-    }
-    missing = sorted(
-        key for keys in documented.values() for key in keys if f"`{key.split('.')[-1]}`" not in doc
-    )
+
+    def keys(value):
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    assert payload["issues"] and payload["headline"]
+    missing = sorted(key for key in keys(payload) if f"`{key}`" not in doc)
     assert missing == []
-    assert "NaN" not in json.dumps(payload)
+    assert "NaN" not in json.dumps(payload) and "NaT" not in json.dumps(payload)
+    # every headline number carries its n and interval, and the report text says n too small
+    for row in payload["headline"]:
+        assert {"value", "k", "n", "ci_low", "ci_high", "target", "change"} <= set(row)
+        assert ("n too small" in row["shown"] or "no data yet" in row["shown"]) == (row["n"] < 10)
 
 
 # --- simulation, replay, report ----------------------------------------------------------------
@@ -674,8 +696,11 @@ def test_simulated_reviews_are_deterministic_and_follow_the_gold(world, workspac
     second = ev.simulate_reviews(other, seed=7, gold=GOLD, data=world)
     assert first.drop(columns="digest_id").equals(second.drop(columns="digest_id"))
     assert ev.simulate_reviews(workspace, seed=7, gold=GOLD, data=world).empty  # idempotent
-    claims = first[first["verdict"] != "missed"]
+    claims = first[first["verdict"].isin(rv.CLAIM_VERDICTS)]
     assert len(claims) == 11 and set(claims["reviewer"]) == {ev.SIMULATED_REVIEWER}
+    # one usefulness rating per digest: 5, less one per rejected claim or missed item
+    rated = first[first["verdict"] == "rated"].set_index("digest_id")["rating"]
+    assert rated.to_dict() == {f"{RB}@r1": 4, f"{RB}@r2": 3, f"{OTHER}@r1": 5}
     rejected = claims[claims["verdict"] == "rejected"]
     assert list(zip(rejected["digest_id"], rejected["claim_id"], strict=True)) == [
         (f"{RB}@r2", "FLG-02")  # the only flag the gold does not back
@@ -684,8 +709,10 @@ def test_simulated_reviews_are_deterministic_and_follow_the_gold(world, workspac
     assert sorted(missed["kind"]) == ["ambiguous_carve_out", "modified"]
     assert all(ev.resolve_source(s, world) for s in missed["source"])
     result = ev.evaluate(workspace, data=world, gold=GOLD)
-    assert result.summary["reviews"]["simulated"] is True
-    assert "Simulated reviews" in ev.report_preamble(result)
+    assert result.summary["reviews"]["simulated"]["reviewers"] == [ev.SIMULATED_REVIEWER]
+    assert result.summary["reviews"]["human"]["reviewed_claims"] == 0
+    assert "Simulated reviews are shown apart" in ev.report_caveats(result)
+    assert "No review by a person yet" in ev.report_caveats(result)
 
 
 def test_simulated_corrections_are_small_rewordings(world, workspace):
@@ -694,7 +721,9 @@ def test_simulated_corrections_are_small_rewordings(world, workspace):
     reviews = rv.load_reviews(workspace)
     corrected = reviews[reviews["verdict"] == "corrected"]
     assert len(corrected) >= 3
-    assert set(reviews["verdict"]) == {"accepted", "corrected"}  # no gold: nothing rejected
+    # no gold: nothing rejected, every digest rated 5
+    assert set(reviews["verdict"]) == {"accepted", "corrected", "rated"}
+    assert set(reviews.loc[reviews["verdict"] == "rated", "rating"]) == {5}
     texts = {
         (d["digest_id"], c["id"]): c["text"]
         for d in (D1, D2, D3)
@@ -745,7 +774,9 @@ def test_render_report_writes_html_without_inputs(world, workspace):
     assert out == workspace.resolve() / "evaluation" / "report.html"
     html = out.read_text()
     assert "Digest evaluation report" in html
-    assert "Correction rate" in html or "correction rate" in html
+    assert "The four questions" in html
+    # 11 people's verdicts spread over parts: every part's rate is shown as too small
+    assert "n too small (n = 2)" in html and "0.000" not in html.split("Trends per runbook")[0]
     assert "evaluation.evaluate(" not in html  # inputs hidden
     assert html.count("<img") >= 3  # the three plots
     assert "premium-s1-escalation@r2" in html
@@ -840,11 +871,13 @@ def test_cli_review_and_evaluate(world, workspace, capsys, monkeypatch):
 
     assert main(["evaluate", "--format", "json", *ws_arg]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["schema_version"] == 1
-    assert payload["summary"]["reviews"]["corrected"] == 1
-    assert payload["summary"]["reviews"]["missed_items"] == 1
+    assert payload["schema_version"] == 2
+    assert payload["summary"]["reviews"]["human"]["corrected"] == 1
+    assert payload["summary"]["reviews"]["human"]["missed_items"] == 1
     assert main(["evaluate", "--format", "markdown", *ws_arg]) == 0
-    assert "## Corrections by part" in capsys.readouterr().out
+    markdown = capsys.readouterr().out
+    assert "## The four questions" in markdown and "## Corrections by part" in markdown
+    assert "n too small (n = 1)" in markdown  # one reviewed claim
 
 
 def test_carry_forward_is_required_once_there_is_a_baseline():
@@ -854,14 +887,23 @@ def test_carry_forward_is_required_once_there_is_a_baseline():
     assert not metrics._carry_forward_present(later)
 
 
-def test_simulated_reviews_are_set_aside_once_a_person_reviews(world, workspace):
+def test_simulated_and_human_reviews_are_kept_apart_never_mixed(world, workspace):
     ev.simulate_reviews(workspace, gold=GOLD, data=world)
-    simulated = ev.evaluate(workspace, data=world, gold=GOLD).summary["reviews"]
-    assert simulated["simulated"] is True and simulated["reviewers"] == [ev.SIMULATED_REVIEWER]
+    before = ev.evaluate(workspace, data=world, gold=GOLD)
     write_reviews(workspace)
-    real = ev.evaluate(workspace, data=world, gold=GOLD).summary["reviews"]
-    assert real["simulated"] is False and real["reviewers"] == ["m.ross"]
-    assert real["reviewed_claims"] == 11  # the person's verdicts only, as in the known workspace
+    after = ev.evaluate(workspace, data=world, gold=GOLD)
+    human, simulated = after.summary["reviews"]["human"], after.summary["reviews"]["simulated"]
+    assert human["reviewers"] == ["m.ross"] and simulated["reviewers"] == [ev.SIMULATED_REVIEWER]
+    assert human["reviewed_claims"] == 11  # the person's verdicts only, as in the known workspace
+    assert human["correction_rate"] == pytest.approx(3 / 11)
+    # the simulation's numbers do not move when a person reviews, and stay visible
+    assert simulated == before.summary["reviews"]["simulated"]
+    headline = after.headline
+    assert set(headline["reviews"].dropna()) == {"human", "simulated"}
+    people = ev.headline_table(after)
+    assert "Rated useful (4-5 on the usefulness scale)" in set(people["Measure"])
+    assert len(ev.headline_table(after, simulated=True)) == 4
+    assert "Simulated reviews are shown apart" in ev.report_caveats(after)
 
 
 @pytest.mark.parametrize(
@@ -897,9 +939,273 @@ def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
 
 def test_latency_note_flags_a_backlog_not_a_pipeline():
     assert metrics._latency_note(pd.Series([30.0, 50.0])) is None
-    assert "not the pipeline" in metrics._latency_note(pd.Series([3 * 86400.0]))
+    assert "not pipeline latency" in metrics._latency_note(pd.Series([30.0, 3 * 86400.0]))
 
 
 def test_replay_refuses_options_it_would_ignore(capsys):
     assert main(["evaluate", "--replay", "--period", "2026-06"]) == 2
     assert "it takes no --period, --report or --simulate" in capsys.readouterr().err
+
+
+# --- rates, intervals, periods -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [(0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0), (3, 40, 0.0258, 0.1986)],
+)
+def test_wilson_interval_matches_the_published_values(k, n, low, high):
+    lo, hi = ev.wilson(k, n)
+    assert (lo, hi) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+
+
+def test_a_rate_under_ten_is_never_a_bare_number():
+    assert ev.wilson(0, 0) is None
+    assert ev.Rate(0, 3).text() == "n too small (n = 3)"
+    assert ev.Rate(0, 0).text() == "no data yet (n = 0)"
+    assert ev.Rate(0, 12).text() == "0.00 (95% CI 0.00–0.24; 0 of 12)"
+    assert not ev.Rate(9, 9).sufficient and ev.Rate(0, 10).sufficient
+
+
+@pytest.mark.parametrize(
+    ("period", "label", "start", "end"),
+    [
+        ("2024-03", "2024-02", "2024-02-01", "2024-02-29"),
+        ("2024", "2023", "2023-01-01", "2023-12-31"),
+        ("2024-03-01", "2024-02-29", "2024-02-29", "2024-02-29"),
+        ("2024-03-01..2024-03-10", "2024-02-20..2024-02-29", "2024-02-20", "2024-02-29"),
+        (None, "up to 2024-02", None, "2024-02-29"),  # latest publication is in 2024-03
+    ],
+)
+def test_previous_period(world, period, label, start, end):
+    published = src_mod.load_revisions(world)["published_at"]
+    found, (lo, hi) = ev.previous_period(period, metrics.parse_period(period), published)
+    assert found == label
+    assert hi.strftime("%Y-%m-%d") == end and hi < pd.Timestamp(end, tz="UTC") + pd.Timedelta("1D")
+    if start is not None:
+        assert lo == pd.Timestamp(start, tz="UTC")
+    assert ev.previous_period("2024-02..", metrics.parse_period("2024-02.."), published) is None
+
+
+def test_headline_compares_with_the_previous_period(world, workspace):
+    write_reviews(workspace)
+    march = ev.evaluate(workspace, data=world, gold=GOLD, period="2024-03")
+    assert march.previous_period == "2024-02"
+    h = march.headline.set_index(["measure", "reviews"], drop=False)
+    provenance = march.headline.iloc[0]
+    assert (provenance["question"], provenance["k"], provenance["n"]) == (1, 0, 1)
+    assert provenance["previous_n"] == 0 and pd.isna(provenance["change"])
+    assert list(march.headline["question"]) == [1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4]
+    assert h.loc[("correction_rate", "human"), "target"].tolist() == [0.10] * 3
+    with pytest.raises(UsageError, match="unknown target 'recall'"):
+        ev.evaluate(workspace, data=world, gold=GOLD, targets={"recall": 0.5})
+    strict = ev.evaluate(workspace, data=world, gold=GOLD, targets={"scope_drift": 0.5})
+    assert strict.headline.iloc[-1]["target"] == 0.5
+
+
+# --- usefulness ratings ------------------------------------------------------------------------
+
+
+def test_usefulness_is_rated_on_the_documented_scale(workspace, capsys):
+    digest_id = f"{RB}@r1"
+    rv.add_usefulness(workspace, digest_id, rating=2, reviewer="m.ross")
+    rv.add_usefulness(workspace, digest_id, rating=4, reviewer="m.ross", text="Clear on owners.")
+    rv.add_usefulness(workspace, f"{RB}@r2", rating=5, reviewer="a.lee")
+    for bad in (0, 6, True, "4"):
+        with pytest.raises(UsageError, match="--usefulness must be a whole number 1-5"):
+            rv.add_usefulness(workspace, digest_id, rating=bad, reviewer="m.ross")
+    reviews = rv.load_reviews(workspace)
+    assert list(reviews["verdict"]) == ["rated"] * 3
+    latest = rv.latest_ratings(reviews)
+    assert list(latest["rating"]) == [4, 5]  # the last rating of each reviewer counts
+    assert rv.latest_verdicts(reviews).empty  # ratings are not claim verdicts
+    assert sorted(rv.USEFULNESS_SCALE) == [1, 2, 3, 4, 5]
+    ws_arg = ["--workspace", str(workspace)]
+    args = ["review", f"{OTHER}@r1", "--usefulness", "3", "--reviewer", "m.ross", *ws_arg]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["rating"] == 3
+    assert main(["review", f"{OTHER}@r1", "--usefulness", "9", "--reviewer", "r", *ws_arg]) == 2
+    assert "--usefulness must be a whole number 1-5" in capsys.readouterr().err
+
+
+def test_usefulness_share_counts_digests_rated_four_or_more(world, workspace):
+    rv.add_usefulness(workspace, f"{RB}@r1", rating=4, reviewer="m.ross")
+    rv.add_usefulness(workspace, f"{RB}@r1", rating=2, reviewer="a.lee")  # mean 3: not useful
+    rv.add_usefulness(workspace, f"{RB}@r2", rating=5, reviewer="m.ross")
+    result = ev.evaluate(workspace, data=world, gold=GOLD)
+    human = result.summary["reviews"]["human"]
+    assert (human["rated_digests"], human["useful_digests"]) == (2, 1)
+    assert human["mean_usefulness"] == pytest.approx(4.0)
+    assert list(result.digests.set_index("digest_id")["usefulness"].fillna(0)) == [3.0, 0, 5.0]
+    row = result.headline[result.headline["measure"] == "useful_share"].iloc[0]
+    assert (row["k"], row["n"], row["shown"]) == (1, 2, "n too small (n = 2)")
+
+
+# --- severity-one cases and surfacing in time --------------------------------------------------
+
+
+CASES = [
+    ("CASE-000001", "ACC-000003", "PRD-LEDGER", "2024-02-20T00:00:00Z"),  # before r2: ignored
+    ("CASE-000002", "ACC-000003", "PRD-LEDGER", "2024-03-01T10:05:00Z"),  # before r2's digest
+    ("CASE-000003", "ACC-000002", "PRD-LEDGER", "2024-03-02T08:00:00Z"),
+]
+
+
+def add_cases(root: Path, rows=CASES) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(root / "crm.sqlite")
+    con.execute(
+        "CREATE TABLE cases (case_id TEXT, account_id TEXT, product_id TEXT, opened_at TEXT)"
+    )
+    con.executemany("INSERT INTO cases VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+
+
+def test_cases_are_loaded_filtered_and_checked(tiny_world):
+    with pytest.raises(src_mod.SourceError, match="cases: table is missing"):
+        src_mod.load_cases(tiny_world)
+    assert src_mod.load_cases(tiny_world, missing_ok=True) is None
+    add_cases(tiny_world, [*CASES, ("CASE-000004", "ACC-000001", "PRD-PAYAPI", "2024-01-11")])
+    cases = src_mod.load_cases(tiny_world)
+    assert list(cases.columns) == ["case_id", "account_id", "product_id", "opened_at"]
+    assert list(cases["case_id"]) == ["CASE-000004", "CASE-000001", "CASE-000002", "CASE-000003"]
+    after = src_mod.load_cases(
+        tiny_world, opened_after="2024-03-01T10:00:00Z", account_ids=["ACC-000002"]
+    )
+    assert list(after["case_id"]) == ["CASE-000003"]
+    either = src_mod.load_cases(tiny_world, product_ids=["PRD-PAYAPI"], account_ids=["ACC-000003"])
+    assert list(either["case_id"]) == ["CASE-000004", "CASE-000001", "CASE-000002"]
+
+
+def test_a_bad_case_row_names_the_case_and_field(tiny_world):
+    add_cases(tiny_world, [("CASE-000001", "ACC-000001", "PRD-PAYAPI", "yesterday")])
+    with pytest.raises(src_mod.SourceError, match=r"case_id CASE-000001.*opened_at"):
+        src_mod.load_cases(tiny_world)
+
+
+def test_the_sample_crm_has_severity_one_cases_and_nothing_sensitive():
+    sample = src_mod.open_sources(REPO / "data" / "sample")
+    cases = src_mod.load_cases(sample)
+    assert len(cases) == 60 and cases["case_id"].is_unique
+    assert cases["opened_at"].is_monotonic_increasing
+    assert set(cases["product_id"]) <= set(src_mod.load_products(sample)["product_id"])
+    assert set(cases["account_id"]) <= set(src_mod.load_accounts(sample)["account_id"])
+    assert ev.gold_source(sample) == "sample generator"
+
+
+def test_issue_scope_follows_products_exceptions_and_variants(world):
+    scope = ev.issue_scope({"kind": "ambiguous_carve_out", "refs": ["EXC-1042", "EXC-1043"]}, world)
+    assert scope.products == {"PRD-PAYAPI"} and scope.accounts == {"ACC-000001", "ACC-000002"}
+    assert ev.issue_scope({"ref": "PRD-LEDGER"}, world).products == {"PRD-LEDGER"}
+    variant = ev.issue_scope({"ref": "contractual-10min-initial-update"}, world)
+    assert variant.accounts == {"ACC-000002"} and not variant.products
+    assert not ev.issue_scope({"kind": "open_question", "lines": [3, 3]}, world)
+
+
+def test_surfaced_in_time_counts_against_the_first_case_after_publication(tiny_world, workspace):
+    add_cases(tiny_world)
+    world = src_mod.open_sources(tiny_world)
+    result = ev.evaluate(workspace, data=world, gold=GOLD)
+    issues = result.issues.set_index(["digest_id", "issue_kind"])
+    # r1's carve-out was never flagged; r2's stale Ledger ownership was, at 10:10, but a case on
+    # Ledger opened at 10:05 (the one of 2024-02-20 is before publication and does not count)
+    assert issues.loc[(f"{RB}@r1", "ambiguous_carve_out"), "outcome"] == "missed"
+    late = issues.loc[(f"{RB}@r2", "stale_ownership")]
+    assert late["outcome"] == "late"
+    assert late["first_case_at"] == pd.Timestamp("2024-03-01T10:05:00Z")
+    s = result.summary["surfacing"]
+    assert (s["tracked_issues"], s["in_time"], s["late"], s["missed"]) == (2, 0, 1, 1)
+    sf = result.surfacing.set_index("issue_kind")
+    assert sf.loc["stale_ownership", ["in_time", "late", "missed"]].tolist() == [0, 1, 0]
+    q3 = result.headline[result.headline["question"] == 3].iloc[0]
+    assert (q3["k"], q3["n"], q3["shown"]) == (0, 2, "n too small (n = 2)")
+
+
+def test_an_issue_is_in_time_when_posted_before_the_first_case():
+    posted = pd.Timestamp("2024-03-01T10:10:00Z")
+    first = pd.Timestamp("2024-03-01T10:20:00Z")
+    assert ev.timeliness.issue_outcome(surfaced=True, posted_at=posted, first_case_at=first) == (
+        "in_time"
+    )
+    assert ev.timeliness.issue_outcome(surfaced=True, posted_at=posted, first_case_at=None) == (
+        "in_time"
+    )
+    assert ev.timeliness.issue_outcome(surfaced=True, posted_at=first, first_case_at=first) == (
+        "late"
+    )
+    assert ev.timeliness.issue_outcome(surfaced=False, posted_at=posted, first_case_at=None) == (
+        "missed"
+    )
+
+
+def test_without_a_cases_table_surfaced_issues_have_no_outcome(world, workspace):
+    result = ev.evaluate(workspace, data=world, gold=GOLD)
+    assert result.summary["surfacing"]["cases_available"] is False
+    assert result.issues["outcome"].isna().sum() == 4  # surfaced: unknown; missed stays missed
+    assert "No severity-one cases in the CRM" in ev.report_caveats(result)
+
+
+# --- latency from the runner's records ---------------------------------------------------------
+
+
+def test_pipeline_latency_is_apart_from_backlog_age(world, workspace):
+    state = workspace / "state"
+    state.mkdir()
+    records = [
+        {"at": "2024-01-10T09:05:00Z", "status": "processed", "digest_id": f"{RB}@r1"},
+        {"at": "2024-01-20T12:01:00Z", "status": "processed", "digest_id": f"{OTHER}@r1"},
+        # a line handled just before r2's event: the runner was busy until 10:08
+        {"at": "2024-03-01T10:08:00Z", "status": "skipped", "digest_id": f"{RB}@r3"},
+        {
+            "at": "2024-03-01T10:10:00Z",
+            "status": "processed",
+            "digest_id": f"{RB}@r2",
+            "event_type": "runbook.published",
+        },
+    ]
+    (state / "events.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = ev.evaluate(workspace, data=world, gold=GOLD)
+    d = result.digests.set_index("digest_id")
+    # r1 is the first line the workspace handled: no record tells when handling started
+    assert pd.isna(d.loc[f"{RB}@r1", "pipeline_seconds"])
+    assert d.loc[f"{OTHER}@r1", ["backlog_seconds", "pipeline_seconds"]].tolist() == [0.0, 60.0]
+    assert d.loc[f"{RB}@r2", ["backlog_seconds", "pipeline_seconds"]].tolist() == [480.0, 120.0]
+    lat = result.summary["latency"]
+    assert (lat["pipeline_digests"], lat["pipeline_p50_seconds"]) == (2, 90.0)
+    assert lat["pipeline_p95_seconds"] == pytest.approx(117.0)
+    assert (lat["backlog_p50_seconds"], lat["backlog_max_seconds"]) == (240.0, 480.0)
+    table = ev.latency_table(result).set_index("Measure")
+    assert table.iloc[0]["p95"] == "1 min 57 s" and table.iloc[1]["max"] == "8 min 0 s"
+
+
+# --- replay plans ------------------------------------------------------------------------------
+
+
+def test_replay_plan_gives_distinct_pairs_with_distinct_as_of_times(tiny_world):
+    pairs = ev.published_pairs(tiny_world)
+    assert [tuple(p) for p in pairs] == [
+        (RB, "r1", None, None),
+        (RB, "r2", "r1", None),
+        (OTHER, "r1", None, None),
+    ]
+    plan = ev.replay_plan(tiny_world, 5)
+    assert len(set(plan)) == 5 and len({p.as_of for p in plan}) == 5
+    assert {(p.runbook_id, p.revision, p.baseline) for p in plan} == {(RB, "r2", "r1")}
+    gold = {f"{RB}@r2": {"baseline": "r1", "as_of": "2024-03-01T10:00:00Z", "changes": []}}
+    frame = ev.replay(tiny_world, pairs=plan[:2], gold=gold, progress=False)
+    assert list(frame["as_of"]) == ["2024-03-01T10:01:00Z", "2024-03-01T10:02:00Z"]
+    assert not frame["has_gold"].any()  # the gold describes the digest as of publication only
+    at_publication = ev.replay(tiny_world, pairs=[(RB, "r2", "r1")], gold=gold, progress=False)
+    assert list(at_publication["has_gold"]) == [True]
+    with pytest.raises(UsageError, match=r"replay pair \('premium-s1-escalation',\) is not"):
+        ev.replay(tiny_world, pairs=[(RB,)], progress=False)
+    with pytest.raises(src_mod.SourceError, match="no runbook has two published revisions"):
+        ev.replay_plan(_only_first_revisions(tiny_world), 3)
+
+
+def _only_first_revisions(root: Path) -> Path:
+    (root / "runbooks" / RB / "r2.md").unlink()
+    (root / "runbooks" / RB / "r3.md").unlink()
+    return root

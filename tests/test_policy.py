@@ -18,15 +18,19 @@ HELD_OUT = Path(__file__).parent / "data" / "scope_heldout.yaml"
 
 
 def rates(forbidden, allowed):
-    """(catch rate, over-block rate, misses, over-blocks) of check_sentence on a labelled set."""
+    """(catch rate at either level, over-block rate, misses, flagged) of check_sentence.
+
+    ``flagged`` lists every allowed sentence blocked or asked to confirm, with (level, rule, match).
+    """
     misses = [
         (rule, text)
         for rule, text in forbidden
         if rule not in {v.rule for v in check_sentence(text)}
     ]
-    blocked = [(text, check_sentence(text)) for text in allowed]
-    over = [(text, [(v.rule, v.match) for v in found]) for text, found in blocked if found]
-    return 1 - len(misses) / len(forbidden), len(over) / len(allowed), misses, over
+    found = [(text, check_sentence(text)) for text in allowed]
+    flagged = [(text, [(v.level, v.rule, v.match) for v in vs]) for text, vs in found if vs]
+    blocked = [text for text, vs in found if policy.blocking(vs)]
+    return 1 - len(misses) / len(forbidden), len(blocked) / len(allowed), misses, flagged
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +63,11 @@ def test_held_out_rounds_print_their_rates_and_fixed_rounds_stay_fixed():
         forbidden = [(item["rule"], item["text"]) for item in r["forbidden"]]
         assert {rule for rule, _ in forbidden} <= set(policy.RULES), r["name"]
         catch, over_block, misses, over = rates(forbidden, r["allowed"])
-        print(f"\n{r['name']} ({r['status']}): catch rate {catch:.0%}, over-block {over_block:.0%}")
+        confirm = len(over) / len(r["allowed"]) - over_block
+        print(
+            f"\n{r['name']} ({r['status']}): caught {catch:.0%}, blocked {over_block:.0%}, "
+            f"asked to confirm {confirm:.0%}"
+        )
         for rule, text in misses:
             print(f"  miss [{rule}]: {text}")
         for text, found in over:
@@ -89,6 +97,7 @@ def test_violation_names_rule_sentence_and_matched_words():
         sentence="Offer them a 10% credit.",
         match="Offer them a 10% credit",
         where="",
+        level="block",
     )
 
 
@@ -202,8 +211,8 @@ def test_assert_in_scope_lists_where_rule_and_sentence(digest):
         assert_in_scope(digest)
     message = str(caught.value)
     assert "premium-s1-escalation@r7 is out of scope: 2 sentence(s)" in message
-    assert 'CHG-03: [case_routing] "Declare Sev1 and page the VP."' in message
-    assert 'CHG-03: [severity_declaration] "Declare Sev1 and page the VP."' in message
+    assert 'CHG-03: [block: case_routing] "Declare Sev1 and page the VP."' in message
+    assert 'CHG-03: [block: severity_declaration] "Declare Sev1 and page the VP."' in message
     assert [v.rule for v in caught.value.violations] == ["case_routing", "severity_declaration"]
 
 
@@ -242,3 +251,148 @@ def test_every_generated_sample_digest_is_in_scope(sample_digests):
     ]
     assert len(sample_digests) >= 3 and len(claims) >= 100
     assert [v for digest in sample_digests for v in check_digest(digest)] == []
+
+
+# --- two levels (issue 16) --------------------------------------------------------------------
+
+DEV = Path(__file__).parent / "data" / "scope_dev.yaml"
+
+
+def test_contrast_set_is_still_caught_at_block_level(contrast):
+    forbidden, _ = contrast
+    levels = {text: {(v.rule, v.level) for v in check_sentence(text)} for _, text in forbidden}
+    assert [text for rule, text in forbidden if (rule, "block") not in levels[text]] == []
+
+
+def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pass():
+    data = yaml.safe_load(DEV.read_text())
+    forbidden = [(item["rule"], item["text"]) for item in data["out_of_scope"]]
+    assert len(forbidden) >= 50 and len(data["in_scope"]) >= 50
+    per_rule = {name: sum(rule == name for rule, _ in forbidden) for name in policy.RULES}
+    assert min(per_rule.values()) >= 15, per_rule
+    catch, _, misses, flagged = rates(forbidden, data["in_scope"])
+    print(f"\ndevelopment set: caught {catch:.0%}, flagged in scope {len(flagged)}")
+    assert (misses, flagged) == ([], [])
+    # The new level does the work here: most of these phrasings pass the block rules.
+    confirm_only = [t for _, t in forbidden if not policy.blocking(check_sentence(t))]
+    assert len(confirm_only) >= len(forbidden) // 2
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (
+            "Declare Sev1 and page the VP.",
+            [("case_routing", "block"), ("severity_declaration", "block")],
+        ),
+        ("The incident warrants SEV-2.", [("severity_declaration", "confirm")]),
+        ("Severity must go down to 3.", [("severity_declaration", "confirm")]),
+        ("I think a partial refund makes sense here.", [("concession", "confirm")]),
+        ("Refunding them would be the right call.", [("concession", "confirm")]),
+        ("This should be run by Platform Security.", [("case_routing", "confirm")]),
+        ("Have the Ledger team pick this up.", [("case_routing", "confirm")]),
+        ("Put the escalation with the account manager.", [("case_routing", "confirm")]),
+        ("Should we go to Sev 1?", [("severity_declaration", "confirm")]),
+        # the same vocabulary reported, described or asked about passes
+        ("The runbook says a service credit should be offered when the update is late.", []),
+        ("Step 4 says the VP should be paged after 30 minutes.", []),
+        ("It is unclear whether the severity can be lowered by the duty manager.", []),
+        ("CHG-03 should say the escalation path changed, not the owner.", []),
+        ("Primary on-call for Payments API changed: payments-oncall → platform-oncall.", []),
+    ],
+)
+def test_check_sentence_reports_rule_and_level(text, found):
+    assert [(v.rule, v.level) for v in check_sentence(text)] == found
+
+
+def test_a_block_match_wins_over_a_confirm_pairing_for_the_same_rule():
+    (found,) = check_sentence("A P1 seems fair, so raise it to P1.")
+    assert (found.rule, found.level, found.match) == (
+        "severity_declaration",
+        "block",
+        "raise it to P1",
+    )
+
+
+def test_assert_in_scope_lets_confirmed_sentences_through_but_never_blocked_ones(digest):
+    digest["clarifications"].append(
+        {"author": "u-dm", "at": "2026-06-02T10:05:00Z", "text": "Sev 2 seems fair for this one."}
+    )
+    with pytest.raises(ScopeError, match=r"clarification 2: \[confirm: severity_declaration\]"):
+        assert_in_scope(digest)
+    assert_in_scope(digest, confirmed=True)
+    digest["flags"].append(claim("FLG-03", "Route this case to identity-eng."))
+    with pytest.raises(ScopeError) as caught:
+        assert_in_scope(digest, confirmed=True)
+    assert [(v.where, v.level) for v in caught.value.violations] == [("FLG-03", "block")]
+
+
+def test_every_sample_digest_of_every_runbook_has_no_sentence_to_block_or_confirm(tmp_path):
+    from digestkit import sample
+    from digestkit.digest import build_digest
+    from digestkit.exceptions import RevisionError
+
+    data = tmp_path / "data"
+    sample.generate_world(data, seed=11, steps=30, products=20)
+    digests = []
+    for runbook in sorted((data / "runbooks").iterdir()):
+        for path in sorted(runbook.glob("*.md")):
+            try:
+                digests.append(build_digest(runbook.name, path.stem, data=data).to_dict())
+            except RevisionError:
+                continue
+    assert len({d["header"]["runbook_id"] for d in digests}) >= 2 and len(digests) >= 6
+    assert [(d["digest_id"], v) for d in digests for v in check_digest(d)] == []
+
+
+# --- linear on adversarial text (issue 12) ----------------------------------------------------
+
+ADVERSARIAL = {
+    "8,000 dashes": "-" * 8_000,
+    "8,000 dashes between words": "Offer " + "-" * 8_000 + " a credit",
+    "50,000 repeated words": "word " * 50_000,
+    "5,000 fillers": "please " * 5_000 + "offer a credit",
+    "20,000 quotes": "'" * 20_000,
+    "10,000 spaced quotes": "' " * 10_000,
+    "10,000 quoted words": '"a" ' * 10_000,
+    "20,000 brackets": "(" * 20_000,
+    "10,000 step labels": "step 1 ( " * 10_000,
+    "10,000 reported frames": "the runbook says " * 10_000,
+    "10,000 modals": "should " * 10_000 + "refund",
+}
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_the_guard_reads_adversarial_text_in_bounded_pieces(name, monkeypatch):
+    """Every rule runs on pieces of at most MAX_PIECE characters that cover the text at most
+    twice, so the work is linear in the length whatever the text holds (an iteration bound, not
+    a timer; benchmarks/bench_scope.py times it against a linear baseline)."""
+    text = ADVERSARIAL[name]
+    pieces: list[int] = []
+    scan = policy._scan
+
+    def counting_scan(sentence, masked, where):
+        pieces.append(len(masked))
+        return scan(sentence, masked, where)
+
+    monkeypatch.setattr(policy, "_scan", counting_scan)
+    check_texts([("x", text)])
+    assert max(pieces) <= policy.MAX_PIECE
+    assert sum(pieces) <= 2 * len(text)
+    assert len(pieces) <= 2 * len(text) // (policy.MAX_PIECE - 2 * policy._OVERLAP) + 2
+
+
+def test_quotations_are_paired_in_one_pass_over_runs_of_quotes():
+    # Each opening quote is paired with the first closing quote after it, or the scan stops.
+    assert len(list(policy._quotations("' " * 10_000))) <= 5_000
+    assert list(policy._quotations("'" * 20_000)) == [(0, 1, 19_999)]
+    assert check_sentence("Step 4 now reads 'Declare Sev1 and page the VP.'") == []
+
+
+def test_a_violation_after_a_long_run_of_junk_is_still_found():
+    found = check_sentence("-" * 8_000 + " Offer them a 10% credit.")
+    assert [(v.rule, v.level, v.match) for v in found] == [
+        ("concession", "block", "Offer them a 10% credit")
+    ]
+    long = "The runbook was reworded " + "and reworded " * 300 + "so page the VP now."
+    assert [v.rule for v in check_sentence(long)] == ["case_routing"]

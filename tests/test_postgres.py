@@ -3,11 +3,7 @@ INTEGER): the same digest JSON as the SQLite sample for every published revision
 pipeline (run, clarify, audit verify) on it, a read-only streaming replica, and a one-line error
 naming what is missing when the driver, the server or the database is.
 
-The server is the session's throwaway cluster (``pg_cluster`` in conftest.py). Tests marked
-``pending(...)`` need CRM-loader fixes (typed binds, connection errors, IN lists without temp
-tables) that land after the sources restructure; they are strict xfails limited to the exception
-the missing fix raises, so they turn into failures ("XPASS(strict)") the moment the fix lands
-and the marks must come off.
+The server is the session's throwaway cluster (``pg_cluster`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -31,17 +26,6 @@ from digestkit import cli, sources
 from digestkit.digest import build_digest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-# What a comparison of a DATE or BOOLEAN column with an untyped (text or integer) bind raises,
-# through pandas.read_sql_query or a plain execute.
-SQL_TYPE_ERROR = (pd.errors.DatabaseError, sa.exc.ProgrammingError)
-TYPED_BINDS = "needs typed binds in sources.crm — pending restructure"
-
-
-def pending(
-    raises: type[BaseException] | tuple[type[BaseException], ...], reason: str = TYPED_BINDS
-):
-    """Strict xfail for a CRM-loader fix that is not in yet, failing only as that bug fails."""
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
 
 
 def data_dir(folder: Path, crm_url: str) -> Path:
@@ -101,16 +85,11 @@ def test_the_crm_is_loaded_in_native_types(pg_crm_url: str) -> None:
         lite.close()
 
 
-def _published_revisions() -> list[Any]:
-    """Every published revision of the sample; those whose digest counts entitlements (it cites
-    the CRM) wait for the typed date binds."""
-    params = []
-    for r in sources.load_revisions(SAMPLE).itertuples():
-        if r.status == "published":
-            cited = build_digest(r.runbook_id, r.revision, data=SAMPLE).sources()
-            marks = [pending(SQL_TYPE_ERROR)] if any(s["system"] == "crm" for s in cited) else []
-            params.append(pytest.param(f"{r.runbook_id}@{r.revision}", marks=marks))
-    return params
+def _published_revisions() -> list[str]:
+    """Every published revision of the sample."""
+    revisions = sources.load_revisions(SAMPLE)
+    published = revisions[revisions["status"] == "published"]
+    return [f"{r.runbook_id}@{r.revision}" for r in published.itertuples()]
 
 
 @pytest.mark.parametrize("ref", _published_revisions())
@@ -118,7 +97,6 @@ def test_every_published_revision_digests_as_on_sqlite(ref: str, pg_data: Path) 
     assert digest_json(ref, pg_data) == digest_json(ref, SAMPLE)
 
 
-@pending(AssertionError)
 def test_run_clarify_and_audit_verify_work_against_postgresql(
     pg_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,18 +137,12 @@ def test_the_replica_is_read_only_and_has_the_crm(replica: Cluster) -> None:
             conn.execute(sa.text("CREATE TEMPORARY TABLE t (x int)"))
 
 
-@pending(SQL_TYPE_ERROR)
 def test_a_read_only_replica_gives_the_same_digest(replica: Cluster, tmp_path: Path) -> None:
     data = data_dir(tmp_path / "data", replica.url("crm"))
     ref = "premium-s1-escalation@r7"
     assert digest_json(ref, data) == digest_json(ref, SAMPLE)
 
 
-@pending(
-    (*SQL_TYPE_ERROR, sa.exc.InternalError),
-    "needs typed binds and IN lists without a temporary table (a replica refuses CREATE) in "
-    "sources.crm — pending restructure",
-)
 def test_a_read_only_replica_filters_long_id_lists(replica: Cluster, tmp_path: Path) -> None:
     # More ids than sources.MAX_IN_LIST: today's loader writes them into a temporary table.
     data = data_dir(tmp_path / "data", replica.url("crm"))
@@ -203,14 +175,12 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *names: str, secret:
     assert secret not in proc.stderr
 
 
-@pending(AssertionError, "needs a one-line error for a missing driver — pending restructure")
 def test_a_missing_driver_is_one_line_naming_the_extra(pg_cluster: Cluster, tmp_path: Path) -> None:
     data = data_dir(tmp_path / "data", pg_cluster.url("crm"))
     proc = _digest_cli(data, block_driver=True)
     _one_line_error(proc, "psycopg", "digestkit[postgres]", secret=pg_cluster.password)
 
 
-@pending(AssertionError, "needs one-line connection errors in sources.crm — pending restructure")
 def test_a_server_that_is_down_is_one_line_naming_it(pg_cluster: Cluster, tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nothing listens on: bound here, never listened on
         sock.bind(("127.0.0.1", 0))
@@ -220,7 +190,6 @@ def test_a_server_that_is_down_is_one_line_naming_it(pg_cluster: Cluster, tmp_pa
     _one_line_error(proc, f"127.0.0.1:{port}", secret=pg_cluster.password)
 
 
-@pending(AssertionError, "needs one-line connection errors in sources.crm — pending restructure")
 def test_an_unknown_database_is_one_line_naming_it(
     pg_cluster: Cluster, pg_crm_url: str, tmp_path: Path
 ) -> None:

@@ -61,7 +61,17 @@ def test_front_matter_is_parsed_and_line_numbers_count_it(rb):
 
 def test_front_matter_entries_are_units(rb):
     fm = [u for u in rb.units if u.kind == "front_matter"]
-    assert [(u.key, u.lines) for u in fm] == [("runbook_id", (1, 2)), ("revision", (3, 4))]
+    # The '---' fences are no entry's lines.
+    assert [(u.key, u.lines) for u in fm] == [("runbook_id", (2, 2)), ("revision", (3, 3))]
+
+
+def test_front_matter_block_value_keeps_its_blank_line():
+    text = "---\nrevision: r3\nchange_reason: |\n  First paragraph.\n\n  Second one.\n\n---\n# T\n"
+    rb = parse_runbook(text)
+    reason = next(u for u in rb.units if u.key == "change_reason")
+    assert reason.lines == (3, 6)
+    assert reason.text == "change_reason: |\n  First paragraph.\n\n  Second one."
+    assert rb.front_matter["change_reason"] == "First paragraph.\n\nSecond one.\n"
 
 
 def test_sections_have_heading_paths_and_extents(rb):
@@ -264,12 +274,14 @@ def test_html_blocks_inside_markdown_still_parse():
 
 
 def test_broken_front_matter_names_file_and_line():
-    with pytest.raises(MarkdownError, match=r"r4\.md: line 3: front matter is not valid YAML"):
+    with pytest.raises(MarkdownError, match=r"^r4\.md: line 3: front matter: invalid YAML"):
         parse_runbook("---\nrunbook_id: x\nrevision: [r4\n---\n# T\n", path="r4.md")
-    with pytest.raises(MarkdownError, match=r"r5\.md: line 1: front matter .* never closed"):
+    with pytest.raises(MarkdownError, match=r"^r5\.md: line 1: front matter: .* never closed"):
         parse_runbook("---\nrunbook_id: x\n# T\n", path="r5.md")
-    with pytest.raises(MarkdownError, match="must be a YAML mapping"):
+    with pytest.raises(MarkdownError, match=r"^r6\.md: line 2: .*must be a YAML mapping"):
         parse_runbook("---\n- a\n---\n# T\n", path="r6.md")
+    with pytest.raises(MarkdownError, match=r"^r7\.md: line 3: .*aliases"):
+        parse_runbook("---\na: &x 1\nb: *x\n---\n# T\n", path="r7.md")
 
 
 def test_missing_file_is_a_markdown_error(tmp_path):

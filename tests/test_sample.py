@@ -319,13 +319,14 @@ def test_git_repository_holds_every_revision_in_order(world, tmp_path):
     tags = subprocess.run(
         ["git", "-C", str(repo), "tag", "--list"], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert len(tags) == 12 and "premium-s1-escalation/r9" in tags
+    # Publications are tagged (drafts are not): 10 of the 12 revisions were published.
+    assert len(tags) == 10 and "premium-s1-escalation/r9" in tags
     shown = subprocess.run(
-        ["git", "-C", str(repo), "show", "premium-s1-escalation/r5:premium-s1-escalation.md"],
+        ["git", "-C", str(repo), "show", "premium-s1-escalation/r4:premium-s1-escalation/r4.md"],
         capture_output=True,
         check=True,
     ).stdout
-    assert shown == (world / "runbooks" / "premium-s1-escalation" / "r5.md").read_bytes()
+    assert shown == (world / "runbooks" / "premium-s1-escalation" / "r4.md").read_bytes()
     again = write_git_repository(world / "runbooks", tmp_path / "again")
     head = ["rev-parse", "HEAD"]
     assert subprocess.run(

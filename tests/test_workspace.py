@@ -267,6 +267,95 @@ def test_share_is_refused_while_a_clarification_breaks_the_scope_guard(
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
 
 
+# --- share --confirm-scope (issue 16) -----------------------------------------------------------
+
+CONFIRM_NOTE = "Sev 2 seems fair for this one."
+
+
+def _with_note(layout: ws.Layout, text: str) -> None:
+    folder = _post(layout, DIGEST)
+    audit = ws.load_audit(layout, DIGEST["digest_id"])
+    audit["clarifications"] = [{"author": "u-a", "at": "t", "text": text}]
+    (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
+
+
+def _no_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Share without running the notebook: these digests were posted by hand, with no page."""
+
+    def write_audit(layout: ws.Layout, digest_id: str, audit: dict, *, notebook: Path) -> None:
+        folder = ws.find_digest(layout, digest_id)
+        (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
+        (folder / "digest.html").write_text(audit["state"], encoding="utf-8")
+
+    monkeypatch.setattr(ws, "_rerender", write_audit)
+
+
+def test_share_lists_confirm_level_sentences_and_needs_confirm_scope(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _with_note(layout, CONFIRM_NOTE)
+    _no_render(monkeypatch)
+    assert ws.share_problems(layout, DIGEST["digest_id"]) == []
+    with pytest.raises(WorkspaceError) as refused:
+        ws.share(layout, DIGEST["digest_id"], by="u-lead")
+    assert "without --confirm-scope: 1 sentence(s)" in str(refused.value)
+    assert f"clarification 1 severity declaration in '{CONFIRM_NOTE}'" in str(refused.value)
+    assert ws.load_audit(layout, DIGEST["digest_id"])["state"] == "draft"
+    assert not layout.audit_log.exists()
+    code = main(["share", DIGEST["digest_id"], "--by", "u-lead", "--workspace", str(layout.root)])
+    assert code == 2 and "--confirm-scope" in capsys.readouterr().err
+
+    args = ["share", DIGEST["digest_id"], "--by", "u-lead", "--workspace", str(layout.root)]
+    code = main([*args, "--confirm-scope"])
+    assert code == 0
+    audit = ws.load_audit(layout, DIGEST["digest_id"])
+    assert audit["state"] == "shared"
+    confirmed, shared = [json.loads(line) for line in _lines(layout)]
+    assert confirmed["action"] == "digest.scope_confirmed" and shared["action"] == "digest.shared"
+    # who and when: the sharer, at the moment of sharing; the sentence by hash only
+    assert (confirmed["by"], confirmed["at"]) == ("u-lead", audit["transitions"][-1]["at"])
+    assert confirmed["sentences"] == [
+        {
+            "where": "clarification 1",
+            "rule": "severity_declaration",
+            "sentence_sha256": fileio.sha256_bytes(CONFIRM_NOTE.encode("utf-8")),
+        }
+    ]
+    assert CONFIRM_NOTE not in layout.audit_log.read_text(encoding="utf-8")
+    assert verify_audit(layout) == []
+
+
+def test_confirm_scope_never_lets_a_block_level_sentence_through(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_note(layout, "Declare Sev1 now.")
+    _no_render(monkeypatch)
+    with pytest.raises(WorkspaceError, match="scope guard: clarification 1 severity declaration"):
+        ws.share(layout, DIGEST["digest_id"], by="u-lead", confirm_scope=True)
+    assert not layout.audit_log.exists()
+
+
+def test_share_without_confirm_level_sentences_logs_no_confirmation(
+    layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_note(layout, "The runbook says severity must be set by the incident commander.")
+    _no_render(monkeypatch)
+    ws.share(layout, DIGEST["digest_id"], by="u-lead")
+    assert [json.loads(line)["action"] for line in _lines(layout)] == ["digest.shared"]
+
+
+def test_the_page_marks_confirm_level_claims_and_clarifications() -> None:
+    notes = [
+        {"author": "u-a", "at": "t1", "text": CONFIRM_NOTE},
+        {"author": "u-b", "at": "t2", "text": "Step 4 was reworded."},
+    ]
+    html = render.clarifications(notes).split("</style>")[1]
+    assert html.count('class="dk-claim dk-scope-confirm"') == 1
+    assert html.index("dk-scope-confirm") < html.index(CONFIRM_NOTE) < html.index("Step 4")
+    assert render.scope_mark("Have the Ledger team pick this up.") == " dk-scope-confirm"
+    assert render.scope_mark("The runbook says to have the Ledger team pick it up.") == ""
+
+
 def test_unknown_digest_names_the_known_ones(layout: ws.Layout) -> None:
     _post(layout, DIGEST)
     with pytest.raises(WorkspaceError, match=r"known: premium-s1-escalation@r7"):

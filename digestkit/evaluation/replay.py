@@ -1,7 +1,10 @@
-"""Batch replay: rebuild every published revision's digest in-process and score it against gold.
+"""Batch replay: rebuild digests of published revision pairs in-process and score them on gold.
 
-What ``digestkit evaluate --replay`` runs: no workspace and no reviewer, only the digest builder
-and :func:`~digestkit.evaluation.gold.match_gold`.
+What ``digestkit evaluate --replay`` runs — every pair of :func:`published_pairs` — with no
+workspace and no reviewer, only the digest builder and
+:func:`~digestkit.evaluation.gold.match_gold`. :func:`replay_plan` gives any number of distinct
+``(pair, as_of)`` items with distinct as-of times, for benchmarks that must not replay the same
+digest twice.
 """
 
 from __future__ import annotations
@@ -10,25 +13,105 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from digestkit import review as rv
 from digestkit import sources as src_mod
+from digestkit.clock import format_utc
 from digestkit.digest import build_digest
 from digestkit.evaluation.gold import load_gold, match_gold
-from digestkit.evaluation.metrics import SCHEMA_VERSION, format_value, markdown_table, rate, records
+from digestkit.evaluation.metrics import (
+    SCHEMA_VERSION,
+    format_value,
+    markdown_table,
+    rate,
+    records,
+    timestamp,
+)
+from digestkit.exceptions import SourceError, UsageError
 
 __all__ = [
     "REPLAY_COLUMNS",
+    "ReplayPair",
     "ReplayRow",
+    "published_pairs",
     "replay",
     "replay_markdown",
+    "replay_plan",
     "replay_records",
     "replay_summary",
 ]
+
+
+class ReplayPair(NamedTuple):
+    """One digest to rebuild: a revision, its baseline (None: the previous published one) and
+    the time to read the sources at (None: the revision's publication)."""
+
+    runbook_id: str
+    revision: str
+    baseline: str | None = None
+    as_of: str | None = None
+
+
+def _published(sources: src_mod.DataSources) -> pd.DataFrame:
+    revisions = src_mod.load_revisions(sources)
+    published = revisions[revisions["status"] == "published"]
+    return published.sort_values(["runbook_id", "seq"], kind="stable")
+
+
+def published_pairs(data: str | Path | src_mod.DataSources | None = None) -> list[ReplayPair]:
+    """Every pair of published revisions of one runbook, the baseline published earlier; a
+    runbook's first published revision on its own (no baseline). Runbook, then revision order."""
+    published = _published(src_mod.open_sources(data))
+    pairs = []
+    for _, revs in published.groupby("runbook_id", sort=False):
+        ids = [str(r) for r in revs["revision"]]
+        runbook = str(revs["runbook_id"].iloc[0])
+        pairs.append(ReplayPair(runbook, ids[0]))
+        pairs += [ReplayPair(runbook, new, old) for i, new in enumerate(ids) for old in ids[:i]]
+    return pairs
+
+
+def replay_plan(
+    data: str | Path | src_mod.DataSources | None = None, count: int = 200
+) -> list[ReplayPair]:
+    """``count`` distinct items over the :func:`published_pairs` that have a baseline, each with
+    its own as-of time: the pairs in turn, the n-th read n minutes after the revision's
+    publication (moved on by a second while another item already has that time)."""
+    sources = src_mod.open_sources(data)
+    pairs = [p for p in published_pairs(sources) if p.baseline is not None]
+    if not pairs:
+        raise SourceError("no runbook has two published revisions to replay", path=sources.root)
+    published = _published(sources)
+    at: dict[tuple[str, str], pd.Timestamp] = {}
+    for runbook_id, revision, published_at in zip(
+        published["runbook_id"], published["revision"], published["published_at"], strict=True
+    ):
+        when = timestamp(published_at)
+        if when is not None:  # the runbook loader requires it of a published revision
+            at[(str(runbook_id), str(revision))] = when
+    used: set[pd.Timestamp] = set()
+    plan = []
+    for n in range(count):
+        pair = pairs[n % len(pairs)]
+        when = at[(pair.runbook_id, pair.revision)] + pd.Timedelta(minutes=n + 1)
+        while when in used:
+            when += pd.Timedelta(seconds=1)
+        used.add(when)
+        plan.append(pair._replace(as_of=format_utc(when)))
+    return plan
+
+
+def _as_pair(item: Sequence[str | None]) -> ReplayPair:
+    runbook_id, revision = (item[0], item[1]) if len(item) >= 2 else (None, None)
+    if runbook_id is None or revision is None or len(item) > 4:
+        raise UsageError(
+            f"replay pair {tuple(item)!r} is not (runbook_id, revision[, baseline[, as_of]])"
+        )
+    return ReplayPair(runbook_id, revision, *item[2:])
 
 
 @dataclass(frozen=True)
@@ -37,6 +120,7 @@ class ReplayRow:
 
     digest_id: str
     baseline: str | None
+    as_of: str
     claims: int
     changed_steps: int
     flags: int
@@ -62,33 +146,34 @@ def replay(
 ) -> pd.DataFrame:
     """Rebuild digests in-process and score them against the gold labels, one row per digest.
 
-    ``pairs`` are ``(runbook_id, revision)`` or ``(runbook_id, revision, baseline)``; the default
-    is every published revision against its previous one. A gold entry is used only when its
-    baseline is the digest's. ``seconds`` is the wall time of building that digest.
+    ``pairs`` are :class:`ReplayPair` items or tuples ``(runbook_id, revision[, baseline[,
+    as_of]])``; the default is every :func:`published_pairs` item. A gold entry is used only
+    when its baseline and as-of time are the digest's: the labels describe that digest only.
+    ``seconds`` is the wall time of building that digest.
     """
     sources = src_mod.open_sources(data)
     gold = load_gold(sources) if gold is None else dict(gold)
-    todo: list[Sequence[str | None]]
-    if pairs is None:
-        revisions = src_mod.load_revisions(sources)
-        published = revisions[revisions["status"] == "published"]
-        todo = [(str(r.runbook_id), str(r.revision)) for r in published.itertuples()]
-    else:
-        todo = list(pairs)
+    todo = [_as_pair(p) for p in (published_pairs(sources) if pairs is None else pairs)]
     rows = []
     for pair in tqdm(todo, disable=not progress, desc="replay", unit="digest"):
-        runbook_id, revision, baseline = (*pair, None)[:3]
         start = time.perf_counter()
-        digest = build_digest(runbook_id, revision, baseline=baseline, data=sources).to_dict()
+        digest = build_digest(
+            pair.runbook_id, pair.revision, baseline=pair.baseline, as_of=pair.as_of, data=sources
+        ).to_dict()
         seconds = time.perf_counter() - start
+        header = digest["header"]
         entry = gold.get(digest["digest_id"])
-        if entry is not None and entry.get("baseline") != digest["header"]["baseline"]:
+        if entry is not None and (
+            entry.get("baseline") != header["baseline"]
+            or timestamp(entry.get("as_of") or header["as_of"]) != timestamp(header["as_of"])
+        ):
             entry = None
         match = match_gold(digest, entry) if entry is not None else None
         rows.append(
             ReplayRow(
                 digest_id=digest["digest_id"],
-                baseline=digest["header"]["baseline"],
+                baseline=header["baseline"],
+                as_of=format_utc(timestamp(header["as_of"]) or pd.Timestamp(0, tz="UTC")),
                 claims=len(rv.digest_claims(digest)),
                 changed_steps=len(digest["changed_steps"]),
                 flags=len(digest["flags"]) + len(digest["open_questions"]),
@@ -146,7 +231,7 @@ def replay_markdown(frame: pd.DataFrame) -> str:
         ]
     )
     return (
-        "# Replay of every published revision\n\n"
+        "# Replay of published revision pairs\n\n"
         + markdown_table(totals)
         + "\n\n## Per digest\n\n"
         + markdown_table(frame)

@@ -7,14 +7,17 @@ here (one or two calls a cell), so the notebook holds no logic of its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from digestkit import render
 from digestkit import review as rv
 from digestkit import sources as src_mod
+from digestkit.evaluation.headline import TARGETS
 from digestkit.evaluation.metrics import SIMULATED_REVIEWER, Evaluation, parse_period
+from digestkit.evaluation.stats import MIN_N
+from digestkit.evaluation.timeliness import OUTCOMES, TIMELY_KINDS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,14 +26,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REPORT_NOTEBOOK",
+    "definitions",
     "digest_table",
     "duration",
+    "issue_table",
+    "latency_table",
     "plot_corrections",
-    "plot_over_time",
     "plot_surfacing",
+    "plot_trends",
     "render_report",
+    "report_caveats",
     "report_preamble",
-    "scope_latency_table",
     "table",
 ]
 
@@ -69,39 +75,30 @@ def render_report(
     executed = render.execute_notebook(
         out.with_suffix(".ipynb"), parameters=parameters, notebook=REPORT_NOTEBOOK, cwd=out.parent
     )
-    _export(executed, out, title=f"Evaluation — {layout.root.name}")
+    # The report keeps its Markdown cells: its headings and definitions are content.
+    render.notebook_to_html(executed, out, title=f"Evaluation — {layout.root.name}", markdown=True)
     return out
-
-
-def _export(notebook: Path, output: Path, *, title: str) -> None:
-    # Like render.notebook_to_html, but the report keeps its Markdown cells (headings, definitions).
-    # Imported here as render does: nbconvert is slow to import and only the export needs it.
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    # Neither library ships type information.
-    nb = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
-    nb.metadata["title"] = title
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
-        template_name="lab",
-        template_file=str(render.TEMPLATE),
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    output.write_text(body, encoding="utf-8")
 
 
 # --- plots (matplotlib figures for the report notebook) -----------------------------------------
 
+_SERIES = {
+    # label: (colour, line style); people solid, the simulation dashed, gold-based dotted markers
+    "issues surfaced (gold)": ("#1b7837", "-"),
+    "surfaced before the first case": ("#5aae61", ":"),
+    "correction rate (people)": ("#2166ac", "-"),
+    "correction rate (simulated)": ("#92c5de", "--"),
+}
+_OUTCOME_COLOURS = {"in_time": "#1b7837", "late": "#f1a340", "missed": "#b2182b"}
 
-def _figure(width: float = 8.0, height: float = 3.6) -> tuple[Figure, Axes]:
+
+def _figure(width: float = 8.0, height: float = 3.6, columns: int = 1) -> tuple[Figure, list[Axes]]:
     # matplotlib is slow to import and only the report notebook draws.
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
+    axes = fig.subplots(1, columns, sharey=True, squeeze=False)[0]
+    return fig, list(axes)
 
 
 def _empty(ax: Axes, what: str) -> None:
@@ -109,126 +106,292 @@ def _empty(ax: Axes, what: str) -> None:
     ax.set_axis_off()
 
 
-def plot_over_time(evaluation: Evaluation) -> Figure:
-    """Per-revision metrics in publication order: provenance, corrections, misses, recall."""
-    fig, ax = _figure()
+def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+    den = den.astype(float)
+    return num.astype(float) / den.where(den > 0)
+
+
+def plot_trends(evaluation: Evaluation) -> Figure:
+    """One panel per runbook, revisions in publication order: the share of planted issues
+    surfaced, of tracked issues surfaced before the first case, and the correction rate (people
+    and simulation apart). A series without data for a runbook is left out, not drawn at 0."""
     d = evaluation.digests
-    if d.empty:
-        _empty(ax, "digests")
+    runbooks = list(dict.fromkeys(d["runbook_id"])) if not d.empty else []
+    fig, axes = _figure(10.0, 3.4, max(1, len(runbooks)))
+    if not runbooks:
+        _empty(axes[0], "digests")
         return fig
-    x = range(len(d))
-    recall = d["issues_surfaced"].astype(float) / d["issues_total"].astype(float).where(
-        d["issues_total"].astype(float) > 0
-    )
-    series = {
-        "provenance complete": d["provenance_complete"].astype(float),
-        "correction rate": d["correction_rate"].astype(float),
-        "missed-item rate": d["missed_rate"].astype(float),
-        "surfacing recall": recall,
-    }
-    for label, values in series.items():
-        ax.plot(x, values.to_numpy(), marker="o", label=label)
-    ax.set_xticks(list(x), list(d["digest_id"]), rotation=30, ha="right", fontsize="small")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_ylabel("share")
-    ax.set_title("Per revision, in publication order")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
+    for ax, runbook in zip(axes, runbooks, strict=True):
+        mine = d[d["runbook_id"] == runbook]
+        series = {
+            "issues surfaced (gold)": _share(mine["issues_surfaced"], mine["issues_total"]),
+            "surfaced before the first case": _share(mine["in_time"], mine["tracked_issues"]),
+            "correction rate (people)": mine["correction_rate"].astype(float),
+            "correction rate (simulated)": mine["sim_correction_rate"].astype(float),
+        }
+        x = list(range(len(mine)))
+        for label, values in series.items():
+            if values.notna().any():
+                colour, style = _SERIES[label]
+                ax.plot(x, values.to_numpy(), style, marker="o", color=colour, label=label)
+        absent = [label for label, values in series.items() if not values.notna().any()]
+        if absent:
+            ax.text(
+                0.5,
+                0.5,
+                "no data:\n" + "\n".join(absent),
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize="small",
+                color="grey",
+            )
+        ax.set_xticks(x, list(mine["revision"]))
+        ax.set_title(runbook, fontsize="medium")
+        ax.set_xlabel("revision (publication order)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("share")
+    handles = {str(h.get_label()): h for ax in axes for h in ax.get_lines()}
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=4)
     return fig
 
 
 def plot_corrections(evaluation: Evaluation) -> Figure:
-    """Correction rate and missed-item rate by part."""
-    fig, ax = _figure(7.0, 3.2)
+    """Correction rate by part with its 95% Wilson interval, people and simulation side by side;
+    each bar says its n, and a part without reviews says so instead of drawing a zero."""
+    fig, (ax,) = _figure(9.0, 3.6)
     c = evaluation.corrections
-    if int(c["reviewed"].sum()) == 0 and int(c["missed"].sum()) == 0:
+    if int(c["reviewed"].sum()) == 0:
         _empty(ax, "reviews")
         return fig
-    x = list(range(len(c)))
-    ax.bar(
-        [i - 0.2 for i in x],
-        c["correction_rate"].astype(float).fillna(0),
-        0.4,
-        label="correction rate",
+    parts = list(dict.fromkeys(c["part"]))
+    offsets = {"human": -0.2, "simulated": 0.2}
+    colours = {"human": "#2166ac", "simulated": "#92c5de"}
+    names = {"human": "people", "simulated": "simulated (not a person)"}
+    labelled: set[str] = set()
+    for source, offset in offsets.items():
+        mine = c[c["reviews"] == source].set_index("part").reindex(parts)
+        for i, part in enumerate(parts):
+            row = mine.loc[part]
+            x = i + offset
+            n = int(row["reviewed"])
+            if n == 0:
+                ax.text(x, 0.04, "no\nreviews", ha="center", fontsize="x-small", color="grey")
+                continue
+            value = float(row["correction_rate"])
+            low, high = float(row["ci_low"]), float(row["ci_high"])
+            ax.bar(
+                x,
+                value,
+                0.38,
+                color=colours[source],
+                label=None if source in labelled else names[source],
+                hatch=None if n >= MIN_N else "//",
+                edgecolor="white",
+            )
+            labelled.add(source)
+            ax.errorbar(
+                x,
+                value,
+                yerr=[[max(0.0, value - low)], [max(0.0, high - value)]],
+                fmt="none",
+                ecolor="black",
+                capsize=3,
+                linewidth=1,
+            )
+            ax.text(x, high + 0.02, f"n={n}", ha="center", fontsize="x-small")
+    ax.axhline(TARGETS["correction_rate"][1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xticks(range(len(parts)), [p.replace("_", " ") for p in parts])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("corrected or rejected / reviewed")
+    ax.set_title(
+        f"Correction rate by part (95% Wilson interval; hatched: n < {MIN_N}; dotted: target)",
+        fontsize="medium",
     )
-    ax.bar(
-        [i + 0.2 for i in x],
-        c["missed_rate"].astype(float).fillna(0),
-        0.4,
-        label="missed-item rate",
-    )
-    ax.set_xticks(x, [p.replace("_", " ") for p in c["part"]])
-    ax.set_ylabel("share")
-    ax.set_title("Reviewer corrections by part")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper right")
     return fig
 
 
 def plot_surfacing(evaluation: Evaluation) -> Figure:
-    """Surfacing recall and false-flag rate by issue kind."""
-    fig, ax = _figure(8.0, 3.4)
+    """Planted issues by kind, counted: surfaced before the first case, surfaced late, missed."""
+    fig, (ax,) = _figure(9.0, 3.4)
     s = evaluation.surfacing
-    if s.empty or int(s["gold_issues"].sum()) + int(s["flags"].sum()) == 0:
+    if s.empty or int(s["gold_issues"].sum()) == 0:
         _empty(ax, "gold-labelled digests")
         return fig
     y = list(range(len(s)))
-    ax.barh([i - 0.2 for i in y], s["recall"].astype(float).fillna(0), 0.4, label="recall")
-    ax.barh(
-        [i + 0.2 for i in y],
-        s["false_flag_rate"].astype(float).fillna(0),
-        0.4,
-        label="false-flag rate",
-    )
-    ax.set_yticks(y, [k.replace("_", " ") for k in s["issue_kind"]])
+    left = pd.Series(0, index=s.index)
+    labels = {
+        "in_time": "surfaced before the first case",
+        "late": "surfaced late",
+        "missed": "missed",
+    }
+    for outcome in OUTCOMES:
+        counts = s[outcome].astype(int)
+        ax.barh(y, counts, left=left, color=_OUTCOME_COLOURS[outcome], label=labels[outcome])
+        for i, (count, start) in enumerate(zip(counts, left, strict=True)):
+            if count:
+                ax.text(
+                    start + count / 2,
+                    i,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize="small",
+                )
+        left = left + counts
+    ticks = [k.replace("_", " ") + (" *" if k in TIMELY_KINDS else "") for k in s["issue_kind"]]
+    ax.set_yticks(y, ticks)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.05)
-    ax.set_title("Surfacing of planted issues by kind")
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_xlabel("planted issues (count)")
+    ax.set_title("Planted issues by kind (* = asked about in question 3)", fontsize="medium")
+    fig.legend(loc="outside lower center", ncols=3, fontsize="small")
     return fig
 
 
-# --- report tables -----------------------------------------------------------------------------
+# --- report text and tables --------------------------------------------------------------------
 
 
 def report_preamble(evaluation: Evaluation) -> str:
-    """The Markdown lines that open the report: scope, data, and whether reviews are simulated."""
+    """One line under the title: workspace, period, what the change is measured against."""
     s = evaluation.summary
+    return (
+        f"**Workspace:** `{evaluation.workspace}` — **period:** {evaluation.period or 'all'} "
+        f"(change against: {evaluation.previous_period or 'none'}) — **digests:** "
+        f"{s['provenance']['digests']} of {s['provenance']['published_revisions']} published "
+        f"revisions — **gold-labelled:** {s['surfacing']['digests_with_gold']}."
+    )
+
+
+def report_caveats(evaluation: Evaluation) -> str:
+    """Every caveat a reader needs before trusting the numbers, as Markdown block quotes."""
+    s = evaluation.summary
+    people = s["reviews"]["human"]["reviewers"]
     lines = [
-        f"**Workspace:** `{evaluation.workspace}` — **period:** {evaluation.period or 'all'} — "
-        f"**digests:** {s['provenance']['digests']} of {s['provenance']['published_revisions']} "
-        f"published revisions — **gold-labelled:** {s['surfacing']['digests_with_gold']}."
+        f"**Reviewers:** {', '.join(people)}."
+        if people
+        else "> **No review by a person yet:** questions 2 and 4 have no people's numbers."
     ]
-    reviewers = s["reviews"]["reviewers"]
-    if s["reviews"]["simulated"]:
+    if s["reviews"]["simulated"]["reviewers"]:
         lines.append(
-            f"\n> **Simulated reviews.** Records by `{SIMULATED_REVIEWER}` come from "
-            "`digestkit.evaluation.simulate_reviews` (seeded): it rejects flags and changes the "
-            "gold labels contradict, adds the gold issues the digest missed, and rewords a few "
-            "claims at random. They show how the report reads; they are not a person's judgement."
+            f"> **Simulated reviews are shown apart.** Records by `{SIMULATED_REVIEWER}` come "
+            "from `digestkit.evaluation.simulate_reviews` (seeded): it rejects what the gold "
+            "labels contradict, adds what the digest missed, rewords a few claims at random and "
+            "rates usefulness from those counts. They show how the report reads; they are not a "
+            "person's judgement and never enter the people's numbers."
         )
-    elif not reviewers:
-        lines.append("\n> No review records yet: correction metrics are empty.")
-    else:
-        lines.append(f"\nReviewers: {', '.join(reviewers)}.")
-    return "\n".join(lines)
+    if s["surfacing"]["gold_source"] == "sample generator":
+        lines.append(
+            "> **Gold labels come from the sample generator.** The issues were planted and "
+            "labelled by the same program (`digestkit.sample`), so surfacing recall says the "
+            "digest finds what the generator planted — not how it does on issues a person found."
+        )
+    if not s["surfacing"]["cases_available"]:
+        lines.append(
+            "> **No severity-one cases in the CRM** (`cases` table): question 3 cannot be answered."
+        )
+    if s["latency"]["note"]:
+        lines.append(f"> **Latency:** {s['latency']['note']}.")
+    lines.append(
+        f"A rate with n under {MIN_N} is shown as *n too small*; intervals are 95% Wilson "
+        "intervals; targets are digestkit's defaults (`digestkit.evaluation.TARGETS`, see "
+        "Definitions)."
+    )
+    return "\n\n".join(lines)
+
+
+def _count(k: Any, n: Any) -> str:
+    if n is None or pd.isna(n) or int(n) == 0:
+        return "—"
+    return f"{int(k)} of {int(n)}"
 
 
 def digest_table(evaluation: Evaluation) -> pd.DataFrame:
-    """The per-digest metrics a reader scans first, in publication order."""
-    return evaluation.digest_brief()
-
-
-def scope_latency_table(evaluation: Evaluation) -> pd.DataFrame:
-    """Per digest: scope-guard violations, whether a reviewer accepted it, and latency."""
+    """One short row per revision, in publication order, that fits a 1280 px page."""
     d = evaluation.digests
-    columns = [
-        "digest_id",
-        "scope_violations",
-        "reviewer_accepted",
-        "event_id",
-        "occurred_at",
-        "posted_at",
+    return pd.DataFrame(
+        {
+            "Digest": d["digest_id"],
+            "Published": [
+                t.strftime("%Y-%m-%d") if pd.notna(t) else "—" for t in d["published_at"]
+            ],
+            "Claims": d["claims"],
+            "Provenance": ["complete" if v else "incomplete" for v in d["provenance_complete"]],
+            "Corrected (people)": [
+                _count(c + r, n)
+                for c, r, n in zip(d["corrected"], d["rejected"], d["reviewed"], strict=True)
+            ],
+            "Useful (people)": [f"{v:.1f}" if pd.notna(v) else "—" for v in d["usefulness"]],
+            "Issues surfaced": [
+                _count(k, n) for k, n in zip(d["issues_surfaced"], d["issues_total"], strict=True)
+            ],
+            "Before 1st case": [
+                _count(k, n) for k, n in zip(d["in_time"], d["tracked_issues"], strict=True)
+            ],
+            "Scope violations": d["scope_violations"],
+            "Pipeline": [duration(v) or "—" for v in d["pipeline_seconds"]],
+        }
+    )
+
+
+def issue_table(evaluation: Evaluation) -> pd.DataFrame:
+    """The planted issues question 3 asks about: when each was posted and first needed."""
+    i = evaluation.issues
+    i = i[i["issue_kind"].isin(TIMELY_KINDS)].sort_values(
+        ["published_at", "digest_id"], kind="stable"
+    )
+    when = [
+        t.strftime("%Y-%m-%d %H:%M") if t is not None and pd.notna(t) else "no case yet"
+        for t in i["first_case_at"]
     ]
-    return d[columns].assign(latency=d["latency_seconds"].map(duration))
+    return pd.DataFrame(
+        {
+            "Digest": i["digest_id"],
+            "Issue": i["issue_kind"].str.replace("_", " "),
+            "Refs": i["refs"],
+            "Posted": [
+                t.strftime("%Y-%m-%d %H:%M") if pd.notna(t) else "—" for t in i["posted_at"]
+            ],
+            "First case after publication": when,
+            "Outcome": i["outcome"].fillna("unknown").str.replace("_", " "),
+        }
+    ).reset_index(drop=True)
+
+
+def latency_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Pipeline latency apart from backlog age and the end-to-end delay: n, p50, p95, max."""
+    lat = evaluation.summary["latency"]
+    rows = []
+    for key, measure in (
+        ("pipeline", "Pipeline latency (handling start → posted)"),
+        ("backlog", "Backlog age (event time → handling start)"),
+        ("end_to_end", "End to end (event time → posted)"),
+    ):
+        rows.append(
+            {
+                "Measure": measure,
+                "n": lat[f"{key}_digests"],
+                "p50": duration(lat[f"{key}_p50_seconds"]) or "—",
+                "p95": duration(lat[f"{key}_p95_seconds"]) or "—",
+                "max": duration(lat[f"{key}_max_seconds"]) or "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def definitions() -> pd.DataFrame:
+    """The usefulness scale and the targets, as the report's reference table."""
+    rows = [{"Term": f"usefulness {k}", "Meaning": v} for k, v in rv.USEFULNESS_SCALE.items()]
+    rows += [
+        {
+            "Term": f"target: {name.replace('_', ' ')}",
+            "Meaning": f"{'at least' if d == 'at_least' else 'at most'} {value:.2f}",
+        }
+        for name, (d, value) in TARGETS.items()
+    ]
+    return pd.DataFrame(rows)
 
 
 def duration(seconds: float | None) -> str | None:
@@ -245,5 +408,17 @@ def duration(seconds: float | None) -> str | None:
 
 
 def table(frame: pd.DataFrame) -> Styler:
-    """A metrics table for the report: no index column, blanks as "—", three decimals."""
-    return frame.style.hide(axis="index").format(na_rep="—", precision=3)
+    """A table for the report: no index column, blanks as "—", three decimals, wrapped cells."""
+    return (
+        frame.style.hide(axis="index")
+        .format(na_rep="—", precision=3)
+        .set_table_styles(
+            [
+                {"selector": "", "props": "font-size: 0.85em; border-collapse: collapse;"},
+                {
+                    "selector": "th, td",
+                    "props": "padding: 2px 8px; white-space: normal; text-align: left;",
+                },
+            ]
+        )
+    )

@@ -30,8 +30,9 @@ __all__ = ["CORRECTION_ODDS", "simulate_reviews"]
 
 CORRECTION_ODDS: dict[str, float] = {
     "changed_steps": 0.15,
-    "carried_forward": 0.08,
+    "entitlement_assumptions": 0.08,
     "ownership_mappings": 0.10,
+    "carried_forward": 0.08,
     "flags": 0.12,
 }
 """Chance that the simulated reviewer rewords a claim it does not reject, per review part."""
@@ -98,8 +99,9 @@ def simulate_reviews(
     Against the gold labels: flags matching no gold issue and changes reported on formatting-only
     edits are rejected; gold issues and changes the digest did not surface are added as missed
     items. Other claims are accepted, a few reworded (:data:`CORRECTION_ODDS`,
-    :data:`_EDITS`). Returns the records written. Everything is marked with ``reviewer``, and the
-    report says the reviews are simulated.
+    :data:`_EDITS`). Each digest is rated on the usefulness scale by :func:`_usefulness`. Returns
+    the records written. Everything is marked with ``reviewer``, and the report shows simulated
+    reviews apart from people's.
     """
     layout = rv.workspace_layout(workspace)
     gold = load_gold(data) if gold is None else dict(gold)
@@ -181,4 +183,22 @@ def simulate_reviews(
                     simulated=True,
                 )
             )
+        judged = [r for r in written if r["digest_id"] == digest_id]
+        written.append(
+            rv.add_usefulness(
+                layout,
+                digest_id,
+                rating=_usefulness(judged),
+                reviewer=reviewer,
+                at=at(),
+                simulated=True,
+            )
+        )
     return pd.DataFrame(written, columns=list(rv.COLUMNS))
+
+
+def _usefulness(judged: list[rv.ReviewRecord]) -> int:
+    """5, less one per rejected claim or missed item, never below 1: a digest that needed no
+    fixing settled the handoff; each wrong or missing item left a question open."""
+    wrong = sum(r["verdict"] in ("rejected", "missed") for r in judged)
+    return max(1, 5 - wrong)

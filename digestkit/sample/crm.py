@@ -1,4 +1,4 @@
-"""The sample CRM: accounts, contacts and entitlements, generated column-wise and written to SQLite.
+"""The sample CRM: accounts, contacts, entitlements and severity-one cases, written to SQLite.
 
 Columns are numpy arrays built a table at a time, never row by row; names, e-mails, phones and
 contract clauses are fictional but shaped like real ones, so minimisation tests have something
@@ -15,8 +15,10 @@ import numpy.typing as npt
 
 from digestkit.sample.world import VARIANT_10MIN, Columns, Crm, Registry
 from digestkit.sources import SCHEMAS, TIERS
+from digestkit.sources.cases import CASES_COLUMNS, CASES_TABLE
+from digestkit.sources.schema import Column
 
-__all__ = ["generate_crm", "iso_times", "random_times", "write_crm"]
+__all__ = ["CASES", "generate_cases", "generate_crm", "iso_times", "random_times", "write_crm"]
 
 #: Rows per INSERT transaction: bounded memory whatever the account count.
 CHUNK = 100_000
@@ -202,8 +204,29 @@ def generate_crm(rng: np.random.Generator, n: int, registry: Registry) -> Crm:
     return Crm(accounts, contacts, entitlements, first_contact)
 
 
-def write_crm(path: Path, crm: Crm) -> None:
-    """Write the CRM tables, their column catalog (which columns are sensitive) and indexes."""
+#: Severity-one cases in the sample, opened over the sample's year of publications.
+CASES = 60
+#: Seeds the cases' own random stream, so adding them left every other generated value as it was.
+_CASES_STREAM = 1_000_003
+
+
+def generate_cases(seed: int, crm: Crm, n: int = CASES) -> Columns:
+    """``n`` severity-one cases on approved entitlements: account, one of its products, time."""
+    rng = np.random.default_rng([seed, _CASES_STREAM])
+    ent = crm.entitlements
+    eligible = np.flatnonzero(ent["record_status"] == "approved")
+    pick = eligible[rng.integers(0, len(eligible), size=n)]
+    opened = np.sort(random_times(rng, n, "2026-01-05", "2026-10-31"))
+    return {
+        "case_id": _ids("CASE-", n, 6),
+        "account_id": ent["account_id"][pick],
+        "product_id": ent["product_id"][pick],
+        "opened_at": iso_times(opened),
+    }
+
+
+def write_crm(path: Path, crm: Crm, cases: Columns | None = None) -> None:
+    """Write the CRM tables (and ``cases``), the column catalog (sensitive columns) and indexes."""
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("PRAGMA journal_mode=OFF")
@@ -211,8 +234,12 @@ def write_crm(path: Path, crm: Crm) -> None:
         con.execute("PRAGMA page_size=4096")
         sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
         catalog = []
-        for table, data in crm.tables().items():
-            schema = SCHEMAS[table]
+        tables: dict[str, tuple[Columns, tuple[Column, ...]]] = {
+            name: (data, SCHEMAS[name]) for name, data in crm.tables().items()
+        }
+        if cases is not None:
+            tables[CASES_TABLE] = (cases, CASES_COLUMNS)
+        for table, (data, schema) in tables.items():
             cols = ", ".join(
                 f"{c.name} {sql_type.get(c.dtype, 'TEXT')}{'' if c.nullable else ' NOT NULL'}"
                 for c in schema
@@ -244,5 +271,8 @@ def write_crm(path: Path, crm: Crm) -> None:
             "CREATE INDEX ix_entitlements_record_status ON entitlements (record_status)",
         ):
             con.execute(statement)
+        if cases is not None:
+            con.execute("CREATE UNIQUE INDEX ix_cases_case_id ON cases (case_id)")
+            con.execute("CREATE INDEX ix_cases_opened_at ON cases (opened_at)")
     finally:
         con.close()

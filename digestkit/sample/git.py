@@ -1,10 +1,18 @@
-"""A folder of runbook revisions replayed as a git repository, one tagged commit per revision."""
+"""A folder of runbook revisions written as a git repository kept the way teams keep one.
+
+Each revision file keeps its folder path (``<runbook_id>/<revision>.md``); a README sits at the
+root. A published revision is first committed as a draft and published by a later commit (tagged
+``<runbook_id>/<revision>``); a withdrawn one is published, then withdrawn by a third commit; a
+draft is committed once. The repository is written in one ``git fast-import`` stream with fixed
+identities and times, so the same folder always gives the same commit ids.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,18 +20,49 @@ from typing import Any
 from digestkit.clock import as_utc, parse_utc
 from digestkit.exceptions import DigestkitError
 from digestkit.frontmatter import FrontMatterError, natural_key, parse_front_matter
+from digestkit.sources.feed import iter_feed
 
 __all__ = ["write_git_repository"]
 
-#: ``GIT_AUTHOR_DATE`` form: an explicit UTC offset, so the commit ids do not depend on TZ.
-GIT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
-#: Where a draft older than every published revision is dated from.
+#: Where a revision with no dated neighbour is dated from.
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+#: How long before its publication a revision is committed as a draft (at most).
+DRAFT_LEAD = timedelta(days=1)
+
+README = b"""# Runbooks
+
+One file per revision: `<runbook_id>/<revision>.md`, starting with YAML front matter
+(runbook_id, revision, title, status, supersedes, approved_by, published_at, change_reason).
+
+A revision is committed as a draft, published by a later commit that sets its status,
+approver and publication time, and withdrawn by a commit that sets its status to withdrawn.
+Publications are tagged `<runbook_id>/<revision>`.
+"""
+
+# Front matter lines a draft holds instead of its published values.
+_DRAFT_LINES = (
+    (re.compile(r"status:.*"), "status: draft"),
+    (re.compile(r"approved_by:.*"), "approved_by: null"),
+    (re.compile(r"published_at:.*"), "published_at: null"),
+)
 
 
-def _front_matter(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Commit:
+    """One commit to write: when, by whom, why, and the file it writes."""
+
+    at: datetime
+    order: int  # ties on ``at`` keep the plan's order
+    who: str
+    message: str
+    path: str
+    data: bytes
+    tag: str | None = None
+
+
+def _front_matter(path: Path, text: str) -> dict[str, Any]:
     try:
-        front = parse_front_matter(path.read_text("utf-8").splitlines())
+        front = parse_front_matter(text.splitlines())
     except FrontMatterError as exc:
         raise DigestkitError(f"{path}: {exc}") from exc
     if front is None:
@@ -38,28 +77,127 @@ def _published_at(meta: dict[str, Any]) -> datetime | None:
     return as_utc(value) if isinstance(value, datetime) else parse_utc(str(value))
 
 
-def _dated(files: list[Path]) -> list[tuple[datetime, Path, dict[str, Any]]]:
-    """Each revision with its commit time; a draft sits halfway between its neighbours."""
-    metas = [_front_matter(p) for p in files]
-    times = [_published_at(m) for m in metas]
-    dated = []
-    for i, (path, meta) in enumerate(zip(files, metas, strict=True)):
-        at = times[i]
-        if at is None:
-            before = next((t for t in reversed(times[:i]) if t), EPOCH)
-            after = next((t for t in times[i + 1 :] if t), before + timedelta(days=2))
-            at = times[i] = before + (after - before) / 2
-        dated.append((at, path, meta))
-    return dated
+def _with_status(text: str, status: str) -> bytes:
+    """``text`` with its front matter rewritten as a draft, or with another status."""
+    lines = text.split("\n")
+    end = lines.index("---", 1)
+    for i in range(1, end):
+        if status == "draft":
+            for pattern, replacement in _DRAFT_LINES:
+                if pattern.fullmatch(lines[i]):
+                    lines[i] = replacement
+        elif lines[i].startswith("status:"):
+            lines[i] = f"status: {status}"
+    return "\n".join(lines).encode("utf-8")
 
 
-def write_git_repository(runbooks_dir: str | Path, dest: str | Path) -> Path:
-    """Turn a folder repository (runbooks/<runbook_id>/<revision>.md) into a git repository.
+def _feed_events(feed: Path | None) -> dict[tuple[str, str, str], tuple[datetime, str]]:
+    """(runbook_id, revision, event type) -> (when, who), from the feed's valid lines."""
+    out: dict[tuple[str, str, str], tuple[datetime, str]] = {}
+    if feed is None:
+        return out
+    for line in iter_feed(feed):
+        if line.event is not None:
+            e = line.event
+            key = (e["runbook_id"], e["revision"], e["type"])
+            out.setdefault(key, (parse_utc(e["occurred_at"]), e["actor"]))
+    return out
 
-    Each revision becomes one commit of ``<runbook_id>.md`` at the repository root, tagged
-    ``<runbook_id>/<revision>``, authored by its approver (or ``u-unknown`` for drafts) at its
-    publication time; a draft is dated halfway between its neighbours. Commits are in time order,
-    and the same folder always gives the same commit ids.
+
+def _plan(
+    runbook: str,
+    files: list[Path],
+    events: dict[tuple[str, str, str], tuple[datetime, str]],
+) -> list[_Commit]:
+    """The commits of one runbook's revisions, oldest revision first."""
+    metas = []
+    for path in files:
+        text = path.read_text("utf-8")
+        metas.append((path, text, _front_matter(path, text)))
+    times = [_published_at(meta) for _, _, meta in metas]
+    commits: list[_Commit] = []
+    previous = EPOCH
+    for i, (path, text, meta) in enumerate(metas):
+        revision, status = path.stem, str(meta["status"])
+        name = f"{runbook}/{revision}.md"
+        approver = str(meta.get("approved_by") or "u-unknown")
+        draft_event = events.get((runbook, revision, "runbook.draft_saved"))
+        published = times[i]
+        if published is None:  # a draft: dated by its event, else between its neighbours
+            after = next((t for t in times[i + 1 :] if t), previous + 2 * DRAFT_LEAD)
+            at, who = draft_event or (previous + (after - previous) / 2, "u-unknown")
+            commits.append(
+                _Commit(at, 0, who, f"{runbook} {revision}: draft", name, path.read_bytes())
+            )
+            previous = at
+            continue
+        drafted, drafter = draft_event or (
+            published - min(DRAFT_LEAD, (published - previous) / 2),
+            approver,
+        )
+        commits += [
+            _Commit(
+                drafted,
+                0,
+                drafter,
+                f"{runbook} {revision}: draft",
+                name,
+                _with_status(text, "draft"),
+            ),
+            _Commit(
+                published,
+                1,
+                approver,
+                f"{runbook} {revision}: publish ({meta.get('change_reason')})",
+                name,
+                _with_status(text, "published") if status == "withdrawn" else path.read_bytes(),
+                tag=f"{runbook}/{revision}",
+            ),
+        ]
+        previous = published
+        if status == "withdrawn":
+            withdrawal = events.get((runbook, revision, "runbook.withdrawn"))
+            at, who = withdrawal or (published + DRAFT_LEAD / 2, approver)
+            commits.append(
+                _Commit(at, 2, who, f"{runbook} {revision}: withdraw", name, path.read_bytes())
+            )
+            previous = at
+    return commits
+
+
+def _fast_import_stream(commits: list[_Commit]) -> bytes:
+    """The ``git fast-import`` stream writing ``commits`` on main, then their tags."""
+    out: list[bytes] = []
+
+    def data(payload: bytes) -> None:
+        out.append(b"data %d\n" % len(payload) + payload + b"\n")
+
+    for mark, commit in enumerate(commits, start=1):
+        stamp = f"{int(commit.at.timestamp())} +0000"
+        ident = f"{commit.who} <{commit.who}@example.invalid> {stamp}"
+        out.append(f"commit refs/heads/main\nmark :{mark}\n".encode())
+        out.append(f"author {ident}\ncommitter {ident}\n".encode())
+        data(commit.message.encode("utf-8"))
+        if mark > 1:
+            out.append(f"from :{mark - 1}\n".encode())
+        out.append(f"M 100644 inline {commit.path}\n".encode())
+        data(commit.data)
+    for mark, commit in enumerate(commits, start=1):
+        if commit.tag:
+            out.append(f"reset refs/tags/{commit.tag}\nfrom :{mark}\n\n".encode())
+    return b"".join(out)
+
+
+def write_git_repository(
+    runbooks_dir: str | Path, dest: str | Path, *, feed: str | Path | None = None
+) -> Path:
+    """Write a folder repository (runbooks/<runbook_id>/<revision>.md) as a git repository.
+
+    Every revision keeps its path. A published revision is committed as a draft (a day before
+    its publication at most), then published by a commit at its publication time by its approver;
+    a withdrawn revision is withdrawn by a later commit; a draft is committed once. With ``feed``
+    (the world's events.jsonl), drafts and withdrawals are dated and signed as its events say.
+    A README at the root is committed first.
     """
     src, dest = Path(runbooks_dir), Path(dest)
     revisions = sorted(src.glob("*/*.md"))
@@ -67,12 +205,16 @@ def write_git_repository(runbooks_dir: str | Path, dest: str | Path) -> Path:
         raise DigestkitError(f"{src}: no <runbook_id>/<revision>.md files to commit")
     if dest.exists() and any(dest.iterdir()):
         raise DigestkitError(f"{dest} is not empty; choose a new directory for the git repository")
-    entries = []
+    events = _feed_events(Path(feed) if feed is not None else None)
+    commits: list[_Commit] = []
     for runbook in sorted({p.parent.name for p in revisions}):
         files = sorted(
             (p for p in revisions if p.parent.name == runbook), key=lambda p: natural_key(p.stem)
         )
-        entries += [(at, runbook, path, meta) for at, path, meta in _dated(files)]
+        commits += _plan(runbook, files, events)
+    commits.sort(key=lambda c: (c.at, c.order))
+    first = commits[0].at - DRAFT_LEAD
+    commits.insert(0, _Commit(first, 0, "u-unknown", "Add the README", "README.md", README))
     dest.mkdir(parents=True, exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -82,32 +224,15 @@ def write_git_repository(runbooks_dir: str | Path, dest: str | Path) -> Path:
         "TZ": "UTC",
     }
 
-    def git(*args: str, **extra: str) -> None:
+    def git(*args: str, stdin: bytes | None = None) -> None:
         proc = subprocess.run(
-            ["git", "-C", str(dest), *args],
-            env=env | extra,
-            capture_output=True,
-            text=True,
-            check=False,
+            ["git", "-C", str(dest), *args], env=env, input=stdin, capture_output=True, check=False
         )
         if proc.returncode:
-            raise DigestkitError(f"git {args[0]} failed in {dest}: {proc.stderr.strip()}")
+            reason = proc.stderr.decode(errors="replace").strip()
+            raise DigestkitError(f"git {args[0]} failed in {dest}: {reason}")
 
     git("init", "-q", "-b", "main")
-    for at, runbook, path, meta in sorted(entries, key=lambda e: (e[0], e[1])):
-        shutil.copyfile(path, dest / f"{runbook}.md")
-        who = str(meta.get("approved_by") or "u-unknown")
-        stamp = as_utc(at).strftime(GIT_DATE_FORMAT)
-        ident = {
-            "GIT_AUTHOR_NAME": who,
-            "GIT_AUTHOR_EMAIL": f"{who}@example.invalid",
-            "GIT_COMMITTER_NAME": who,
-            "GIT_COMMITTER_EMAIL": f"{who}@example.invalid",
-            "GIT_AUTHOR_DATE": stamp,
-            "GIT_COMMITTER_DATE": stamp,
-        }
-        git("add", f"{runbook}.md")
-        message = f"{runbook} {path.stem} ({meta.get('status')}): {meta.get('change_reason')}"
-        git("-c", "commit.gpgsign=false", "commit", "-q", "-m", message, **ident)
-        git("tag", f"{runbook}/{path.stem}")
+    git("fast-import", "--quiet", stdin=_fast_import_stream(commits))
+    git("reset", "-q", "--hard", "main")
     return dest

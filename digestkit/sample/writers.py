@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from digestkit.sample.crm import write_crm
+from digestkit.sample.crm import generate_cases, write_crm
 from digestkit.sample.gold import gold_labels
 from digestkit.sample.scenario import DRAFT_AUTHOR, DRAFT_SAVED, WITHDRAWN, Revision
 from digestkit.sample.world import BRIDGE, S1, World
@@ -91,7 +91,9 @@ def _readme(info: dict[str, Any], gold: dict[str, Any]) -> str:
         "(runbook_id, revision, title, status, supersedes, approved_by, published_at, "
         "change_reason) and a Markdown body |",
         "| `crm.sqlite` | tables `accounts`, `contacts`, `entitlements` (columns as "
-        "`digestkit.sources.SCHEMAS`) and `column_catalog` marking the sensitive columns |",
+        "`digestkit.sources.SCHEMAS`), `cases` (severity-one cases: case_id, account_id, "
+        "product_id, opened_at; `digestkit.sources.cases`) and `column_catalog` marking the "
+        "sensitive columns |",
         "| `registry/products.csv` | product ownership, append-only (state as of T = latest row "
         "with recorded_at <= T) |",
         "| `registry/teams.csv` | teams, display names and pagers, append-only |",
@@ -143,6 +145,7 @@ def _world_info(
     revisions: list[Revision],
     feed_lines: int,
     gold_revisions: int,
+    cases: int,
 ) -> dict[str, Any]:
     crm, registry = world.crm, world.registry
     statuses = {(r.meta.runbook_id, r.meta.revision): r.meta.status for r in revisions}
@@ -154,6 +157,7 @@ def _world_info(
             "accounts": parameters["accounts"],
             "contacts": len(crm.contacts["contact_id"]),
             "entitlements": len(crm.entitlements["entitlement_id"]),
+            "cases": cases,
             "products": parameters["products"],
             "product_versions": len(registry.product_rows),
             "team_versions": len(registry.team_rows),
@@ -181,7 +185,8 @@ def write_world(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(revision.rendered.text.encode("utf-8"))
 
-    write_crm(root / "crm.sqlite", world.crm)
+    cases = generate_cases(parameters["seed"], world.crm)
+    write_crm(root / "crm.sqlite", world.crm, cases)
     registry = world.registry
     _write_csv(root / "registry" / "products.csv", registry.product_rows, "products")
     _write_csv(root / "registry" / "teams.csv", registry.team_rows, "teams")
@@ -194,7 +199,9 @@ def write_world(
     gold_path.parent.mkdir(parents=True)
     gold_path.write_text(json.dumps(gold, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    info = _world_info(parameters, world, revisions, feed_lines, len(gold["revisions"]))
+    info = _world_info(
+        parameters, world, revisions, feed_lines, len(gold["revisions"]), len(cases["case_id"])
+    )
     (root / "README.md").write_text(_readme(info, gold), encoding="utf-8")
     written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     info["files"] = [*written, "world.json"]

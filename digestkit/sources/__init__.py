@@ -11,8 +11,10 @@ change feed); :mod:`~digestkit.sources.config` says where each lives (``sources.
 """
 
 from digestkit.exceptions import SourceError
+from digestkit.sources.cases import load_cases as load_cases  # `as`: an explicit re-export
 from digestkit.sources.config import (
     DEFAULT_DATA,
+    DEFAULT_MAX_REVISION_BYTES,
     DataSources,
     FileStamp,
     SourcesLike,
@@ -29,8 +31,21 @@ from digestkit.sources.crm import (
 )
 from digestkit.sources.feed import FeedLine, iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
-from digestkit.sources.registry import load_known_issues, load_products, load_teams
-from digestkit.sources.runbooks import get_revision, load_revisions
+from digestkit.sources.registry import (
+    NAMED_TABLES,
+    load_known_issues,
+    load_products,
+    load_teams,
+    name_conflicts,
+    name_key,
+)
+from digestkit.sources.runbooks import (
+    RevisionProblem,
+    get_revision,
+    load_revisions,
+    revision_history,
+    revision_problems,
+)
 from digestkit.sources.schema import (
     EVENT_TYPES,
     EXCEPTION_KINDS,
@@ -51,6 +66,7 @@ from digestkit.sources.validate import TimeLike
 
 __all__ = [
     "DEFAULT_DATA",
+    "DEFAULT_MAX_REVISION_BYTES",
     "EVENT_TYPES",
     "EXCEPTION_KINDS",
     "EXCEPTION_STATUSES",
@@ -58,6 +74,7 @@ __all__ = [
     "KEYS",
     "KNOWN_ISSUE_STATUSES",
     "MAX_IN_LIST",
+    "NAMED_TABLES",
     "PRODUCT_STATUSES",
     "RECORD_STATUSES",
     "REVISION_STATUSES",
@@ -67,6 +84,7 @@ __all__ = [
     "DataSources",
     "FeedLine",
     "FileStamp",
+    "RevisionProblem",
     "SourceError",
     "SourcesLike",
     "TimeLike",
@@ -84,7 +102,11 @@ __all__ = [
     "load_products",
     "load_revisions",
     "load_teams",
+    "name_conflicts",
+    "name_key",
     "open_sources",
+    "revision_history",
+    "revision_problems",
     "schema_markdown",
     "sensitive_columns",
     "snapshot_sha256",

@@ -2,7 +2,8 @@
 
 Layout of a data directory (the embedded sample world lives in ``data/sample``)::
 
-    runbooks/<runbook_id>/<revision>.md   runbook repository as a folder (or a git repository)
+    runbooks/<runbook_id>/<revision>.md   runbook repository as a folder (or a git repository,
+                                          bare or not, with revision files anywhere in its tree)
     crm.sqlite                            CRM and entitlements (any SQLAlchemy URL can replace it)
     registry/products.csv                 product ownership, one row per recorded version
     registry/teams.csv                    teams and their pagers, one row per recorded version
@@ -28,6 +29,7 @@ from digestkit.exceptions import SourceError
 
 __all__ = [
     "DEFAULT_DATA",
+    "DEFAULT_MAX_REVISION_BYTES",
     "SOURCE_KEYS",
     "DataSources",
     "FileStamp",
@@ -42,8 +44,19 @@ DEFAULT_DATA = Path(
 )
 """Data directory used when none is given: ``data/sample``, or ``$DIGESTKIT_DATA`` if set."""
 
-#: The keys sources.toml may set.
-SOURCE_KEYS = ("runbooks", "crm_url", "registry", "exceptions", "feed", "gold")
+#: The keys sources.toml may set: where each source lives, and the revision file size limit.
+SOURCE_KEYS = (
+    "runbooks",
+    "crm_url",
+    "registry",
+    "exceptions",
+    "feed",
+    "gold",
+    "max_revision_bytes",
+)
+
+#: Largest revision file read (5 MiB): a runbook is text; a bigger file is a mistake or an attack.
+DEFAULT_MAX_REVISION_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,17 +64,22 @@ class DataSources:
     """Where each source system lives."""
 
     root: Path
-    runbooks: Path  # folder repository, or a git repository (detected: contains .git)
+    runbooks: Path  # folder repository, or a git repository (a work tree or a bare one)
     crm_url: str  # SQLAlchemy URL
     registry: Path  # folder with products.csv, teams.csv, known_issues.csv
     exceptions: Path  # register.csv
     feed: Path  # events.jsonl
     gold: Path | None
+    max_revision_bytes: int = DEFAULT_MAX_REVISION_BYTES
 
     @property
     def runbooks_are_git(self) -> bool:
-        """Whether the runbook repository is a git repository rather than a folder."""
-        return (self.runbooks / ".git").exists()
+        """Whether the runbook repository is a git repository (bare or not) rather than a folder."""
+        path = self.runbooks
+        bare = (
+            (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+        )
+        return (path / ".git").exists() or bare
 
 
 #: What every loader accepts: a data directory, opened sources, or None for ``DEFAULT_DATA``.
@@ -91,7 +109,7 @@ def open_sources(data: SourcesLike = None) -> DataSources:
     config = _read_config(toml_path) if toml_path.exists() else {}
 
     def place(key: str, default: str, *, kind: Literal["directory", "file"]) -> Path:
-        path = root / config.get(key, default)
+        path = root / (_text(config, key, toml_path) or default)
         exists = path.is_dir() if kind == "directory" else path.is_file()
         if not exists:
             where = f" (set by {toml_path.name})" if key in config else ""
@@ -102,17 +120,18 @@ def open_sources(data: SourcesLike = None) -> DataSources:
     registry = place("registry", "registry", kind="directory")
     exceptions = place("exceptions", "exceptions/register.csv", kind="file")
     feed = place("feed", "feed/events.jsonl", kind="file")
-    gold = root / config.get("gold", "gold/labels.json")
+    gold = root / (_text(config, "gold", toml_path) or "gold/labels.json")
     if "gold" in config and not gold.is_file():
         raise SourceError("file for 'gold' not found (set by sources.toml)", path=gold)
     return DataSources(
         root=root,
         runbooks=runbooks,
-        crm_url=_crm_url(root, config.get("crm_url")),
+        crm_url=_crm_url(root, _text(config, "crm_url", toml_path)),
         registry=registry,
         exceptions=exceptions,
         feed=feed,
         gold=gold if gold.is_file() else None,
+        max_revision_bytes=_size_limit(config, toml_path),
     )
 
 
@@ -130,22 +149,37 @@ def file_key(paths: Iterable[Path]) -> tuple[FileStamp, ...]:
     return tuple(out)
 
 
-def _read_config(toml_path: Path) -> dict[str, str]:
-    """sources.toml as a mapping of known keys to strings, or a SourceError naming the key."""
+def _read_config(toml_path: Path) -> dict[str, object]:
+    """sources.toml as a mapping of known keys to values, or a SourceError naming the key."""
     try:
         config = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(f"not valid TOML: {exc}", path=toml_path) from exc
-    out: dict[str, str] = {}
-    for key, value in config.items():
+    for key in config:
         if key not in SOURCE_KEYS:
             raise SourceError(
                 f"unknown key; known keys: {', '.join(SOURCE_KEYS)}", path=toml_path, field=key
             )
-        if not isinstance(value, str):
-            raise SourceError("must be a string", path=toml_path, field=key)
-        out[key] = value
-    return out
+    return config
+
+
+def _text(config: dict[str, object], key: str, toml_path: Path) -> str | None:
+    """The string sources.toml sets for ``key``, or None when it sets nothing."""
+    value = config.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SourceError("must be a string", path=toml_path, field=key)
+    return value
+
+
+def _size_limit(config: dict[str, object], toml_path: Path) -> int:
+    value = config.get("max_revision_bytes", DEFAULT_MAX_REVISION_BYTES)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SourceError(
+            "must be a positive whole number of bytes, e.g. 5242880 for 5 MiB",
+            path=toml_path,
+            field="max_revision_bytes",
+        )
+    return value
 
 
 def _crm_url(root: Path, configured: str | None) -> str:

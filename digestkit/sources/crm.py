@@ -2,19 +2,25 @@
 
 Sensitive columns (declared in the schema, or marked in the database's own ``column_catalog``)
 are only read with ``include_sensitive=True``; counts for a digest never leave the database as
-rows.
+rows. Every comparison binds its value with the column's own type (native DATE, TIMESTAMP and
+BOOLEAN columns in PostgreSQL, ISO text in SQLite). A database that cannot be read (driver
+missing, server down, unknown database, locked or corrupt file, lost connection) is a one-line
+SourceError naming the source and what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from digestkit.clock import format_utc
 from digestkit.exceptions import SourceError
@@ -48,8 +54,58 @@ CRM_TABLES = ("accounts", "contacts", "entitlements")
 # number of bound parameters (SQLite: 32766) and giant IN lists plan badly.
 MAX_IN_LIST = 500
 
-_TABLES = {name: sa.table(name, *(sa.column(c.name) for c in SCHEMAS[name])) for name in CRM_TABLES}
 _GROUPABLE = ("tier", "product_id", "notification_variant", "initial_response_minutes", "terms")
+_CATALOG = "column_catalog"
+_POSTGRES_EXTRA = "pip install 'digestkit[postgres]'"
+
+# What a database fault means for the user, matched on the driver's first message line (lower
+# case). The order matters: the specific server replies before the generic connection failure.
+_FAULTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), advice)
+    for pattern, advice in (
+        (
+            r"database (table )?is locked",
+            "the CRM database is locked by another program; run again when it has finished writing",
+        ),
+        (
+            r"file is not a database|malformed|not a database",
+            "not a readable SQLite database (corrupt, or another kind of file); restore the CRM "
+            "file or point crm_url at the right one",
+        ),
+        (
+            r"unable to open database file",
+            "cannot open the CRM database file; check that it exists and is readable",
+        ),
+        (
+            r'database ".*" does not exist',
+            "the CRM database does not exist on that server; check the database name in crm_url",
+        ),
+        (
+            r'authentication failed|role ".*" does not exist|no password supplied',
+            "the CRM database server refused the login; check the user and password in crm_url",
+        ),
+        (
+            r'relation ".*" does not exist|no such table',
+            "a CRM table is missing; crm_url must name the database holding "
+            + ", ".join(CRM_TABLES),
+        ),
+        (
+            r"permission denied",
+            "the CRM database user may not read it; grant it SELECT on the CRM tables",
+        ),
+        (
+            r"server closed the connection|terminating connection|connection (is|already) "
+            r"closed|connection has been closed|consuming input failed|connection lost",
+            "the connection to the CRM database was lost; run again (it reconnects)",
+        ),
+        (
+            r"connection refused|could not connect|connection failed|could not translate host|"
+            r"name or service not known|timeout expired|no route to host|connection timed out",
+            "cannot reach the CRM database server; check that it is running and that crm_url "
+            "names the right host and port",
+        ),
+    )
+)
 
 
 class CrmSpan(NamedTuple):
@@ -72,9 +128,11 @@ def crm_spans(src: SourcesLike = None) -> dict[str, CrmSpan]:
     """Row count and ``updated_at`` range of each CRM table, counted in SQL."""
     sources = resolve_sources(src)
     out = {}
-    with _engine(sources.crm_url).connect() as conn:
-        for table in CRM_TABLES:
-            t = _TABLES[table]
+    for table in CRM_TABLES:
+        with _connected(sources.crm_url, table) as conn:
+            t = _typed_table(
+                conn, table, _column_types(conn, table, _crm_where(sources.crm_url, table))
+            )
             count, first, last = conn.execute(
                 sa.select(sa.func.count(), sa.func.min(t.c.updated_at), sa.func.max(t.c.updated_at))
             ).one()
@@ -94,12 +152,15 @@ def load_accounts(
 ) -> pd.DataFrame:
     """CRM accounts as they stood at ``as_of`` (updated_at <= as_of), filtered in SQL."""
     _check_tiers(tiers)
-    t = _TABLES["accounts"]
-    conditions: list[sa.ColumnElement[bool]] = []
-    if tiers is not None:
-        conditions.append(t.c.tier.in_(list(tiers)))
-    if approved_only:
-        conditions.append(t.c.record_status == "approved")
+
+    def conditions(t: sa.TableClause) -> list[sa.ColumnElement[bool]]:
+        out: list[sa.ColumnElement[bool]] = []
+        if tiers is not None:
+            out.append(t.c.tier.in_(list(tiers)))
+        if approved_only:
+            out.append(t.c.record_status == "approved")
+        return out
+
     return _read_crm(
         src,
         "accounts",
@@ -144,15 +205,21 @@ def load_entitlements(
 ) -> pd.DataFrame:
     """Entitlements, filtered in SQL; ``active_on`` keeps those with starts_on <= day <= ends_on."""
     _check_tiers(tiers)
-    t = _TABLES["entitlements"]
-    conditions: list[sa.ColumnElement[bool]] = []
-    if tiers is not None:
-        conditions.append(t.c.tier.in_(list(tiers)))
-    if approved_only:
-        conditions.append(t.c.record_status == "approved")
-    if active_on is not None:
-        day = _sql_day(active_on)
-        conditions += [t.c.starts_on <= day, t.c.ends_on >= day]
+    day = utc_timestamp(active_on, "active_on") if active_on is not None else None
+
+    def conditions(t: sa.TableClause) -> list[sa.ColumnElement[bool]]:
+        out: list[sa.ColumnElement[bool]] = []
+        if tiers is not None:
+            out.append(t.c.tier.in_(list(tiers)))
+        if approved_only:
+            out.append(t.c.record_status == "approved")
+        if day is not None:
+            out += [
+                t.c.starts_on <= _day(t.c.starts_on, day),
+                t.c.ends_on >= _day(t.c.ends_on, day),
+            ]
+        return out
+
     frame = _read_crm(
         src,
         "entitlements",
@@ -204,8 +271,34 @@ def count_entitlement_accounts(
                 f"cannot group by it; choose from {', '.join(_GROUPABLE)}", field=name
             )
     sources = resolve_sources(src)
-    where = _crm_where(sources.crm_url, "entitlements")
-    t = _TABLES["entitlements"]
+    with _connected(sources.crm_url, "entitlements") as conn:
+        return _count_accounts(
+            conn,
+            _crm_where(sources.crm_url, "entitlements"),
+            as_of=as_of,
+            tiers=tiers,
+            approved_only=approved_only,
+            active_on=active_on,
+            deviating_from_minutes=deviating_from_minutes,
+            group_by=group_by,
+            count_deviating_from=count_deviating_from,
+        )
+
+
+def _count_accounts(
+    conn: sa.Connection,
+    where: str,
+    *,
+    as_of: TimeLike | None,
+    tiers: Sequence[str] | None,
+    approved_only: bool,
+    active_on: TimeLike | None,
+    deviating_from_minutes: int | None,
+    group_by: Sequence[str],
+    count_deviating_from: int | None,
+) -> pd.DataFrame:
+    """:func:`count_entitlement_accounts` on an open connection."""
+    t = _typed_table(conn, "entitlements", _column_types(conn, "entitlements", where))
 
     def deviates(minutes: int) -> sa.ColumnElement[bool]:
         return sa.or_(
@@ -220,8 +313,11 @@ def count_entitlement_accounts(
         # so it is written as an expression no index serves and the selective tier index is used.
         conditions.append(sa.func.coalesce(t.c.record_status, "") == "approved")
     if active_on is not None:
-        day = _sql_day(active_on)
-        conditions += [t.c.starts_on <= day, t.c.ends_on >= day]
+        day = utc_timestamp(active_on, "active_on")
+        conditions += [
+            t.c.starts_on <= _day(t.c.starts_on, day),
+            t.c.ends_on >= _day(t.c.ends_on, day),
+        ]
     if deviating_from_minutes is not None:
         conditions.append(deviates(deviating_from_minutes))
     terms_of = sa.func.coalesce(
@@ -242,9 +338,7 @@ def count_entitlement_accounts(
         ]
 
     def count(
-        conn: sa.Connection,
-        extra: Sequence[sa.ColumnElement[bool]],
-        edge: datetime | str | None = None,
+        extra: Sequence[sa.ColumnElement[bool]], edge: datetime | str | None = None
     ) -> pd.DataFrame:
         columns: list[sa.ColumnElement[Any]] = list(counts)
         if edge is not None:
@@ -254,34 +348,28 @@ def count_entitlement_accounts(
         stmt = sa.select(*keys, *columns).where(*conditions, *extra).group_by(*keys).order_by(*keys)
         return pd.read_sql_query(stmt, conn)
 
-    with _engine(sources.crm_url).connect() as conn:
-        if not sa.inspect(conn).has_table("entitlements"):
-            raise SourceError("table is missing from the CRM database", path=where)
-        if as_of is None:
-            frame = count(conn, [])
-        else:
-            when = utc_timestamp(as_of, "as_of")
-            column_type = _column_types(conn, "entitlements")["updated_at"]
-            bound = _sql_bound(when, column_type)
-            second = _sql_second(when, column_type)
-            # The bound is the next whole second. The same scan counts the rows of as_of's own
-            # second; only when there are some are they checked exactly in pandas, and those
-            # really after as_of excluded by id in a second count.
-            frame = count(conn, [t.c.updated_at <= bound], edge=second)
-            if frame["_edge"].fillna(0).sum() > 0:
-                edge = pd.read_sql_query(
-                    sa.select(t.c.entitlement_id, t.c.updated_at).where(
-                        t.c.updated_at >= second, t.c.updated_at <= bound
-                    ),
-                    conn,
-                )
-                stamps = pd.to_datetime(
-                    edge["updated_at"], utc=True, errors="coerce", format="ISO8601"
-                )
-                late = edge.loc[~(stamps <= when), "entitlement_id"].astype(str).tolist()
-                if late:
-                    frame = count(conn, [t.c.updated_at <= bound, t.c.entitlement_id.not_in(late)])
-            frame = frame.drop(columns="_edge", errors="ignore")
+    if as_of is None:
+        frame = count([])
+    else:
+        when = utc_timestamp(as_of, "as_of")
+        bound = _sql_bound(when, t.c.updated_at.type)
+        second = _sql_second(when, t.c.updated_at.type)
+        # The bound is the next whole second. The same scan counts the rows of as_of's own
+        # second; only when there are some are they checked exactly in pandas, and those
+        # really after as_of excluded by id in a second count.
+        frame = count([t.c.updated_at <= bound], edge=second)
+        if frame["_edge"].fillna(0).sum() > 0:
+            edge = pd.read_sql_query(
+                sa.select(t.c.entitlement_id, t.c.updated_at).where(
+                    t.c.updated_at >= second, t.c.updated_at <= bound
+                ),
+                conn,
+            )
+            stamps = pd.to_datetime(edge["updated_at"], utc=True, errors="coerce", format="ISO8601")
+            late = edge.loc[~(stamps <= when), "entitlement_id"].astype(str).tolist()
+            if late:
+                frame = count([t.c.updated_at <= bound, t.c.entitlement_id.not_in(late)])
+        frame = frame.drop(columns="_edge", errors="ignore")
     if not group_by and frame.empty:
         frame = pd.DataFrame({name: [0] for name in frame.columns})
     for name in ("accounts", "deviating", "deviating_terms"):
@@ -292,7 +380,52 @@ def count_entitlement_accounts(
 
 @functools.cache
 def _engine(url: str) -> sa.Engine:
-    return sa.create_engine(url)
+    """One engine per URL; ``postgresql://`` means psycopg 3, the driver of digestkit[postgres]."""
+    parsed = sa.make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    masked = parsed.render_as_string(hide_password=True)
+    # A server connection may have died since its last use (restart, failover): check first.
+    options = {} if parsed.get_backend_name() == "sqlite" else {"pool_pre_ping": True}
+    try:
+        return sa.create_engine(parsed, **options)
+    except ImportError as exc:
+        if parsed.get_backend_name() == "postgresql":
+            raise SourceError(
+                f"the PostgreSQL driver (psycopg) is not installed; {_POSTGRES_EXTRA}", path=masked
+            ) from exc
+        raise SourceError(
+            f"the database driver '{exc.name}' is not installed; install it with pip", path=masked
+        ) from exc
+    except sa.exc.NoSuchModuleError as exc:
+        raise SourceError(
+            f"unknown kind of database '{parsed.drivername}' in crm_url", path=masked
+        ) from exc
+
+
+@contextlib.contextmanager
+def _connected(url: str, table: str) -> Iterator[sa.Connection]:
+    """A connection to the CRM; any database fault inside becomes a one-line SourceError."""
+    where = _crm_where(url, table)
+    try:
+        with _engine(url).connect() as conn:
+            yield conn
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        raise SourceError(_fault(exc), path=where) from exc
+
+
+def _fault(exc: Exception) -> str:
+    """What a database error means and what to do, without the statement or its parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    for pattern, advice in _FAULTS:
+        if pattern.search(first.lower()):
+            return advice
+    if getattr(exc, "connection_invalidated", False):
+        return "the connection to the CRM database was lost; run again (it reconnects)"
+    # Never str(exc): SQLAlchemy appends the statement and its parameters.
+    return f"the CRM database failed ({type(orig).__name__}: {first[:160]}); check crm_url"
 
 
 def _crm_where(url: str, table: str) -> str:
@@ -303,23 +436,57 @@ def _crm_where(url: str, table: str) -> str:
     return f"{parsed.render_as_string(hide_password=True)}:{table}"
 
 
-def _column_types(conn: sa.Connection, table: str) -> dict[str, sa.types.TypeEngine[Any]]:
+def _column_types(
+    conn: sa.Connection, table: str, where: str
+) -> dict[str, sa.types.TypeEngine[Any]]:
+    """The database's own type of each column of ``table``; SourceError if the table is missing."""
+    if not sa.inspect(conn).has_table(table):
+        raise SourceError(
+            f"table is missing from the CRM database; crm_url must name the database holding "
+            f"{', '.join(CRM_TABLES)}",
+            path=where,
+        )
     return {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
+
+
+def _typed_table(
+    conn: sa.Connection, table: str, types: Mapping[str, sa.types.TypeEngine[Any]]
+) -> sa.TableClause:
+    """``table`` with each column typed as the database declares it, so binds carry that type.
+
+    SQLite has no date types: whatever a column declares, days and times are stored (and
+    compared) as ISO text there, so those columns are bound as text.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    kinds = {c.name: c.dtype for c in SCHEMAS.get(table, ())}
+    columns = []
+    for name, type_ in types.items():
+        if sqlite and kinds.get(name) in ("date", "datetime"):
+            type_ = sa.String()
+        columns.append(sa.column(name, type_))
+    return sa.table(table, *columns)
 
 
 def _catalog_sensitive(conn: sa.Connection, table: str) -> set[str]:
     """Columns the database's own column_catalog marks sensitive (if it has one)."""
-    if not sa.inspect(conn).has_table("column_catalog"):
+    if not sa.inspect(conn).has_table(_CATALOG):
         return set()
-    catalog = sa.table(
-        "column_catalog", sa.column("table_name"), sa.column("column_name"), sa.column("sensitive")
-    )
+    catalog = _typed_table(conn, _CATALOG, _column_types(conn, _CATALOG, _CATALOG))
+    # The flag is read, not compared in SQL: it is 0/1 in SQLite, BOOLEAN in PostgreSQL, or text.
     rows = conn.execute(
-        sa.select(catalog.c.column_name).where(
-            catalog.c.table_name == table, catalog.c.sensitive == 1
-        )
+        sa.select(catalog.c.column_name, catalog.c.sensitive).where(catalog.c.table_name == table)
     )
-    return {str(r[0]) for r in rows}
+    return {str(name) for name, flag in rows if _marks_sensitive(flag)}
+
+
+def _marks_sensitive(flag: object) -> bool:
+    """Whether a column_catalog ``sensitive`` value marks its column; unclear values do (fail
+    closed), only an empty one or a clear no (0, false, no) does not."""
+    if flag is None:
+        return False
+    if isinstance(flag, bool | int | float):
+        return bool(flag)
+    return str(flag).strip().lower() not in ("", "0", "false", "f", "no", "n")
 
 
 def _read_crm(
@@ -329,30 +496,27 @@ def _read_crm(
     as_of: TimeLike | None,
     columns: Sequence[str] | None,
     include_sensitive: bool,
-    conditions: Sequence[sa.ColumnElement[bool]] = (),
+    conditions: Callable[[sa.TableClause], list[sa.ColumnElement[bool]]] | None = None,
     in_lists: Mapping[str, Sequence[str] | None] | None = None,
 ) -> pd.DataFrame:
     """Select ``columns`` of ``table`` with every filter in the SQL, then validate the rows."""
     sources = resolve_sources(src)
     where = _crm_where(sources.crm_url, table)
-    t = _TABLES[table]
     id_col = KEYS[table][0]
-    with _engine(sources.crm_url).connect() as conn:
-        if not sa.inspect(conn).has_table(table):
-            raise SourceError("table is missing from the CRM database", path=where)
-        db_columns = _column_types(conn, table)
+    with _connected(sources.crm_url, table) as conn:
+        db_columns = _column_types(conn, table, where)
         check_header(list(db_columns), table, where=where, row=None)
+        t = _typed_table(conn, table, db_columns)
         sensitive = set(sensitive_columns(table)) | _catalog_sensitive(conn, table)
         wanted = _wanted_columns(table, columns, sensitive, include_sensitive, where=where)
         selected = wanted + (
             ["updated_at"] if as_of is not None and "updated_at" not in wanted else []
         )
-        stmt = sa.select(*(t.c[n] for n in selected)).where(*conditions).order_by(t.c[id_col])
+        stmt = sa.select(*(t.c[n] for n in selected)).order_by(t.c[id_col])
+        stmt = stmt.where(*(conditions(t) if conditions is not None else ()))
         if as_of is not None:
-            stmt = stmt.where(
-                t.c.updated_at
-                <= _sql_bound(utc_timestamp(as_of, "as_of"), db_columns["updated_at"])
-            )
+            bound = _sql_bound(utc_timestamp(as_of, "as_of"), t.c.updated_at.type)
+            stmt = stmt.where(t.c.updated_at <= bound)
         temp_tables: list[sa.Table] = []
         try:
             for name, given in (in_lists or {}).items():
@@ -362,10 +526,15 @@ def _read_crm(
                 if len(values) <= MAX_IN_LIST:
                     stmt = stmt.where(t.c[name].in_(values))
                     continue
+                if conn.dialect.name == "postgresql":
+                    # One array parameter: no temporary table, so a read-only replica serves it.
+                    array = sa.literal(values, postgresql.ARRAY(t.c[name].type))
+                    stmt = stmt.where(t.c[name] == sa.any_(array))
+                    continue
                 temp = sa.Table(
                     f"digestkit_filter_{name}",
                     sa.MetaData(),
-                    sa.Column("value", sa.String, primary_key=True),
+                    sa.Column("value", t.c[name].type, primary_key=True),
                     prefixes=["TEMPORARY"],
                 )
                 temp.create(conn)
@@ -412,9 +581,15 @@ def _wanted_columns(
     return [n for n in names if n == id_col or n in columns]
 
 
-def _sql_day(value: TimeLike) -> str:
-    """The UTC calendar day of ``value`` as the CRM stores days (text compares correctly)."""
-    return utc_timestamp(value, "active_on").strftime(DAY_FORMAT)
+def _day(column: sa.ColumnElement[Any], when: pd.Timestamp) -> date | datetime | str:
+    """The UTC calendar day of ``when`` in ``column``'s representation: a date for a DATE
+    column, midnight for a timestamp one, ``YYYY-MM-DD`` text otherwise (which sorts as dates)."""
+    day = when.tz_convert("UTC").tz_localize(None).normalize()
+    if isinstance(column.type, sa.DateTime):
+        return _native(day.tz_localize("UTC"), column.type)
+    if isinstance(column.type, sa.Date):
+        return day.date()
+    return day.strftime(DAY_FORMAT)
 
 
 def _sql_bound(as_of: pd.Timestamp, column_type: sa.types.TypeEngine[Any]) -> datetime | str:

@@ -91,7 +91,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         C("approved_by", "string", "Approver of a published revision.", nullable=True),
         C("published_at", "datetime", "Publication time (UTC); empty for drafts.", nullable=True),
         C("change_reason", "string", "Why the revision was made."),
-        C("path", "string", "File path, or git ref:path, the revision was read from."),
+        C("path", "string", "Path of the revision file in its repository (folder or git tree)."),
         C("sha256", "string", "sha256 of the revision file's bytes."),
         C("text", "string", "Whole file as text (front matter included; line numbers count it)."),
     ),
@@ -178,6 +178,13 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         C("summary", "string", "Free-text description.", sensitive=True),
         C("recorded_at", "datetime", "When this version of the record was written (UTC)."),
     ),
+    # CRM severity-one cases: only what tells whether a digest came before the first live case.
+    "cases": (
+        C("case_id", "string", "Severity-one case id, e.g. CASE-000123."),
+        C("account_id", "string", "Pseudonymous account id of the customer (accounts)."),
+        C("product_id", "string", "Product the case is about (registry product_id)."),
+        C("opened_at", "datetime", "When the case was opened (UTC)."),
+    ),
     # Change-notification feed: one JSON object per line.
     "events": (
         C("event_id", "string", "Event id, e.g. EVT-000010."),
@@ -202,6 +209,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "teams": ("team", "recorded_at"),
     "known_issues": ("issue_id", "recorded_at"),
     "exceptions": ("exception_id", "recorded_at"),
+    "cases": ("case_id",),
     "events": ("event_id",),
 }
 

@@ -10,19 +10,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from digestkit.sources.config import SOURCE_KEYS, SourcesLike, resolve_sources
+from digestkit.sources.config import (
+    DEFAULT_MAX_REVISION_BYTES,
+    SOURCE_KEYS,
+    SourcesLike,
+    resolve_sources,
+)
 from digestkit.sources.crm import MAX_IN_LIST, crm_spans
 from digestkit.sources.feed import iter_feed, load_feed
 from digestkit.sources.register import load_exceptions
-from digestkit.sources.registry import load_known_issues, load_products, load_teams
-from digestkit.sources.runbooks import load_revisions
+from digestkit.sources.registry import (
+    NAMED_TABLES,
+    load_known_issues,
+    load_products,
+    load_teams,
+    name_conflicts,
+)
+from digestkit.sources.runbooks import load_revisions, revision_problems
 from digestkit.sources.schema import FRONT_MATTER_KEYS, KEYS, SCHEMAS
 from digestkit.sources.validate import DAY_FORMAT
 
 __all__ = ["schema_markdown", "snapshot_sha256", "summarize"]
 
 _WHERE = {
-    "revisions": "`runbooks/<runbook_id>/<revision>.md` (YAML front matter + Markdown body)",
+    "revisions": "`runbooks/<runbook_id>/<revision>.md` (YAML front matter + Markdown body),"
+    " or a git repository",
     "accounts": "CRM database (`crm.sqlite` or `crm_url`), table `accounts`",
     "contacts": "CRM database, table `contacts`",
     "entitlements": "CRM database, table `entitlements`",
@@ -30,6 +42,7 @@ _WHERE = {
     "teams": "`registry/teams.csv` (append-only)",
     "known_issues": "`registry/known_issues.csv` (append-only)",
     "exceptions": "`exceptions/register.csv` (append-only)",
+    "cases": "CRM database, table `cases` (severity-one cases; optional: evaluation only)",
     "events": "`feed/events.jsonl` (one JSON object per line)",
 }
 
@@ -84,13 +97,16 @@ def summarize(src: SourcesLike = None) -> str:
     sources = resolve_sources(src)
     out = [f"data: {sources.root}"]
     revisions = load_revisions(sources)
+    problems = revision_problems(sources)
     kind = "git repository" if sources.runbooks_are_git else "folder"
-    out.append(f"runbooks ({kind} {sources.runbooks}): {len(revisions)} revisions")
+    unread = f"; {len(problems)} file(s) not read (below)" if problems else ""
+    out.append(f"runbooks ({kind} {sources.runbooks}): {len(revisions)} revisions{unread}")
     for runbook_id, group in revisions.groupby("runbook_id", sort=True):
         statuses = ", ".join(
             f"{r} {s}" for r, s in zip(group["revision"], group["status"], strict=True)
         )
         out.append(f"  {runbook_id}: {statuses}; published {_span(group['published_at'])}")
+    out += [f"  problem: {problem.error}" for problem in problems]
     for table, span in crm_spans(sources).items():
         out.append(
             f"crm {table}: {span.rows} rows; updated {span.first_update} .. {span.last_update}"
@@ -105,6 +121,14 @@ def summarize(src: SourcesLike = None) -> str:
         out.append(
             f"{name}: {ids} ids, {len(frame)} versions; recorded {_span(frame['recorded_at'])}"
         )
+        if name in NAMED_TABLES:
+            id_col, name_col = NAMED_TABLES[name]
+            clashes = name_conflicts(frame.drop_duplicates(id_col, keep="last"), name)
+            for _, group in clashes.groupby("name_key", sort=True):
+                out.append(
+                    f"  ambiguous: {len(group)} {name} named '{group[name_col].iloc[0]}' "
+                    f"({', '.join(group[id_col])})"
+                )
     lines = list(iter_feed(sources.feed))
     good = load_feed(sources, strict=False)
     bad = [f"line {line.line_no}" for line in lines if line.error]
@@ -125,22 +149,42 @@ def schema_markdown() -> str:
         "Generated from `digestkit.sources.SCHEMAS` by `digestkit.sources.schema_markdown()`;",
         "do not edit by hand. Timestamps are ISO-8601 UTC text ending in `Z`, dates `YYYY-MM-DD`,",
         "and an empty CSV cell is null. Sensitive columns (below, plus any column the CRM's",
-        "`column_catalog` table marks `sensitive = 1`) are only read with `include_sensitive=True`",
-        "and never appear in outputs.",
+        "`column_catalog` table marks `sensitive`: 1 or true, and any value but empty or a clear",
+        "no such as 0 or false) are only read with `include_sensitive=True` and never appear in",
+        "outputs.",
         "",
         "## Loading rules",
         "",
         f"- `sources.toml` (optional, in the data directory) may set {', '.join(SOURCE_KEYS)};",
         "  paths (and relative `sqlite:///` paths) are relative to the data directory.",
-        "- A revision file starts with YAML front matter holding exactly",
-        f"  {', '.join(FRONT_MATTER_KEYS)}; `runbook_id` must match its folder",
-        "  (git: its file name `<runbook_id>.md`) and `revision` its file name.",
-        "  A git runbook repository gives one revision per committed version.",
+        "- A revision file starts with YAML front matter (no aliases) holding exactly",
+        f"  {', '.join(FRONT_MATTER_KEYS)}. In a folder repository it is",
+        "  `<runbook_id>/<revision>.md` and must say so. In a git repository (a work tree or a",
+        "  bare one) any `.md` file anywhere whose front matter names a `runbook_id` or a",
+        "  `revision` is one; other files (a README) are ignored. A revision's life (draft,",
+        "  published, withdrawn, corrected) is successive commits of the main line (first",
+        "  parents): the latest wins, and `as_of` reads each revision as its last commit by then",
+        "  left it (uncommitted edits do not count). A shallow clone is refused: fetch the full",
+        "  history (`git fetch --unshallow`).",
+        "- A revision file over `max_revision_bytes` (default"
+        f" {DEFAULT_MAX_REVISION_BYTES // 1024 // 1024} MiB), not UTF-8, with",
+        "  broken front matter, or claiming a revision another file also claims is left out and",
+        "  listed as a problem (`revision_problems`, `digestkit sources`); the other revisions",
+        "  still load. Errors name the file, line, field and rule, never the value.",
         "- `seq` orders a runbook's revisions by revision id in natural order (r2 before r10).",
         "- `as_of`: revisions published later are hidden (drafts stay); CRM rows updated later",
         "  are hidden; append-only tables give, per id, the latest version recorded by then.",
         "- CRM filters (`as_of`, `tiers`, `approved_only`, `active_on`, `product_ids`,",
-        f"  `account_ids`, `columns`) run in SQL; lists over {MAX_IN_LIST} ids use a temp table.",
+        "  `account_ids`, `columns`) run in SQL with values bound as each column's own type",
+        "  (native DATE, TIMESTAMP, BOOLEAN in PostgreSQL; ISO text in SQLite); lists over",
+        f"  {MAX_IN_LIST} ids use one array parameter in PostgreSQL (read-only replicas work),",
+        "  a temporary table elsewhere. `postgresql://` URLs use psycopg 3:",
+        "  `pip install 'digestkit[postgres]'`. A database fault (driver missing, server down,",
+        "  unknown database, locked or corrupt file, lost connection) is a one-line error naming",
+        "  the source (password masked) and what to do.",
+        "- Runbooks name products and teams by `product_name` / `display_name`, matched",
+        "  ignoring case and runs of spaces; a name two ids carry is ambiguous: `name_conflicts`",
+        "  lists every row carrying it, to be cited, never resolved by picking one.",
         "- The feed is read line by line; an event delivered twice is kept once, a different",
         "  event reusing an event_id is an error (skipped when not strict).",
     ]

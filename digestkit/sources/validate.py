@@ -1,7 +1,8 @@
 """Validation shared by every loader: headers, dtype coercion, unique keys, order, UTC times.
 
 Every failure is a :class:`~digestkit.exceptions.SourceError` naming the file (or table), the row
-or line (``locate`` turns a row position into the words for it) and the field.
+or line (``locate`` turns a row position into the words for it), the field and the rule broken,
+never the value (it may be sensitive, or huge).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def utc_timestamp(value: TimeLike, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise SourceError(f"not a timestamp: {value!r}", field=name) from exc
+        raise SourceError("is not an ISO-8601 date or time", field=name) from exc
     return pd.Timestamp(as_utc(ts))
 
 
@@ -107,10 +108,8 @@ def _coerce_column(
     null = raw.isna()
 
     def fail(mask: pd.Series[Any], problem: str) -> NoReturn:
-        pos = _first(mask)
-        raise SourceError(
-            f"{problem} (got {raw.iloc[pos]!r})", path=where, row=locate(pos), field=col.name
-        )
+        # The rule, not the value: a value may be sensitive, or huge.
+        raise SourceError(problem, path=where, row=locate(_first(mask)), field=col.name)
 
     if not col.nullable and null.any():
         pos = _first(null)
