@@ -10,8 +10,9 @@ there are ``--pairs`` distinct pairs; each new revision is a new as-of time for 
 Every run starts with every digestkit cache cleared (what ``digestkit evaluate --replay`` costs
 in a fresh process, imports aside). Medians of ``--repeat`` runs with their spread. With
 ``--floor``, the independent floor of ``bench_pipeline.py`` (standard library only) is also run
-once per pair, for scale. Run: ``.venv/bin/python benchmarks/bench_replay.py --data DIR``
-(``make bench-pipeline`` runs it at 100k accounts).
+once per pair, for scale. Run: ``make bench-replay`` or
+``.venv/bin/python benchmarks/bench_replay.py [--data DIR]`` (default: the 100k-account world of
+``bench_pipeline.py``, generated once into ``--cache``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pipeline import RUNBOOK, clear_caches, floor_reads, spread, stats
+from bench_pipeline import world as world_at
 
 STEP = timedelta(hours=6)
 
@@ -97,7 +99,9 @@ def distinct_pairs(data: Path, count: int) -> list[tuple[str, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=200)
-    parser.add_argument("--data", type=Path, required=True, help="a world from digestkit sample")
+    parser.add_argument(
+        "--data", type=Path, help="a world from digestkit sample (default: the 100k-account one)"
+    )
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "digestkit-bench"
     )
@@ -108,8 +112,8 @@ def main() -> None:
 
     from digestkit import evaluation
 
-    target = args.cache / f"replay-{args.data.name}"
-    world = replay_world(args.data, target, extra=args.pairs // 2)
+    base = args.data or world_at(args.cache, 100_000)
+    world = replay_world(base, args.cache / f"replay-{base.name}", extra=args.pairs // 2)
     pairs = distinct_pairs(world, args.pairs)
     as_of = {
         _meta((world / "runbooks" / r / f"{new}.md").read_text(), "published_at")
