@@ -675,7 +675,15 @@ def main() -> None:
         f"as-of times, {rp['scored_against_gold']} scored against gold), caches cleared first: "
         f"wall {spread(rp['seconds'], 1, 1)} s, CPU {spread(rp['cpu_seconds'], 1, 1)} s "
         f"({rp['repeat']} runs); per digest median {rp['per_digest_median'] * 1000:.0f} ms, "
-        f"p90 {rp['per_digest_p90'] * 1000:.0f} ms. See `bench_replay.py`."
+        f"p90 {rp['per_digest_p90'] * 1000:.0f} ms. The pairs are distinct revision pairs of "
+        "the world extended with revisions r10.. (see `bench_replay.py`)."
+    )
+    plan = rp["plan"]
+    log("")
+    log(
+        f"For comparison, `evaluation.replay_plan`: {plan['items']} distinct (pair, as-of) items "
+        f"over the world's own {plan['pairs']} pairs, {plan['as_of_times']} as-of times: wall "
+        f"{spread(plan['seconds'], 1, 1)} s, CPU {spread(plan['cpu_seconds'], 1, 1)} s."
     )
 
     sample_dir = small / "runbooks" / RUNBOOK
