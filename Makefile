@@ -23,13 +23,16 @@ run: setup  ## publication events of the sample world -> HTML digests in the wor
 system-deps:  ## Debian packages the tests need (chromium, postgresql): installs them or says how
 	.ci/system-deps
 
-test: setup system-deps  ## the whole test suite (what CI runs)
+test: setup system-deps  ## type check (mypy strict), lint, then the whole test suite (what CI runs)
+	$(BIN)/mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: bench-diff bench-pipeline  ## every benchmark; each prints its table with ratios
 
 bench-diff: setup
-	$(BIN)/python benchmarks/bench_diff.py
+	$(BIN)/python benchmarks/bench_diff.py --results benchmarks/RESULTS.md
 
 bench-pipeline: setup  ## generates 10k/100k/1M-account worlds into /tmp once (1M: ~1 min, 4.5 GB)
 	$(BIN)/python benchmarks/bench_pipeline.py --results benchmarks/RESULTS.md

@@ -222,16 +222,38 @@ def cmd_share(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from digestkit import journal
     from digestkit import workspace as ws
     from digestkit.audit import verify_audit
 
     layout = ws.open_workspace(args.workspace, create=False)
-    problems = verify_audit(layout)
+    # Under the lock, after completing or undoing a change a killed process left.
+    with journal.locked(layout):
+        problems = verify_audit(layout, expect_head=args.expect_head)
     for p in problems:
         print(f"{p.location(layout)}: {p.message}", file=sys.stderr)
     if problems:
         return 1
-    print(f"{layout.audit_log}: intact (and every digest folder matches it)")
+    anchored = " and contains the expected head" if args.expect_head else ""
+    print(f"{layout.audit_log}: intact{anchored} (and every digest folder matches it)")
+    return 0
+
+
+def cmd_audit_head(args: argparse.Namespace) -> int:
+    from digestkit import journal
+    from digestkit import workspace as ws
+    from digestkit.audit import read_head
+    from digestkit.exceptions import WorkspaceError
+
+    layout = ws.open_workspace(args.workspace, create=False)
+    with journal.locked(layout):
+        head, problem = read_head(layout)
+    if problem:
+        raise WorkspaceError(f"{problem}; run digestkit audit verify")
+    if head is None:
+        raise WorkspaceError(f"{layout.audit_log} has no entries yet, so there is no head")
+    print(head["hash"])
+    print(f"digestkit: seq {head['seq']}; keep this hash outside the workspace", file=sys.stderr)
     return 0
 
 
@@ -421,7 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     v = audit_sub.add_parser("verify", help="report edited, reordered or deleted audit.log entries")
     v.set_defaults(func=cmd_audit_verify)
+    v.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="a head printed by `digestkit audit head` and kept elsewhere: it must be in the chain",
+    )
     _workspace_option(v)
+    h = audit_sub.add_parser("head", help="print the hash of the last audit.log entry (the head)")
+    h.set_defaults(func=cmd_audit_head)
+    _workspace_option(h)
 
     p = command("review", cmd_review, "record a reviewer's verdict on a claim, or a missed item")
     p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")

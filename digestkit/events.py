@@ -5,17 +5,23 @@ once, under the workspace lock:
 
 - a malformed line goes to ``quarantine.jsonl`` (line number and reason, never its text);
 - ``runbook.draft_saved`` events, and publications of revisions withdrawn since, are recorded
-  as ``skipped``; a ``runbook.withdrawn`` event marks the revision's digest ``withdrawn`` (and
-  is skipped when there is none);
+  as ``skipped``;
+- a ``runbook.withdrawn`` event is validated like a publication (runbook and revision exist;
+  the repository has the revision withdrawn; content sha256 matches its bytes) and marks the
+  revision's digest ``withdrawn`` (skipped when there is none);
 - a publication event is validated (schema, by :func:`digestkit.sources.iter_feed`; runbook and
   revision exist; revision is published; content sha256 matches), its digest is built, the
   notebook executed with papermill and rendered with nbconvert in ``tmp/``, and the folder
   renamed into ``digests/`` only when complete;
-- an event id seen before, or a revision already digested, is recorded as ``duplicate``;
-- a failure is recorded with its error and retried on the next pass: the cursor never moves
-  past a line that was not handled.
+- the same event again (same id, same payload), or a revision already digested from the same
+  bytes, is recorded as ``duplicate``; an event id re-used for a different payload, or a
+  revision digested from other bytes, is a conflict: ``failed``, with the reason;
+- a failure is recorded with a short reason (never a SQL statement) and retried on the next
+  pass: the cursor never moves past a line that was not handled.
 
-Every outcome is one line in ``state/events.jsonl`` and one log line (ids only).
+Every outcome is one line in ``state/events.jsonl`` (with the sha256 of the feed line it
+handled, so an edited handled line is refused on the next pass) and one log line (ids only).
+A digest posted or withdrawn and its outcome are one journaled change (:mod:`digestkit.journal`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -32,17 +38,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import sqlalchemy as sa
 
-from digestkit import clock, render
+from digestkit import clock, journal, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
-from digestkit.audit import append_audit, logged_hashes
-from digestkit.exceptions import DigestkitError, EventError
+from digestkit.exceptions import DigestkitError, EventError, SourceError
 from digestkit.fileio import (
     append_jsonl,
     canonical_json,
-    locked,
-    make_build_dir,
+    failpoint,
     read_jsonl,
     sha256_bytes,
     write_atomic,
@@ -61,6 +66,7 @@ __all__ = [
     "handle_line",
     "process_feed",
     "run_event",
+    "short_reason",
     "skip_event",
     "watch",
 ]
@@ -72,6 +78,11 @@ WITHDRAWN = "runbook.withdrawn"
 Status = Literal["processed", "skipped", "duplicate", "failed", "quarantined"]
 #: Outcomes that are final: the cursor may move past their line (a failure is retried).
 HANDLED: tuple[Status, ...] = ("processed", "skipped", "duplicate", "quarantined")
+
+# What a source or the machine may raise while an event is handled: the event fails and is
+# retried; anything else is a bug and stops the run.
+_FAULTS = (DigestkitError, OSError, sa.exc.SQLAlchemyError, sqlite3.Error, pd.errors.DatabaseError)
+_REASON_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -88,30 +99,53 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PassResult:
-    """The outcomes of one pass over the feed, and where the index page is."""
+    """The outcomes of one pass over the feed, where the index page is, and what taking the
+    lock recovered from a killed run."""
 
     outcomes: list[Outcome]
     index: Path
     cursor: int
+    recovery: journal.Recovery = field(default_factory=journal.Recovery)
 
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
-def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd.Series:
-    """Check that a publication event matches the runbook repository; return the revision row.
+def short_reason(exc: BaseException) -> str:
+    """The reason a failed event records: the error's first line, at most 300 characters.
 
-    A revision the repository still has as a draft fails (the repository may lag the feed); one
-    withdrawn since is returned, so the caller can skip it.
+    Never the SQL statement or parameters a database error carries, nor a traceback.
+    """
+    text = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
+    text = text.split("[SQL:")[0].strip() or type(exc).__name__
+    if not isinstance(exc, DigestkitError):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
+
+
+def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd.Series:
+    """Check that an event matches the runbook repository; return the revision row.
+
+    The revision must exist and hold the bytes the event's ``content_sha256`` names. For a
+    publication, a revision the repository still has as a draft fails (the repository may lag
+    the feed); one withdrawn since is returned, so the caller can skip it. For a withdrawal the
+    repository must have the revision withdrawn: one still published there fails, so a forged
+    or premature withdrawal never takes a digest off handoff.
     """
     ref = f"{event['runbook_id']}@{event['revision']}"
     try:
         row = src_mod.get_revision(sources, event["runbook_id"], event["revision"])
     except DigestkitError as exc:
-        raise EventError(f"event {event['event_id']}: {exc}") from None
+        raise EventError(f"event {event['event_id']}: {short_reason(exc)}") from None
+    if event["type"] == WITHDRAWN and row["status"] != "withdrawn":
+        raise EventError(
+            f"event {event['event_id']}: {ref} is '{row['status']}' in the runbook repository, "
+            "not withdrawn; run again once the repository records the withdrawal (or close the "
+            "event with digestkit skip-event)"
+        )
     # A revision withdrawn since its publication is skipped by the caller, not failed.
-    if row["status"] not in ("published", "withdrawn"):
+    if event["type"] != WITHDRAWN and row["status"] not in ("published", "withdrawn"):
         raise EventError(
             f"event {event['event_id']}: {ref} is '{row['status']}' in the runbook repository, "
             "not published; publish it (or withdraw the event) and run again"
@@ -124,24 +158,43 @@ def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd
     return row
 
 
-def _record(layout: ws.Layout, outcome: Outcome) -> Outcome:
-    append_jsonl(layout.events, {"at": clock.utc_now_text(), **asdict(outcome)})
+def _line_sha256(line: src_mod.FeedLine) -> str:
+    return sha256_bytes(line.text.encode("utf-8", "surrogatepass"))
+
+
+def _outcome_record(outcome: Outcome, line: src_mod.FeedLine) -> dict[str, Any]:
+    """The state/events.jsonl line of ``outcome``: ids, status, reason and the line's sha256."""
+    return {"at": clock.utc_now_text(), **asdict(outcome), "line_sha256": _line_sha256(line)}
+
+
+def _log_outcome(outcome: Outcome) -> Outcome:
     what = outcome.digest_id or outcome.event_id or "-"
     log.info("line %d %s %s: %s", outcome.line_no, what, outcome.status, outcome.reason)
     return outcome
 
 
+def _record(layout: ws.Layout, outcome: Outcome, line: src_mod.FeedLine) -> Outcome:
+    append_jsonl(layout.events, _outcome_record(outcome, line))
+    return _log_outcome(outcome)
+
+
 @dataclass
 class _History:
-    """What earlier passes handled: lines, event ids and withdrawn revisions (-> feed line)."""
+    """What earlier passes handled: lines (-> the sha256 they had), event ids and withdrawn
+    revisions (-> feed line); and the feed's events by line, to compare a re-used id's payload.
+    """
 
     lines: set[int]
     ids: dict[str, int]
     withdrawn: dict[str, int]
+    hashes: dict[int, str] = field(default_factory=dict)
+    feed: dict[int, dict[str, str]] = field(default_factory=dict)
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, line_sha256: str | None = None) -> None:
         if outcome.status in HANDLED:
             self.lines.add(outcome.line_no)
+            if line_sha256:
+                self.hashes.setdefault(outcome.line_no, line_sha256)
         if outcome.status not in ("processed", "skipped") or not outcome.event_id:
             return
         self.ids.setdefault(outcome.event_id, outcome.line_no)
@@ -156,7 +209,12 @@ def _history(layout: ws.Layout) -> _History:
     history = _History(set(), {}, {})
     for rec in read_jsonl(layout.events):
         fields: dict[str, Any] = {f: rec.get(f) for f in _OUTCOME_FIELDS}
-        history.add(Outcome(**fields))
+        if not isinstance(fields["line_no"], int) or fields["status"] not in (*HANDLED, "failed"):
+            raise EventError(
+                f"{layout.events}: a record without a line number or status ({rec.get('at')}); "
+                "the file was edited: restore it from backup"
+            )
+        history.add(Outcome(**fields), rec.get("line_sha256"))
     return history
 
 
@@ -167,11 +225,13 @@ def build_event_digest(
     sources: src_mod.DataSources,
     notebook: Path = render.DIGEST_NOTEBOOK,
     kernel: WarmKernel | None = None,
+    outcome: Mapping[str, Any] | None = None,
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
 
     Everything is written to a folder under ``tmp/`` that is renamed into ``digests/`` only once
-    complete, so a failure leaves no partial digest.
+    complete, so a failure leaves no partial digest. The rename, the audit.log entry and the
+    state/events.jsonl ``outcome`` record (if given) are one journaled change.
     """
     from digestkit.digest import build_digest
 
@@ -188,8 +248,8 @@ def build_event_digest(
         # building it a second time: one build per event, and the HTML shows the hashed JSON.
         "digest_json": "digest.json",
     }
-    build = make_build_dir(layout.tmp, digest_id)
-    try:
+    with journal.change(layout, "digest.created") as current:
+        build = current.build_dir(digest_id)
         digest_bytes = canonical_json(digest)
         (build / "digest.json").write_bytes(digest_bytes)
         ws.render_folder(
@@ -206,21 +266,31 @@ def build_event_digest(
             parameters=parameters,
             event_id=event["event_id"],
         )
-        (build / "audit.json").write_bytes(canonical_json(audit))
-        build.rename(layout.digest_dir(digest_id))
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-    append_audit(
-        layout,
-        "digest.created",
-        at=audit["created_at"],
-        digest_id=digest_id,
-        by="digestkit",
-        event_id=event["event_id"],
-        digest_sha256=audit["digest_sha256"],
-        **logged_hashes(layout, digest_id, audit),
-    )
+        audit_bytes = canonical_json(audit)
+        (build / "audit.json").write_bytes(audit_bytes)
+        failpoint("digest.created.built")
+        current.commit(
+            moves=[(build, layout.digest_dir(digest_id))],
+            appends=[(layout.events, outcome)] if outcome is not None else [],
+            audit={
+                "at": audit["created_at"],
+                "digest_id": digest_id,
+                "by": "digestkit",
+                "event_id": event["event_id"],
+                "digest_sha256": audit["digest_sha256"],
+                "audit_sha256": sha256_bytes(audit_bytes),
+                "html_sha256": sha256_bytes((build / "digest.html").read_bytes()),
+                "ipynb_sha256": sha256_bytes((build / "digest.ipynb").read_bytes()),
+            },
+        )
     return digest_id
+
+
+def _conflict(event: Mapping[str, Any], earlier: Mapping[str, Any] | None) -> list[str]:
+    """The fields in which ``event`` differs from the earlier event with its id."""
+    if earlier is None:
+        return []
+    return sorted(k for k in {*event, *earlier} if event.get(k) != earlier.get(k))
 
 
 def handle_line(
@@ -235,35 +305,45 @@ def handle_line(
     """Handle one feed line (the caller holds the lock) and record its outcome."""
     if line.error is not None or line.event is None:
         reason = line.error or "empty event"
-        append_jsonl(
-            layout.quarantine,
-            {
-                "at": clock.utc_now_text(),
-                "line_no": line.line_no,
-                "field": line.field,
-                "reason": reason,
-            },
-        )
-        return _record(layout, Outcome(line.line_no, None, "quarantined", reason))
+        quarantined = Outcome(line.line_no, None, "quarantined", reason)
+        with journal.change(layout, "event.quarantined") as current:
+            current.commit(
+                appends=[
+                    (
+                        layout.quarantine,
+                        {
+                            "at": clock.utc_now_text(),
+                            "line_no": line.line_no,
+                            "field": line.field,
+                            "reason": reason,
+                        },
+                    ),
+                    (layout.events, _outcome_record(quarantined, line)),
+                ]
+            )
+        return _log_outcome(quarantined)
     event = line.event  # iter_feed has checked it against SCHEMAS["events"]
     event_id, kind = event["event_id"], event["type"]
     digest_id = f"{event['runbook_id']}@{event['revision']}"
 
+    def made(status: Status, reason: str) -> Outcome:
+        return Outcome(line.line_no, event_id, status, reason, digest_id, kind)
+
     def outcome(status: Status, reason: str) -> Outcome:
-        return _record(layout, Outcome(line.line_no, event_id, status, reason, digest_id, kind))
+        return _record(layout, made(status, reason), line)
 
     if event_id in history.ids:
-        return outcome(
-            "duplicate", f"event id already handled at feed line {history.ids[event_id]}"
-        )
-    if kind == WITHDRAWN:
-        if layout.digest_dir(digest_id).exists():
-            return outcome(*_withdraw(layout, event, digest_id, notebook))
-        return outcome(
-            "skipped",
-            f"{digest_id} has no digest to withdraw; a later publication event for it is skipped",
-        )
-    if kind != PUBLISHED:
+        first = history.ids[event_id]
+        differ = _conflict(event, history.feed.get(first))
+        if differ:
+            return outcome(
+                "failed",
+                f"conflict: event id {event_id} was used at feed line {first} for another event "
+                f"({', '.join(differ)} differ); an id names one event, so publish this change "
+                f"under a new id and close this line with digestkit skip-event {event_id}",
+            )
+        return outcome("duplicate", f"event id already handled at feed line {first}")
+    if kind not in (PUBLISHED, WITHDRAWN):
         return outcome("skipped", f"{kind} event: drafts are not digested")
     # Validated before the duplicate check: a re-delivery whose content no longer matches the
     # repository is a problem to see, not a duplicate to ignore.
@@ -271,42 +351,82 @@ def handle_line(
         row = check_revision(sources, event)
     except EventError as exc:
         return outcome("failed", str(exc))
+    except _FAULTS as exc:
+        return outcome("failed", short_reason(exc))
+    if kind == WITHDRAWN:
+        if layout.digest_dir(digest_id).exists():
+            return _withdraw(layout, line, made, notebook)
+        return outcome(
+            "skipped",
+            f"{digest_id} has no digest to withdraw; a later publication event for it is skipped",
+        )
     if layout.digest_dir(digest_id).exists():
+        digested = _digested_sha256(layout, digest_id)
+        if digested not in (None, event["content_sha256"]):
+            return outcome(
+                "failed",
+                f"conflict: {digest_id} was digested from other bytes (revision sha256 "
+                f"{digested[:12]}…) than this event names; a published revision must not change: "
+                f"publish a new revision, and close this line with digestkit skip-event {event_id}",
+            )
         return outcome("duplicate", f"{digest_id} is already digested")
     if digest_id in history.withdrawn:
         line_no = history.withdrawn[digest_id]
         return outcome("skipped", f"{digest_id} was withdrawn (feed line {line_no}): no digest")
     if row["status"] == "withdrawn":
         return outcome("skipped", f"{digest_id} was withdrawn after publication: no digest")
+    processed = made("processed", "digest built")
     try:
-        build_event_digest(layout, event, sources=sources, notebook=notebook, kernel=kernel)
-    except (DigestkitError, OSError) as exc:  # bad data, a failed notebook, a full disk
-        return outcome("failed", str(exc))
-    return outcome("processed", "digest built")
+        build_event_digest(
+            layout,
+            event,
+            sources=sources,
+            notebook=notebook,
+            kernel=kernel,
+            outcome=_outcome_record(processed, line),
+        )
+    except _FAULTS as exc:  # bad data, a failed notebook, a database fault, a full disk
+        return outcome("failed", short_reason(exc))
+    return _log_outcome(processed)
+
+
+def _digested_sha256(layout: ws.Layout, digest_id: str) -> str | None:
+    """The revision sha256 the digest of ``digest_id`` was built from (None if unrecorded)."""
+    try:
+        recorded = ws.load_audit(layout, digest_id).get("revision_sha256")
+    except DigestkitError:
+        return None
+    return recorded if isinstance(recorded, str) else None
 
 
 def _withdraw(
-    layout: ws.Layout, event: Mapping[str, Any], digest_id: str, notebook: Path
-) -> tuple[Status, str]:
-    """(status, reason) of a withdrawal event for a digested revision."""
-    event_id = event["event_id"]
+    layout: ws.Layout,
+    line: src_mod.FeedLine,
+    made: Callable[[Status, str], Outcome],
+    notebook: Path,
+) -> Outcome:
+    """The outcome of a validated withdrawal event for a digested revision."""
+    event = line.event or {}
+    processed = made("processed", "digest marked withdrawn")
     try:
         transition = ws.mark_withdrawn(
             layout,
-            digest_id,
+            f"{event['runbook_id']}@{event['revision']}",
             by=event["actor"],
             at=event["occurred_at"],
-            event_id=event_id,
+            event_id=event["event_id"],
             notebook=notebook,
+            outcome=_outcome_record(processed, line),
         )
-    except (DigestkitError, OSError) as exc:
-        return "failed", str(exc)
+    except _FAULTS as exc:
+        return _record(layout, made("failed", short_reason(exc)), line)
     if transition is None:
-        return "skipped", f"{digest_id} is already withdrawn"
-    return "processed", "digest marked withdrawn"
+        return _record(layout, made("skipped", "the digest is already withdrawn"), line)
+    return _log_outcome(processed)
 
 
 def _read_cursor(layout: ws.Layout) -> int:
+    # _check_cursor has refused a cursor that does not parse.
     if not layout.cursor.exists():
         return 1
     return int(json.loads(layout.cursor.read_text(encoding="utf-8"))["next_line"])
@@ -321,6 +441,20 @@ def _prefix_sha256(lines: Iterable[src_mod.FeedLine], before: int) -> str:
     return digest.hexdigest()
 
 
+def _check_handled(
+    layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path, history: _History
+) -> None:
+    """Refuse a feed in which a line already handled (before the cursor or after it) changed."""
+    text = {ln.line_no: ln for ln in lines}
+    for line_no, recorded in sorted(history.hashes.items()):
+        line = text.get(line_no)
+        if line is not None and _line_sha256(line) != recorded:
+            raise EventError(
+                f"{feed}: line {line_no} is not the line the workspace {layout.root} handled "
+                "(its sha256 differs); the feed was edited, so restore it or use a new --workspace"
+            )
+
+
 def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) -> None:
     """Refuse a feed other than the one the workspace has handled so far, or a shortened one.
 
@@ -330,7 +464,14 @@ def _check_cursor(layout: ws.Layout, lines: list[src_mod.FeedLine], feed: Path) 
     """
     if not layout.cursor.exists():
         return
-    cursor = json.loads(layout.cursor.read_text(encoding="utf-8"))
+    try:
+        cursor = json.loads(layout.cursor.read_text(encoding="utf-8"))
+        int(cursor["next_line"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise EventError(
+            f"{layout.cursor}: not a cursor; delete it (the next pass rebuilds it from "
+            "state/events.jsonl and checks the feed again)"
+        ) from None
     followed, next_line = cursor.get("feed"), int(cursor["next_line"])
     recorded = cursor.get("prefix_sha256")  # absent in cursors written before it existed
     same_content = recorded is not None and recorded == _prefix_sha256(lines, next_line)
@@ -390,6 +531,7 @@ class _Run:
     lines: list[src_mod.FeedLine] = field(default_factory=list)
     history: _History = field(default_factory=lambda: _History(set(), {}, {}))
     cursor: int = 1
+    recovery: journal.Recovery = field(default_factory=journal.Recovery)
 
     @classmethod
     def open(
@@ -407,11 +549,15 @@ class _Run:
 
     @contextmanager
     def under_lock(self, timeout: float) -> Iterator[_Run]:
-        """Hold the workspace lock with the feed read and checked; then advance the cursor."""
-        with locked(self.layout.lock, timeout=timeout):
+        """Hold the workspace lock (recovering from a killed run) with the feed read and checked;
+        then advance the cursor."""
+        with journal.locked(self.layout, timeout=timeout) as recovery:
+            self.recovery = recovery
             self.lines = list(src_mod.iter_feed(self.feed))
             _check_cursor(self.layout, self.lines, self.feed)
             self.history = _history(self.layout)
+            _check_handled(self.layout, self.lines, self.feed, self.history)
+            self.history.feed = {ln.line_no: ln.event for ln in self.lines if ln.event}
             yield self
             self.cursor = _advance_cursor(self.layout, self.lines, self.feed, self.history.lines)
             ws.write_index(self.layout)
@@ -452,16 +598,20 @@ def process_feed(
                 kernel=kernel,
             )
             outcomes.append(outcome)
-            run.history.add(outcome)
-    return PassResult(outcomes=outcomes, index=run.layout.index, cursor=run.cursor)
+            run.history.add(outcome, _line_sha256(line))
+    return PassResult(
+        outcomes=outcomes, index=run.layout.index, cursor=run.cursor, recovery=run.recovery
+    )
 
 
 def _find_event(
-    lines: list[src_mod.FeedLine], event_id: str, feed: Path
+    lines: list[src_mod.FeedLine], event_id: str, feed: Path, handled: set[int]
 ) -> tuple[src_mod.FeedLine, dict[str, Any]]:
-    """The feed line of ``event_id`` and its event; EventError naming the feed's range if none."""
-    for line in lines:
-        if line.event and line.event.get("event_id") == event_id:
+    """The feed line of ``event_id`` (the first not handled yet, if the id is re-used) and its
+    event; EventError naming the feed's range if there is none."""
+    found = [ln for ln in lines if ln.event and ln.event.get("event_id") == event_id]
+    for line in sorted(found, key=lambda ln: (ln.line_no in handled, ln.line_no)):
+        if line.event is not None:
             return line, line.event
     ids = [ln.event["event_id"] for ln in lines if ln.event]
     known = f"its events run from {ids[0]} to {ids[-1]}" if ids else "it has no events"
@@ -480,14 +630,14 @@ def run_event(
     """Handle the one event ``event_id`` of the feed now (as a pass would); return its outcome."""
     run = _Run.open(data, workspace, feed)
     with run.under_lock(lock_timeout):
-        line, _ = _find_event(run.lines, event_id, run.feed)
+        line, _ = _find_event(run.lines, event_id, run.feed, run.history.lines)
         history = run.history
         if line.line_no in history.lines:  # run again on purpose: not a duplicate of itself
             history.ids = {k: v for k, v in history.ids.items() if v != line.line_no}
         outcome = handle_line(
             run.layout, line, sources=run.sources, history=history, notebook=notebook
         )
-        history.add(outcome)
+        history.add(outcome, _line_sha256(line))
     return outcome
 
 
@@ -512,29 +662,57 @@ def skip_event(
         raise EventError("skip-event needs a --reason saying why the event cannot be handled")
     ws.refuse_sensitive(reason, run.sources, what="--reason")
     with run.under_lock(lock_timeout):
-        line, event = _find_event(run.lines, event_id, run.feed)
+        line, event = _find_event(run.lines, event_id, run.feed, run.history.lines)
         if line.line_no in run.history.lines:
             raise EventError(f"{event_id} (feed line {line.line_no}) is already handled")
-        outcome = _record(
-            run.layout,
-            Outcome(
-                line.line_no,
-                event_id,
-                "skipped",
-                f"skipped by {by}: {reason.strip()}",
-                f"{event['runbook_id']}@{event['revision']}",
-                event["type"],
-            ),
+        outcome = Outcome(
+            line.line_no,
+            event_id,
+            "skipped",
+            f"skipped by {by}: {reason.strip()}",
+            f"{event['runbook_id']}@{event['revision']}",
+            event["type"],
         )
-        append_audit(
+        journal.append_logged(
             run.layout,
             "event.skipped",
+            run.layout.events,
+            _outcome_record(outcome, line),
             by=by,
             event_id=event_id,
             reason_sha256=sha256_bytes(reason.strip().encode("utf-8")),
         )
-        run.history.add(outcome)
+        _log_outcome(outcome)
+        run.history.add(outcome, _line_sha256(line))
     return outcome
+
+
+def check_connections(sources: src_mod.DataSources) -> None:
+    """Connect to the CRM and read its table names; SourceError (one line) if it cannot be used.
+
+    The runner calls it before each pass, so an unreachable, locked or non-database CRM stops the
+    pass with one line instead of failing every event of it.
+    """
+    url = sa.make_url(sources.crm_url)
+    where = url.render_as_string(hide_password=True)
+    database = src_mod.crm_file(sources)
+    if database is not None and not database.is_file():
+        # SQLite would create the missing file on connect.
+        raise SourceError("CRM database not found; restore it (retried)", path=database)
+    engine = None
+    try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            sa.inspect(conn).get_table_names()
+    except (sa.exc.SQLAlchemyError, sqlite3.Error, ImportError) as exc:  # ImportError: no driver
+        raise SourceError(
+            f"CRM cannot be used now ({short_reason(exc)}); check the database, the next pass "
+            "retries",
+            path=str(database) if database is not None else where,
+        ) from None
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def watch(
@@ -545,18 +723,32 @@ def watch(
     once: bool = False,
     interval: float = 30.0,
     on_pass: Callable[[PassResult], None] | None = None,
+    on_error: Callable[[DigestkitError], None] | None = None,
     warm_kernel: bool = True,
 ) -> PassResult:
     """Process the feed every ``interval`` seconds (once with ``once``); return the last pass.
 
-    The digest notebooks of every pass run on one kept kernel (:class:`WarmKernel`, each
-    notebook in an emptied namespace) unless ``warm_kernel`` is False.
+    Before each pass the CRM connection is checked. A pass that cannot run (a source or
+    database fault) is logged in one line, given to ``on_error`` and retried after ``interval``;
+    with ``once`` its error is raised. The digest notebooks of every pass run on one kept kernel
+    (:class:`WarmKernel`, each notebook in an emptied namespace) unless ``warm_kernel`` is False.
     """
     with WarmKernel() if warm_kernel else nullcontext() as kernel:
         while True:
-            result = process_feed(data=data, workspace=workspace, feed=feed, kernel=kernel)
-            if on_pass is not None:
-                on_pass(result)
-            if once:
-                return result
+            try:
+                check_connections(src_mod.open_sources(data))
+                result = process_feed(data=data, workspace=workspace, feed=feed, kernel=kernel)
+            except _FAULTS as exc:
+                # A database error's text holds its SQL: passed on as its short reason only.
+                error = exc if isinstance(exc, DigestkitError) else EventError(short_reason(exc))
+                if once:
+                    raise error from None
+                log.warning("pass failed, retrying in %gs: %s", interval, short_reason(error))
+                if on_error is not None:
+                    on_error(error)
+            else:
+                if on_pass is not None:
+                    on_pass(result)
+                if once:
+                    return result
             time.sleep(interval)

@@ -30,15 +30,15 @@ from typing import Any, Literal, TypedDict, TypeGuard, get_args
 
 import pandas as pd
 
+from digestkit import journal
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
-from digestkit.audit import append_audit
 from digestkit.clock import utc_now_text
 from digestkit.context import CARRIED_KINDS, FLAG_KINDS
 from digestkit.diff import CHANGE_KINDS
 from digestkit.digest import PARTS
 from digestkit.exceptions import UsageError, WorkspaceError
-from digestkit.fileio import append_jsonl, locked, read_jsonl, sha256_bytes
+from digestkit.fileio import read_jsonl
 from digestkit.resolve import SYSTEMS, SourceRef, resolve_source
 
 __all__ = [
@@ -154,7 +154,7 @@ def digest_claims(digest: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _append(
     layout: ws.Layout, digest_id: str, judgement: _Judgement, at: str | None
 ) -> ReviewRecord:
-    with locked(layout.lock):
+    with journal.locked(layout):
         path = reviews_path(layout, digest_id)
         count = len(read_jsonl(path))
         record: ReviewRecord = {
@@ -163,17 +163,18 @@ def _append(
             **judgement,
             "at": at or utc_now_text(),
         }
-        # append_jsonl writes the whole line in one call, under the lock: readers see whole lines.
-        append_jsonl(path, dict(record))
-        # Logged like every other change to a digest folder, so audit verify sees an edited file.
-        append_audit(
+        # One journaled change: the line and its audit.log entry (which pins the file, so audit
+        # verify sees an edited review) are both written, even if the process is killed.
+        journal.append_logged(
             layout,
             "review.recorded",
+            path,
+            dict(record),
+            pin="reviews_sha256",
             at=record["at"],
             digest_id=digest_id,
             by=record["reviewer"],
             review_id=record["review_id"],
-            reviews_sha256=sha256_bytes(path.read_bytes()),
         )
     return record
 

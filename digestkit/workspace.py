@@ -8,6 +8,7 @@ Layout (default root ``reports/workspace``)::
     state/cursor.json                 next feed line the event runner reads
     state/events.jsonl                outcome of every event (processed/skipped/duplicate/failed)
     state/audit-head.json             seq and hash of the last audit.log entry (catches truncation)
+    state/intent.json                 the change being made, while it is made (digestkit.journal)
     quarantine.jsonl                  malformed feed lines: line number and reason, never the text
     .lock                             held by whoever changes the workspace
     tmp/                              digests being built; renamed into digests/ when complete
@@ -15,13 +16,13 @@ Layout (default root ``reports/workspace``)::
 A digest is built as ``draft``; :func:`clarify` adds a reviewer's note and :func:`share` marks
 it ``shared`` (reviewed for duty-manager handoff); a withdrawal event makes it ``withdrawn``
 (:func:`mark_withdrawn`), after which it cannot be shared. Each re-renders the HTML and is
-logged in the hash-chained audit.log (:mod:`digestkit.audit`); files are written through
-:mod:`digestkit.fileio`.
+logged in the hash-chained audit.log (:mod:`digestkit.audit`) in the same journaled change
+(:mod:`digestkit.journal`), so a process killed at any instant leaves a change that the next
+command completes or undoes; files are written through :mod:`digestkit.fileio`.
 """
 
 # No ``from __future__ import annotations``: it would clash with :func:`annotations` below,
 # which the digest notebook imports by that name.
-import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -30,13 +31,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NotRequired, TypedDict, cast
 
-from digestkit import clock, render
-from digestkit.audit import append_audit, logged_hashes
+from digestkit import clock, journal, render
 from digestkit.exceptions import ScopeError, WorkspaceError
 from digestkit.fileio import (
     canonical_json,
-    locked,
-    make_build_dir,
+    failpoint,
     read_json,
     sha256_bytes,
     write_atomic,
@@ -357,14 +356,33 @@ def render_folder(
     render.notebook_to_html(executed, folder / "digest.html", title=title)
 
 
-def _rerender(layout: Layout, digest_id: str, audit: AuditRecord, *, notebook: Path) -> None:
-    """Write the new audit.json and re-render; on failure put the old audit.json back."""
+def _rerender(
+    layout: Layout,
+    digest_id: str,
+    audit: AuditRecord,
+    *,
+    action: str,
+    logged: Mapping[str, Any],
+    notebook: Path,
+    outcome: Mapping[str, Any] | None = None,
+    index: bool = False,
+) -> None:
+    """Write the new audit.json, re-render, and log ``action`` as one journaled change.
+
+    ``logged`` are the audit.log fields besides the digest id and hashes; ``outcome`` a
+    state/events.jsonl record written in the same change. On failure the old audit.json is put
+    back; a kill is completed or undone by the next command (:mod:`digestkit.journal`).
+    """
     folder = find_digest(layout, digest_id)
     digest = load_digest(layout, digest_id)
-    old = (folder / "audit.json").read_bytes()
-    write_atomic(folder / "audit.json", canonical_json(audit))
-    build = make_build_dir(layout.tmp, digest_id)
-    try:
+    with journal.change(layout, action) as current:
+        # The notebook reads state and clarifications from the live audit.json, so it is written
+        # before rendering; the journal keeps the old one to put back if the change is undone.
+        current.keep(folder / "audit.json")
+        audit_bytes = canonical_json(audit)
+        write_atomic(folder / "audit.json", audit_bytes)
+        failpoint(f"{action}.wrote:audit.json")
+        build = current.build_dir(digest_id)
         shutil.copyfile(folder / "digest.json", build / "digest.json")
         # The workspace may have been moved or restored elsewhere since the digest was built:
         # the notebook reads clarifications and state from where the digest is now.
@@ -375,13 +393,19 @@ def _rerender(layout: Layout, digest_id: str, audit: AuditRecord, *, notebook: P
             notebook=notebook,
             posted_to=folder,
         )
-        for name in ("digest.ipynb", "digest.html"):
-            os.replace(build / name, folder / name)
-    except BaseException:
-        write_atomic(folder / "audit.json", old)
-        raise
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
+        failpoint(f"{action}.rendered")
+        current.commit(
+            moves=[(build / name, folder / name) for name in ("digest.ipynb", "digest.html")],
+            appends=[(layout.events, outcome)] if outcome is not None else [],
+            audit={
+                **logged,
+                "digest_id": digest_id,
+                "audit_sha256": sha256_bytes(audit_bytes),
+                "html_sha256": sha256_bytes((build / "digest.html").read_bytes()),
+                "ipynb_sha256": sha256_bytes((build / "digest.ipynb").read_bytes()),
+            },
+            index=index,
+        )
 
 
 def digest_sources(layout: Layout, digest_id: str) -> "DataSources | None":
@@ -454,24 +478,26 @@ def clarify(
             f"refusing the clarification: {v.rule.replace('_', ' ')} in '{v.sentence}'; a digest "
             "is informational, so state a fact or an open question instead"
         )
-    with locked(layout.lock):
+    with journal.locked(layout):
         audit = load_audit(layout, digest_id)
         note: Clarification = {"author": author, "at": clock.utc_now_text(), "text": text.strip()}
         audit["clarifications"] = [*audit.get("clarifications", []), note]
         if audit.get("state") == "shared":
             # What was reviewed for handoff has changed: it must be shared again.
             _transition(audit, "draft", by=author, at=note["at"], meaning=RESHARE_MEANING)
-        _rerender(layout, digest_id, audit, notebook=notebook)
-        append_audit(
+        _rerender(
             layout,
-            "digest.clarified",
-            at=note["at"],
-            digest_id=digest_id,
-            **logged_hashes(layout, digest_id, audit),
-            by=note["author"],
-            text_sha256=sha256_bytes(note["text"].encode("utf-8")),
+            digest_id,
+            audit,
+            action="digest.clarified",
+            logged={
+                "at": note["at"],
+                "by": note["author"],
+                "text_sha256": sha256_bytes(note["text"].encode("utf-8")),
+            },
+            notebook=notebook,
+            index=True,
         )
-        write_index(layout)
     return note
 
 
@@ -515,18 +541,15 @@ def scope_confirmations(layout: Layout, digest_id: str) -> "list[Violation]":
     return to_confirm(check_digest(checked))
 
 
-def _confirm_scope(
-    layout: Layout, digest_id: str, *, confirm_scope: bool, by: str, at: str
-) -> None:
-    """Refuse to share while confirm-level sentences are unconfirmed; log a confirmation.
+def _confirm_scope(layout: Layout, digest_id: str, *, confirm_scope: bool) -> list[dict[str, str]]:
+    """Refuse to share while confirm-level sentences are unconfirmed; return what is confirmed.
 
-    The audit.log entry ``digest.scope_confirmed`` records who confirmed, when, and each
-    sentence by where, rule and sha256 (ids and hashes only, like every log entry).
+    The share's own audit.log entry records the confirmation (``scope_confirmed``: each sentence
+    by where, rule and sha256 — ids and hashes only, like every log entry) with its who and
+    when, so a confirmation is never logged apart from the share it allowed.
     """
     pending = scope_confirmations(layout, digest_id)
-    if not pending:
-        return
-    if not confirm_scope:
+    if pending and not confirm_scope:
         listed = "; ".join(
             f"{v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'" for v in pending
         )
@@ -535,21 +558,14 @@ def _confirm_scope(
             f"may make a decision that belongs to the duty manager: {listed}; rephrase them, or "
             "confirm they only inform by sharing again with --confirm-scope"
         )
-    append_audit(
-        layout,
-        "digest.scope_confirmed",
-        at=at,
-        digest_id=digest_id,
-        by=by,
-        sentences=[
-            {
-                "where": v.where,
-                "rule": v.rule,
-                "sentence_sha256": sha256_bytes(v.sentence.encode("utf-8")),
-            }
-            for v in pending
-        ],
-    )
+    return [
+        {
+            "where": v.where,
+            "rule": v.rule,
+            "sentence_sha256": sha256_bytes(v.sentence.encode("utf-8")),
+        }
+        for v in pending
+    ]
 
 
 # --- end of scope confirmation -----------------------------------------------------------------
@@ -569,7 +585,7 @@ def share(
     them); the confirmation is logged with who and when.
     """
     by = person_id(by, option="--by", src=digest_sources(layout, digest_id))
-    with locked(layout.lock):
+    with journal.locked(layout):
         audit = load_audit(layout, digest_id)
         last = state_transition(audit)
         by_at = f"by {last['by']} at {last['at']}" if last else "by ? at ?"
@@ -587,7 +603,7 @@ def share(
                 "resolve these first (a source problem needs the digest rebuilt)"
             )
         at = clock.utc_now_text()
-        _confirm_scope(layout, digest_id, confirm_scope=confirm_scope, by=by, at=at)
+        confirmed = _confirm_scope(layout, digest_id, confirm_scope=confirm_scope)
         transition = _move(
             layout,
             digest_id,
@@ -598,8 +614,9 @@ def share(
             logged_at=at,
             meaning=SHARE_MEANING,
             notebook=notebook,
+            index=True,
+            logged_extra={"scope_confirmed": confirmed} if confirmed else {},
         )
-        write_index(layout)
     return transition
 
 
@@ -611,11 +628,13 @@ def mark_withdrawn(
     at: str,
     event_id: str,
     notebook: Path = render.DIGEST_NOTEBOOK,
+    outcome: Mapping[str, Any] | None = None,
 ) -> Transition | None:
     """Mark the digest of a withdrawn revision ``withdrawn`` and re-render it.
 
-    The caller holds the workspace lock (the event runner does). Returns the transition, or None
-    if the digest was already withdrawn. A withdrawn digest can no longer be shared.
+    The caller holds the workspace lock (the event runner does) and may pass the
+    state/events.jsonl ``outcome`` record to write in the same change. Returns the transition,
+    or None if the digest was already withdrawn. A withdrawn digest can no longer be shared.
     """
     audit = load_audit(layout, digest_id)
     if audit.get("state") == "withdrawn":
@@ -632,6 +651,7 @@ def mark_withdrawn(
         meaning=WITHDRAW_MEANING,
         notebook=notebook,
         event_id=event_id,
+        outcome=outcome,
     )
 
 
@@ -671,19 +691,22 @@ def _move(
     meaning: str,
     notebook: Path,
     event_id: str | None = None,
+    outcome: Mapping[str, Any] | None = None,
+    index: bool = False,
+    logged_extra: Mapping[str, Any] | None = None,
 ) -> Transition:
     """Record a state transition in audit.json, re-render the digest, log it; return it."""
     transition = _transition(audit, to, by=by, at=at, meaning=meaning, event_id=event_id)
-    _rerender(layout, digest_id, audit, notebook=notebook)
     event = {} if event_id is None else {"event_id": event_id}
-    append_audit(
+    _rerender(
         layout,
-        f"digest.{to}",
-        at=logged_at,
-        digest_id=digest_id,
-        **logged_hashes(layout, digest_id, audit),
-        by=by,
-        **event,
+        digest_id,
+        audit,
+        action=f"digest.{to}",
+        logged={"at": logged_at, "by": by, **event, **(logged_extra or {})},
+        notebook=notebook,
+        outcome=outcome,
+        index=index,
     )
     return transition
 

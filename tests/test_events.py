@@ -263,22 +263,42 @@ def test_run_event_handles_one_event_and_reports_duplicates(data, feed_lines, tm
     assert again.status == "duplicate" and "already digested" in again.reason
 
 
+def _withdraw_in_repository(world: Path, runbook_id: str, revision: str) -> str:
+    """Mark a revision withdrawn in a world's runbook folder; return the new file's sha256."""
+    path = world / "runbooks" / runbook_id / f"{revision}.md"
+    path.write_text(path.read_text().replace("\nstatus: published\n", "\nstatus: withdrawn\n", 1))
+    return sha256_bytes(path.read_bytes())
+
+
 def test_a_withdrawal_after_the_digest_marks_it_withdrawn(data, feed_lines, tmp_path) -> None:
+    world = tmp_path / "world"
+    shutil.copytree(data, world)
     published = next(e for e in _published(feed_lines) if e["revision"] == "r7")
+    feed = _write_feed(tmp_path / "feed.jsonl", [published])
+    workspace = tmp_path / "ws"
+    first = events.process_feed(data=world, workspace=workspace, feed=feed)
+    assert [(o.status, o.reason) for o in first.outcomes] == [("processed", "digest built")]
+    # Validated like a publication: refused while the repository still has it published.
+    premature = {**published, "event_id": "EVT-900002", "type": events.WITHDRAWN}
+    _write_feed(feed, [published, premature])
+    early = events.process_feed(data=world, workspace=workspace, feed=feed)
+    assert [o.status for o in early.outcomes] == ["failed"]
+    assert "is 'published' in the runbook repository, not withdrawn" in early.outcomes[0].reason
     withdrawn = {
         **published,
         "event_id": "EVT-900001",
         "type": events.WITHDRAWN,
         "occurred_at": "2026-06-02T08:00:00Z",
         "actor": "u-mokafor",
+        "content_sha256": _withdraw_in_repository(world, "premium-s1-escalation", "r7"),
     }
-    feed = _write_feed(tmp_path / "feed.jsonl", [published, withdrawn, {**withdrawn}])
-    workspace = tmp_path / "ws"
-    result = events.process_feed(data=data, workspace=workspace, feed=feed)
-    assert [(o.status, o.reason) for o in result.outcomes] == [
-        ("processed", "digest built"),
-        ("processed", "digest marked withdrawn"),
-        ("duplicate", "event id already handled at feed line 2"),
+    _write_feed(feed, [published, premature, withdrawn, {**withdrawn}])
+    result = events.process_feed(data=world, workspace=workspace, feed=feed)
+    assert [o.status for o in result.outcomes] == ["failed", "processed", "duplicate"]
+    assert "EVT-900002: content_sha256 does not match" in result.outcomes[0].reason
+    assert [o.reason for o in result.outcomes[1:]] == [
+        "digest marked withdrawn",
+        "event id already handled at feed line 3",
     ]
     layout = ws.open_workspace(workspace, create=False)
     digest_id = "premium-s1-escalation@r7"
@@ -333,9 +353,16 @@ def test_a_missed_item_source_must_resolve_in_the_digest_data(data, feed_lines, 
 
 
 def test_a_withdrawal_before_the_digest_is_remembered(data, feed_lines, tmp_path) -> None:
-    published = next(e for e in _published(feed_lines) if e["revision"] == "r7")
+    world = tmp_path / "world"
+    shutil.copytree(data, world)
+    sha = _withdraw_in_repository(world, "premium-s1-escalation", "r7")
+    # As in the sample world, both events name the bytes the repository holds now.
+    published = {
+        **next(e for e in _published(feed_lines) if e["revision"] == "r7"),
+        "content_sha256": sha,
+    }
     withdrawn = {**published, "event_id": "EVT-900003", "type": events.WITHDRAWN}
-    workspace = tmp_path / "ws"
+    workspace, data = tmp_path / "ws", world
     first = events.process_feed(
         data=data, workspace=workspace, feed=_write_feed(tmp_path / "f.jsonl", [withdrawn])
     )

@@ -11,7 +11,7 @@ import pytest
 
 from digestkit import fileio, render
 from digestkit import workspace as ws
-from digestkit.audit import GENESIS, _entry_hash, append_audit, verify_audit
+from digestkit.audit import GENESIS, append_audit, entry_hash, verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
 
@@ -174,7 +174,7 @@ def test_audit_verify_catches_an_edit_with_a_recomputed_hash(chained: ws.Layout)
     lines = _lines(chained)
     entry = json.loads(lines[1])
     entry["digest_id"] = "rb@forged"
-    entry["hash"] = _entry_hash(entry)
+    entry["hash"] = entry_hash(entry)
     lines[1] = json.dumps(entry, sort_keys=True)
     _write(chained, lines)
     problems = verify_audit(chained)
@@ -279,22 +279,23 @@ def _with_note(layout: ws.Layout, text: str) -> None:
     (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
 
 
-def _no_render(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_render(monkeypatch: pytest.MonkeyPatch, layout: ws.Layout) -> None:
     """Share without running the notebook: these digests were posted by hand, with no page."""
 
-    def write_audit(layout: ws.Layout, digest_id: str, audit: dict, *, notebook: Path) -> None:
-        folder = ws.find_digest(layout, digest_id)
-        (folder / "audit.json").write_bytes(fileio.canonical_json(audit))
-        (folder / "digest.html").write_text(audit["state"], encoding="utf-8")
+    def fake_render(folder: Path, **_: object) -> None:
+        # What the page shows is the state in the live audit.json, as the notebook reads it.
+        live = json.loads((ws.find_digest(layout, DIGEST["digest_id"]) / "audit.json").read_text())
+        (folder / "digest.ipynb").write_text("{}", encoding="utf-8")
+        (folder / "digest.html").write_text(live["state"], encoding="utf-8")
 
-    monkeypatch.setattr(ws, "_rerender", write_audit)
+    monkeypatch.setattr(ws, "render_folder", fake_render)
 
 
 def test_share_lists_confirm_level_sentences_and_needs_confirm_scope(
     layout: ws.Layout, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _with_note(layout, CONFIRM_NOTE)
-    _no_render(monkeypatch)
+    _no_render(monkeypatch, layout)
     assert ws.share_problems(layout, DIGEST["digest_id"]) == []
     with pytest.raises(WorkspaceError) as refused:
         ws.share(layout, DIGEST["digest_id"], by="u-lead")
@@ -310,11 +311,12 @@ def test_share_lists_confirm_level_sentences_and_needs_confirm_scope(
     assert code == 0
     audit = ws.load_audit(layout, DIGEST["digest_id"])
     assert audit["state"] == "shared"
-    confirmed, shared = [json.loads(line) for line in _lines(layout)]
-    assert confirmed["action"] == "digest.scope_confirmed" and shared["action"] == "digest.shared"
+    # One entry: the confirmation is part of the share it allowed (journaled together).
+    (shared,) = [json.loads(line) for line in _lines(layout)]
+    assert shared["action"] == "digest.shared"
     # who and when: the sharer, at the moment of sharing; the sentence by hash only
-    assert (confirmed["by"], confirmed["at"]) == ("u-lead", audit["transitions"][-1]["at"])
-    assert confirmed["sentences"] == [
+    assert (shared["by"], shared["at"]) == ("u-lead", audit["transitions"][-1]["at"])
+    assert shared["scope_confirmed"] == [
         {
             "where": "clarification 1",
             "rule": "severity_declaration",
@@ -329,7 +331,7 @@ def test_confirm_scope_never_lets_a_block_level_sentence_through(
     layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _with_note(layout, "Declare Sev1 now.")
-    _no_render(monkeypatch)
+    _no_render(monkeypatch, layout)
     with pytest.raises(WorkspaceError, match="scope guard: clarification 1 severity declaration"):
         ws.share(layout, DIGEST["digest_id"], by="u-lead", confirm_scope=True)
     assert not layout.audit_log.exists()
@@ -339,7 +341,7 @@ def test_share_without_confirm_level_sentences_logs_no_confirmation(
     layout: ws.Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _with_note(layout, "The runbook says severity must be set by the incident commander.")
-    _no_render(monkeypatch)
+    _no_render(monkeypatch, layout)
     ws.share(layout, DIGEST["digest_id"], by="u-lead")
     assert [json.loads(line)["action"] for line in _lines(layout)] == ["digest.shared"]
 
