@@ -49,4 +49,4 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) reports/workspace reports/artifacts
+	rm -rf $(VENV) reports/workspace reports/artifacts build dist *.egg-info

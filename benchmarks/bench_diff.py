@@ -48,7 +48,7 @@ from digestkit.diff import diff_texts
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_PAIR = [
-    REPO / "data" / "sample" / "runbooks" / "premium-s1-escalation" / name
+    REPO / "digestkit" / "data" / "sample" / "runbooks" / "premium-s1-escalation" / name
     for name in ("r1.md", "r9.md")
 ]
 START, END = "<!-- bench_diff: start -->", "<!-- bench_diff: end -->"

@@ -70,6 +70,21 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_path(args: argparse.Namespace) -> int:
+    from digestkit import render
+    from digestkit.evaluation.report import REPORT_NOTEBOOK
+    from digestkit.sources.config import SAMPLE_DATA
+
+    paths = {
+        "digest-notebook": render.DIGEST_NOTEBOOK,
+        "report-notebook": REPORT_NOTEBOOK,
+        "nbconvert-template": render.NBCONVERT_TEMPLATE,
+        "sample-data": SAMPLE_DATA,
+    }
+    print(paths[args.what])
+    return 0
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from digestkit import diff as diffmod
 
@@ -105,7 +120,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(digest.to_dict())
     else:
-        print(to_markdown(digest))
+        print(to_markdown(digest, data=args.data), end="")
     return 0
 
 
@@ -207,7 +222,7 @@ def cmd_clarify(args: argparse.Namespace) -> int:
     from digestkit import workspace as ws
 
     layout = ws.open_workspace(args.workspace, create=False)
-    ws.clarify(layout, args.digest, author=args.author, text=args.text)
+    ws.clarify(layout, args.digest, author=args.author, text=args.text, claim=args.claim)
     print(layout.digest_dir(args.digest) / "digest.html")
     return 0
 
@@ -368,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("sources", cmd_sources, "load every source and print a short summary")
     _data_option(p)
 
+    p = command("path", cmd_path, "print where a file shipped in the package is (for schedulers)")
+    p.add_argument(
+        "what",
+        choices=("digest-notebook", "report-notebook", "nbconvert-template", "sample-data"),
+    )
+
     p = command("diff", cmd_diff, "semantic diff of two runbook revisions")
     p.add_argument("old", help="old revision: a Markdown file, or a revision id with --runbook")
     p.add_argument("new", help="new revision: a Markdown file, or a revision id with --runbook")
@@ -427,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("digest", metavar="DIGEST", help="digest id, e.g. premium-s1-escalation@r7")
     p.add_argument("--author", required=True)
     p.add_argument("--text", required=True)
+    p.add_argument("--claim", metavar="ID", help="the claim it answers, e.g. FLG-02")
     _workspace_option(p)
 
     p = command("share", cmd_share, "mark a digest reviewed for duty-manager handoff")

@@ -3,7 +3,10 @@
 :func:`assess` reads the sources as they stood at ``as_of`` and returns typed :class:`Finding`
 objects: assumptions carried forward, and flags (ownership conflicts, stale ownership, exception
 problems, unsupported customer-impact assumptions, unknown references, open questions). Every
-finding cites where its facts come from. Accounts are only ever counted, never named.
+finding cites where its facts come from, in the revision's body: the front matter (its change
+reason) is not what the runbook says. Ownership and first pagers are read from table rows and
+from prose (:mod:`digestkit.ownership`) alike; an exception is in force from ``valid_from`` to
+``valid_to``. Accounts are only ever counted, never named.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, cast, get_a
 import pandas as pd
 
 from digestkit import sources as src_mod
+from digestkit.ownership import prose_statements
 from digestkit.runbook import Runbook, Unit
 
 __all__ = [
@@ -47,9 +51,11 @@ __all__ = [
     "OwnershipDetails",
     "PagerConflictDetails",
     "Product",
+    "RedactionDetails",
     "ReferenceKind",
     "SourceRef",
     "StaleOwnershipDetails",
+    "StatedIn",
     "System",
     "TeamConflictDetails",
     "UnchangedSectionsDetails",
@@ -70,11 +76,13 @@ FlagKind = Literal[
     "exception_not_approved",
     "exception_expired",
     "exception_expiring",
+    "exception_not_in_force",
     "orphaned_exception",
     "ambiguous_carve_out",
     "unsupported_impact_assumption",
     "unknown_reference",
     "open_question",
+    "customer_data_redacted",
 ]
 CarriedKind = Literal["entitlement_assumption", "exception", "ownership", "unchanged_sections"]
 FindingKind = FlagKind | CarriedKind
@@ -96,16 +104,22 @@ class OwnershipDetails(TypedDict):
     team: str
 
 
+StatedIn = Literal["table", "prose"]
+"""Where the runbook states an ownership or paging mapping: a table row or a sentence."""
+
+
 class TeamConflictDetails(TypedDict):
     product_id: str
     runbook_team: str
     registry_team: str
+    stated_in: StatedIn
 
 
 class PagerConflictDetails(TypedDict):
     product_id: str
     runbook_pager: str
     registry_pager: str
+    stated_in: StatedIn
 
 
 class StaleOwnershipDetails(TypedDict):
@@ -120,10 +134,12 @@ class UnknownReferenceDetails(TypedDict):
 
 
 class ExceptionDetails(TypedDict):
-    """An exception the runbook references (carried forward, not approved, expired, expiring)."""
+    """An exception the runbook references (carried forward, not approved, not in force yet,
+    expired, expiring)."""
 
     exception_id: str
     status: ExceptionStatus
+    valid_from: NotRequired[str]
     valid_to: NotRequired[str]
 
 
@@ -152,6 +168,15 @@ class OpenQuestionDetails(TypedDict):
     markers: list[str]
 
 
+class RedactionDetails(TypedDict):
+    """Customer data replaced on one runbook line: what it was (kind and id, never the value)
+    and what the digest shows instead."""
+
+    line: int
+    what: list[str]
+    replaced_by: list[str]
+
+
 Details = (
     UnchangedSectionsDetails
     | OwnershipDetails
@@ -165,6 +190,7 @@ Details = (
     | EntitlementDetails
     | ImpactAssumptionDetails
     | OpenQuestionDetails
+    | RedactionDetails
 )
 """What a finding's ``details`` holds, by kind (``details`` in the digest JSON)."""
 
@@ -380,6 +406,7 @@ def assess(
     if baseline is not None and baseline_ref is not None:
         findings += resolver.unchanged_sections(baseline_ref, changed_sections)
     findings += resolver.paging_and_ownership(stale_after_days)
+    findings += resolver.prose_ownership()
     findings += resolver.referenced_exceptions(expiring_within_days)
     findings += resolver.register_problems()
     findings += resolver.impact_assumptions()
@@ -493,6 +520,10 @@ class _Resolver:
         spans = sorted(changed)
         self._starts = [a for a, _ in spans]
         self._reach = list(itertools.accumulate((b for _, b in spans), max))
+        # Only the body states what the runbook says: an id named in the front matter's
+        # change_reason is not "referenced by the runbook" (the header reports the reason).
+        self.body = tuple(u for u in new.units if u.kind != "front_matter")
+        self._table_owned: set[str] = set()  # product ids whose ownership a table row states
 
     # -- citations -------------------------------------------------------------------------
     def lines(self, unit: Unit) -> SourceRef:
@@ -503,6 +534,11 @@ class _Resolver:
 
     def exception(self, exception_id: str, locator: str) -> SourceRef:
         return SourceRef("exceptions", exception_id, locator)
+
+    def body_lines(self) -> SourceRef:
+        """The whole body, front matter excluded: what "this revision does not have" rests on."""
+        first = min((u.lines[0] for u in self.body), default=1)
+        return SourceRef("runbook", self.ref, f"L{first}-L{max(first, self.new.line_count)}")
 
     def untouched(self, lines: tuple[int, int]) -> bool:
         first, last = lines
@@ -515,7 +551,7 @@ class _Resolver:
 
     def units(self, *title_words: str, kinds: tuple[str, ...] = ()) -> list[Unit]:
         out = []
-        for unit in self.new.units:
+        for unit in self.body:
             title = unit.section[-1].lower() if unit.section else ""
             if (not title_words or any(w in title for w in title_words)) and (
                 not kinds or unit.kind in kinds
@@ -571,9 +607,10 @@ class _Resolver:
                     if pager not in self.known_pagers:
                         findings.append(self._unknown("pager", pager, unit, column=header))
                     elif "primary" in h and pager != product.escalation_pager:
-                        findings.append(self._pager_conflict(unit, product, pager))
+                        findings.append(self._pager_conflict(unit, product, pager, "table"))
             team_cell = _cell(unit, "team", "owner")
             if team_cell is not None:
+                self._table_owned.add(product.product_id)
                 findings += self._ownership(unit, product, team_cell[1])
             if product.product_id not in stale_seen:
                 stale_seen.add(product.product_id)
@@ -598,7 +635,9 @@ class _Resolver:
                     )
         return findings
 
-    def _ownership(self, unit: Unit, product: Product, team_name: str) -> list[Finding]:
+    def _ownership(
+        self, unit: Unit, product: Product, team_name: str, stated_in: StatedIn = "table"
+    ) -> list[Finding]:
         team = self.team_by_display.get(_norm(team_name))
         if team is None and team_name in self.team_display:
             team = team_name  # the runbook used the slug
@@ -606,20 +645,29 @@ class _Resolver:
             return [self._unknown("team", team_name, unit)]
         if team != product.owning_team:
             registry_name = self.team_display.get(product.owning_team, product.owning_team)
+            says = (
+                f"The runbook assigns {product.product_name} to {team_name}"
+                if stated_in == "table"
+                else f"The runbook states in prose (lines {unit.lines[0]}-{unit.lines[1]}) "
+                f"that {team_name} owns {product.product_name}"
+            )
             return [
                 Finding(
                     "ownership_conflict",
-                    f"The runbook assigns {product.product_name} to {team_name}; the registry "
-                    f"lists {registry_name} ({product.owning_team}) as owning team. "
-                    "Not resolved here: confirm with the product owner.",
+                    f"{says}; the registry lists {registry_name} ({product.owning_team}) as "
+                    "owning team. Not resolved here: confirm with the product owner.",
                     (self.lines(unit), self.registry(product.product_id, "owning_team")),
                     {
                         "product_id": product.product_id,
                         "runbook_team": team,
                         "registry_team": product.owning_team,
+                        "stated_in": stated_in,
                     },
                 )
             ]
+        # A sentence agreeing with a table row that says the same adds nothing to carry forward.
+        if stated_in == "prose" and product.product_id in self._table_owned:
+            return []
         if self.unchanged(unit):
             return [
                 Finding(
@@ -631,19 +679,41 @@ class _Resolver:
             ]
         return []
 
-    def _pager_conflict(self, unit: Unit, product: Product, pager: str) -> Finding:
+    def _pager_conflict(
+        self, unit: Unit, product: Product, pager: str, stated_in: StatedIn
+    ) -> Finding:
+        where = (
+            "" if stated_in == "table" else f" (in prose, lines {unit.lines[0]}-{unit.lines[1]})"
+        )
         return Finding(
             "ownership_conflict",
-            f"The runbook pages {pager} first for {product.product_name}; the registry lists "
-            f"{product.escalation_pager} as its escalation pager. "
+            f"The runbook pages {pager} first for {product.product_name}{where}; the registry "
+            f"lists {product.escalation_pager} as its escalation pager. "
             "Not resolved here: confirm with the product owner.",
             (self.lines(unit), self.registry(product.product_id, "escalation_pager")),
             {
                 "product_id": product.product_id,
                 "runbook_pager": pager,
                 "registry_pager": product.escalation_pager,
+                "stated_in": stated_in,
             },
         )
+
+    def prose_ownership(self) -> list[Finding]:
+        """Ownership and first-paging sentences (:mod:`digestkit.ownership`), checked against
+        the registry like table rows; each cites its own lines."""
+        findings: list[Finding] = []
+        names = tuple(p.product_name for p in self.product_by_name.values())
+        for unit in self.units(kinds=("paragraph", "list_item", "blockquote")):
+            for statement in prose_statements(unit.norm, names):
+                product = self.product_by_name[_norm(statement.product)]
+                if statement.kind == "owner":
+                    findings += self._ownership(unit, product, statement.value, "prose")
+                elif statement.value not in self.known_pagers:
+                    findings.append(self._unknown("pager", statement.value, unit))
+                elif statement.value != product.escalation_pager:
+                    findings.append(self._pager_conflict(unit, product, statement.value, "prose"))
+        return findings
 
     def _unknown(
         self, what: ReferenceKind, value: str, unit: Unit, column: str | None = None
@@ -661,7 +731,7 @@ class _Resolver:
     # -- exceptions ---------------------------------------------------------------------------
     def referenced_exception_units(self) -> dict[str, Unit]:
         found: dict[str, Unit] = {}
-        for unit in self.new.units:
+        for unit in self.body:
             for fact in unit.facts:
                 if fact.kind == "exception":
                     found.setdefault(fact.value, unit)
@@ -686,6 +756,21 @@ class _Resolver:
                         f"The runbook references exception {exc_id}, whose register status is "
                         f"{exc['status']} as of {self.as_of:%Y-%m-%d}.",
                         cite,
+                        details,
+                    )
+                )
+                continue
+            valid_from: Any = exc["valid_from"]  # a date: the register requires it
+            start = pd.Timestamp(valid_from).date()
+            if start > self.as_of.date():
+                details["valid_from"] = start.isoformat()
+                findings.append(
+                    Finding(
+                        "exception_not_in_force",
+                        f"The runbook references exception {exc_id}, which is approved but not "
+                        f"in force yet: it applies from {start.isoformat()} "
+                        f"({(start - self.as_of.date()).days} days after {self.as_of:%Y-%m-%d}).",
+                        (self.lines(unit), self.exception(exc_id, "valid_from")),
                         details,
                     )
                 )
@@ -747,7 +832,7 @@ class _Resolver:
                     f"'{row.section}', which this revision does not have ({how}).",
                     (
                         self.exception(str(row.exception_id), "section"),
-                        SourceRef("runbook", self.ref, f"L1-L{self.new.line_count}"),
+                        self.body_lines(),
                     ),
                     {"exception_id": str(row.exception_id), "section": str(row.section)},
                 )
@@ -814,7 +899,7 @@ class _Resolver:
     # -- open questions -----------------------------------------------------------------------
     def open_questions(self) -> list[Finding]:
         findings = []
-        for unit in self.new.units:
+        for unit in self.body:
             markers = sorted({f.value for f in unit.facts if f.kind == "open_question"})
             if markers:
                 section = " › ".join(unit.section[1:] or unit.section)

@@ -18,9 +18,10 @@ import pandas as pd
 
 from digestkit import context as ctx
 from digestkit import diff as diffmod
+from digestkit import minimize
 from digestkit import sources as src_mod
 from digestkit.clock import format_utc
-from digestkit.exceptions import RevisionError
+from digestkit.exceptions import DigestkitError, RevisionError
 from digestkit.runbook import Runbook, parse_runbook
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "RenumberedDetails",
     "Source",
     "build_digest",
+    "check_consistency",
     "compare_frame",
     "context_frame",
     "revision_pair",
@@ -169,6 +171,9 @@ class Digest:
     open_questions: tuple[Claim, ...]
     flags: tuple[Claim, ...]
     audit: DigestAudit
+    # Where it was built from (not part of the JSON): the brief reads quoted lines and earlier
+    # digests from the same data.
+    data: src_mod.DataSources | None = field(default=None, compare=False, repr=False)
 
     @property
     def digest_id(self) -> str:
@@ -261,8 +266,13 @@ def build_digest(
 
     context = _context(sources, when)
     names = _names(context)
-    new = _parse(new_row["text"], new_row["path"], names)
-    old = _parse(old_row["text"], old_row["path"], names) if old_row is not None else None
+    # Customer data the runbook names is replaced before anything reads the text (minimize).
+    new_text = minimize.redact_revision(str(new_row["text"]), sources)
+    new = _parse(new_text.text, new_row["path"], names)
+    old_text, old = None, None
+    if old_row is not None:
+        old_text = minimize.redact_revision(str(old_row["text"]), sources)
+        old = _parse(old_text.text, old_row["path"], names)
     changes = diffmod.diff_runbooks(old, new) if old is not None else None
 
     new_ref = f"{runbook_id}@{revision}"
@@ -281,9 +291,24 @@ def build_digest(
         expiring_within_days=expiring_within_days,
     )
 
+    findings += minimize.redaction_findings(new_text, new_ref)
+    if old_text is not None and old_ref is not None and changes is not None:
+        # Baseline lines the digest shows (removed or changed ones) are cited too.
+        shown = [c.old.lines for c in changes.changes if c.old is not None]
+        findings += minimize.redaction_findings(
+            minimize.Redacted(
+                old_text.text,
+                tuple(r for r in old_text.redactions if any(a <= r.line <= b for a, b in shown)),
+            ),
+            old_ref,
+        )
+
+    def screened(value: object) -> str:
+        return minimize.redact_text(str(value), sources).text
+
     header = DigestHeader(
         runbook_id=runbook_id,
-        title=str(new_row["title"]),
+        title=screened(new_row["title"]),
         revision=revision,
         revision_ref=new_ref,
         baseline=str(old_row["revision"]) if old_row is not None else None,
@@ -294,7 +319,7 @@ def build_digest(
         # A published revision always has both (sources refuses one without).
         published_at=format_utc(pd.Timestamp(new_row["published_at"])),
         publisher=str(new_row["approved_by"]),
-        change_reason=str(new_row["change_reason"]),
+        change_reason=screened(new_row["change_reason"]),
         as_of=format_utc(when),
     )
     counts_used = _entitlement_terms(findings)
@@ -317,14 +342,52 @@ def build_digest(
     by_part["changed_steps"] = _change_claims(changes, new_ref, old_ref) if changes else []
     for f in findings:
         by_part[f.part].append(_Statement(f.kind, f.text, f.sources, f.details))
-    return Digest(
+    digest = Digest(
         header=header,
         changed_steps=_number("changed_steps", by_part["changed_steps"]),
         carried_forward=_number("carried_forward", by_part["carried_forward"]),
         open_questions=_number("open_questions", by_part["open_questions"]),
         flags=_number("flags", by_part["flags"]),
         audit=audit,
+        data=sources,
     )
+    problems = check_consistency(digest)
+    if problems:
+        raise DigestkitError(f"{new_ref}: the digest contradicts itself: {'; '.join(problems)}")
+    return digest
+
+
+# Claim kinds whose exception (``details.exception_id``) the runbook references.
+_REFERENCING_KINDS = frozenset(
+    ("exception", "exception_not_approved", "exception_expired", "exception_expiring",
+     "exception_not_in_force")
+)  # fmt: skip
+_NO_LONGER = "no longer referenced"
+
+
+def check_consistency(digest: Digest) -> list[str]:
+    """Contradictions within ``digest`` (empty when there are none): an id that one claim says
+    the runbook no longer references while another says the runbook references it."""
+    gone: dict[str, str] = {}
+    for claim in digest.changed_steps:
+        facts: list[dict[str, Any]] = cast(dict[str, Any], claim.details).get("facts", [])
+        for fact in facts if claim.kind != "renumbered" else []:
+            if fact.get("old") and fact.get("new") is None and _NO_LONGER in fact["statement"]:
+                gone.setdefault(str(fact["old"]), claim.id)
+    problems = []
+    for claim in digest.claims:
+        details = cast(dict[str, Any], claim.details)
+        referenced = None
+        if claim.kind in _REFERENCING_KINDS:
+            referenced = details.get("exception_id")
+        elif claim.kind == "unknown_reference" and details.get("reference_kind") == "exception":
+            referenced = details.get("value")
+        if referenced is not None and referenced in gone:
+            problems.append(
+                f"{gone[referenced]} says {referenced} is no longer referenced, {claim.id} "
+                "that the runbook references it"
+            )
+    return problems
 
 
 def revision_pair(
@@ -661,44 +724,14 @@ def _version() -> str:
     return __version__
 
 
-def to_markdown(digest: Digest) -> str:
-    """Render a digest as Markdown, the three parts visibly separate, sources listed last."""
-    h = digest.header
-    sources = digest.sources()
-    refs = {(s.system, s.id, s.locator): s.ref for s in sources}
-    lines = [
-        f"# Digest: {h.title} — {h.revision}",
-        "",
-        f"- Runbook: `{h.runbook_id}`, revision **{h.revision}**",
-        f"- Baseline: {h.baseline or 'none'}"
-        + (f" ({h.baseline_note})" if h.baseline_note else ""),
-        f"- Published at: {h.published_at} by {h.publisher}",
-        f"- Change reason: {h.change_reason}",
-        f"- Context read as of: {h.as_of}",
-        "",
-        "_Informational handoff brief. It does not route cases, set severity or offer "
-        "concessions._",
-    ]
-    titles: dict[Part, str] = {
-        "changed_steps": "## 1. What changed",
-        "carried_forward": "## 2. What still holds (carried forward)",
-        "open_questions": "## 3. What is open\n\n### Open questions",
-        "flags": "### Flags",
-    }
-    for part in PARTS:
-        claims = digest.part(part)
-        lines += ["", titles[part], ""]
-        if not claims and part == "changed_steps" and h.baseline is None:
-            lines.append("_First published revision: there is no baseline, so every step is new._")
-        elif not claims:
-            lines.append("_None._")
-        for claim in claims:
-            cites = " ".join(f"[{refs[(s.system, s.id, s.locator)]}]" for s in claim.sources)
-            kind = f"`{claim.kind}` " if part != "carried_forward" else ""
-            lines.append(f"- **{claim.id}** {kind}{claim.text} {cites}")
-            redline = claim.details.get("redline") if claim.kind == "modified" else None
-            if redline:
-                lines.append(f"  - redline: {redline}")
-    lines += ["", "## Sources", "", "| ref | system | id | locator |", "|---|---|---|---|"]
-    lines += [f"| {s.ref} | {s.system} | `{s.id}` | {s.locator} |" for s in sources]
-    return "\n".join(lines) + "\n"
+def to_markdown(digest: Digest, *, data: str | Path | src_mod.DataSources | None = None) -> str:
+    """The digest as Markdown: the same brief as its HTML page (:mod:`digestkit.brief`).
+
+    ``data`` is where the digest was built from (by default, what :func:`build_digest` read); the
+    brief reads the earlier revisions' digests, the registry and the runbook lines it quotes from
+    there.
+    """
+    from digestkit import brief, render
+
+    source = data if data is not None else digest.data
+    return render.to_markdown(brief.load_brief(digest.to_dict(), data=source))

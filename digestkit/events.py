@@ -7,12 +7,13 @@ once, under the workspace lock:
 - ``runbook.draft_saved`` events, and publications of revisions withdrawn since, are recorded
   as ``skipped``;
 - a ``runbook.withdrawn`` event is validated like a publication (runbook and revision exist;
-  the repository has the revision withdrawn; content sha256 matches its bytes) and marks the
-  revision's digest ``withdrawn`` (skipped when there is none);
+  the repository has the revision withdrawn; content sha256 names its bytes, see
+  :func:`check_revision`) and marks the revision's digest ``withdrawn`` (skipped when there is
+  none);
 - a publication event is validated (schema, by :func:`digestkit.sources.iter_feed`; runbook and
-  revision exist; revision is published; content sha256 matches), its digest is built, the
-  notebook executed with papermill and rendered with nbconvert in ``tmp/``, and the folder
-  renamed into ``digests/`` only when complete;
+  revision exist; revision is published; content sha256 names its bytes), its digest is built
+  from the content the event names, the notebook executed with papermill and rendered with
+  nbconvert in ``tmp/``, and the folder renamed into ``digests/`` only when complete;
 - the same event again (same id, same payload), or a revision already digested from the same
   bytes, is recorded as ``duplicate``; an event id re-used for a different payload, or a
   revision digested from other bytes, is a conflict: ``failed``, with the reason;
@@ -33,7 +34,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,13 +126,16 @@ def short_reason(exc: BaseException) -> str:
 
 
 def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd.Series:
-    """Check that an event matches the runbook repository; return the revision row.
+    """Check that an event matches the runbook repository; return the revision row (as now).
 
-    The revision must exist and hold the bytes the event's ``content_sha256`` names. For a
-    publication, a revision the repository still has as a draft fails (the repository may lag
-    the feed); one withdrawn since is returned, so the caller can skip it. For a withdrawal the
-    repository must have the revision withdrawn: one still published there fails, so a forged
-    or premature withdrawal never takes a digest off handoff.
+    The revision must exist and have held the bytes the event's ``content_sha256`` names: its
+    file now, or, in a git repository, any state of it in its history with the status the event
+    announces (published, or withdrawn), so a later commit to the revision (a typo fix) does not
+    fail the events that came before it. For a publication, a revision the repository still has
+    as a draft fails (the repository may lag the feed); one withdrawn since is returned, so the
+    caller can skip it. For a withdrawal the repository must have the revision withdrawn: one
+    still published there fails, so a forged or premature withdrawal never takes a digest off
+    handoff.
     """
     ref = f"{event['runbook_id']}@{event['revision']}"
     try:
@@ -150,12 +154,31 @@ def check_revision(sources: src_mod.DataSources, event: Mapping[str, Any]) -> pd
             f"event {event['event_id']}: {ref} is '{row['status']}' in the runbook repository, "
             "not published; publish it (or withdraw the event) and run again"
         )
-    if str(row["sha256"]) != event["content_sha256"]:
-        raise EventError(
-            f"event {event['event_id']}: content_sha256 does not match {row['path']}; the "
-            "repository holds different bytes than were published — resync it and run again"
-        )
+    _named_content(sources, event, row)
     return row
+
+
+def _named_content(
+    sources: src_mod.DataSources, event: Mapping[str, Any], row: pd.Series
+) -> src_mod.DataSources:
+    """``sources`` reading the revision with the bytes ``event`` names: as they are when its
+    file (``row``) holds them now, else pinned to the latest commit after which the revision held
+    them with the status the event announces; EventError when it never did."""
+    wanted = event["content_sha256"]
+    if str(row["sha256"]) == wanted:
+        return sources
+    status = "withdrawn" if event["type"] == WITHDRAWN else "published"
+    where = str(row["path"])
+    if sources.runbooks_are_git:
+        states = src_mod.revision_history(sources, event["runbook_id"], event["revision"])
+        named = states[(states["sha256"] == wanted) & (states["status"] == status)]
+        if len(named):
+            return replace(sources, runbooks_commit=str(named["commit"].iloc[-1]))
+        where += f" nor any {status} state of it in the repository's history"
+    raise EventError(
+        f"event {event['event_id']}: content_sha256 does not match {where}; the repository "
+        f"holds different bytes than were {status} — resync it and run again"
+    )
 
 
 def _line_sha256(line: src_mod.FeedLine) -> str:
@@ -229,13 +252,25 @@ def build_event_digest(
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
 
-    Everything is written to a folder under ``tmp/`` that is renamed into ``digests/`` only once
-    complete, so a failure leaves no partial digest. The rename, the audit.log entry and the
-    state/events.jsonl ``outcome`` record (if given) are one journaled change.
+    The digest describes the content the event names: in a git repository whose revision was
+    committed to since (a typo fix), the repository is read as it stood when the revision held
+    the event's bytes (:func:`check_revision`). Everything is written to a folder under ``tmp/``
+    that is renamed into ``digests/`` only once complete, so a failure leaves no partial digest.
+    The rename, the audit.log entry and the state/events.jsonl ``outcome`` record (if given) are
+    one journaled change.
     """
     from digestkit.digest import build_digest
 
-    digest = build_digest(event["runbook_id"], event["revision"], data=sources).to_dict()
+    runbook_id, revision = event["runbook_id"], event["revision"]
+    named = _named_content(sources, event, src_mod.get_revision(sources, runbook_id, revision))
+    digest = build_digest(runbook_id, revision, data=named).to_dict()
+    if digest["audit"]["revision_sha256"] != event["content_sha256"]:
+        # The repository moved on between the check and the build: never post a digest of
+        # other bytes than the event names; the event fails and is retried.
+        raise EventError(
+            f"event {event['event_id']}: the digest of {runbook_id}@{revision} was built from "
+            "other bytes than the event names; run again once the repository settles"
+        )
     digest_id: str = digest["digest_id"]
     parameters = {
         "runbook": event["runbook_id"],

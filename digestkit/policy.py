@@ -6,20 +6,29 @@ rules:
 
 ``concession``
     Recommends or promises a concession: offer / grant / issue / give / apply / approve a credit,
-    refund, discount, waiver, compensation or goodwill gesture; "they should receive a credit";
-    "credit the account"; "waive the fee"; "a refund is warranted"; "is eligible for a refund".
+    refund, discount, waiver, compensation or goodwill gesture, or something free ("free
+    onboarding", "a complimentary health check", "the add-on free for a year", "a trial
+    extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "cover
+    their overage charges"; "knock 10% off"; "don't bill them"; "extend their trial"; "upgrade
+    them at our expense"; "bump their tier as an apology"; "a refund is warranted"; "is eligible
+    for a refund".
     Why: concessions are commercial decisions with contractual weight; a generated digest that
     suggests one reads as a commitment.
 ``case_routing``
     Routes or assigns a live case: route / assign / reassign / transfer / hand off / send the case
-    (ticket, incident, it) to someone; "escalate this case to"; "this ticket should go to";
-    "X should take this incident"; "page the VP" (paging a responder hands them the live case).
+    (ticket, incident, it, "case 48213", "INC-8890") to someone or into a queue; "escalate this
+    case to"; "this ticket should go to"; "the case ought to be worked by"; "the IC role for
+    INC-8890 should go to"; "make X the owner of the case"; "better if X runs point on the case";
+    "give X the case"; "keep the case with X"; "X is the right owner for the case"; "X should
+    take this incident"; "page the VP" (paging a responder hands them the live case).
     Why: who works a live incident is the duty manager's call; the digest describes ownership
     records and paging paths, it does not dispatch.
 ``severity_declaration``
     Declares or changes an incident severity or priority: declare / raise / lower / downgrade /
-    set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "this is a Sev-1";
-    "bump it to P2"; "the severity should be lowered".
+    set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "re-classify it as
+    P2"; "this is a Sev-1"; "the outage is SEV1-worthy"; "bump it to P2"; "dial it back to Sev 2";
+    "the severity should be lowered"; a last clause after the only comma ("it doesn't meet SEV-1,
+    downgrade it").
     Why: severity drives paging and contractual clocks; only the incident commander sets it.
 
 What passes, by design:
@@ -42,7 +51,14 @@ What passes, by design:
   '...'", "renamed to '...'") is masked (``quotes="reported"``, the default); "Offer them a 10%
   credit" is caught. ``details`` (old/new step text, redlines) are quoted runbook text and are
   not read at all.
-* Negated instructions ("do not offer credits") are not matched; they recommend nothing.
+* A quotation followed by the part of the runbook it names ("the 'route to owning team' step",
+  "'...' to step 6"), or introduced by one ("the old step 'assign a scribe'") or by an edit ("the
+  diff adds '...'"), is runbook text, and masked.
+* Negated instructions ("do not offer credits") are not matched; they recommend nothing (except
+  "don't bill / charge them", which is itself a concession).
+* Open questions: a modal or judgement inside "whether / who / it is unclear if ..." asks, it does
+  not recommend ("it is unclear whether the case should go to Payments Core"); an imperative is
+  never an open question.
 
 The rules are regular expressions (``RULES``), matched case-insensitively on one sentence at a
 time; the contrast set in ``tests/data/scope_contrast.yaml`` pins what must fail and what must pass.
@@ -176,8 +192,10 @@ _CUE = (
     r"\b(?:should|must|shall|ought\s+to|needs?\s+to|ha(?:ve|s)\s+to|had\s+better|"
     r"go\s+ahead\s+and|make\s+sure\s+(?:to\s+)?|be\s+sure\s+to|remember\s+to|"
     r"don'?t\s+forget\s+to|please|let'?s|let\s+us|(?:can|could|would|will)\s+you|"
-    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|want\s+to|wants\s+to|"
-    r"it(?:'s|’s|\s+is)\s+(?:best|advisable|wise|better|time)\s+to|time\s+to|then|so|therefore|"
+    r"(?:i|we|you)(?:\s+(?:would|will|can|could|might)|['’](?:d|ll))|"
+    r"(?:can|could|shall|should)\s+we|"
+    r"want\s+to|wants\s+to|"
+    r"(?:it(?:'s|’s|\s+is)\s+)?(?:best|advisable|wise|better|time)\s+to|then|so|therefore|"
     r"hence|instead|but|recommend|suggest|advise|propose|urge)\b"
     r"(?:\s+that)?"
     r"(?:\s+(?:you|we|they|someone|somebody|on-?call|the\s+(?:duty\s+manager|dm|team|on-?call|ic|"
@@ -208,7 +226,16 @@ def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
 # workflow"): then it names a product, team or process.
 _CONCESSION = (
     r"\b(?:credits?|refunds?|discounts?|concessions?|waivers?|compensation|goodwill|rebates?|"
-    r"reimbursements?|make-?goods?|free\s+(?:months?|weeks?|period|upgrade|tier|seats?)|"
+    r"reimbursements?|make-?goods?|(?:trial|contract|subscription|term)\s+extensions?|"
+    # something given free: "free onboarding", "a complimentary health check", "a month of free
+    # support", "the add-on free for a year"
+    r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
+    r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
+    r"extended\s+trials?|(?:(?:\d+|one|two|three|four|six|twelve|a\s+few|a\s+couple\s+of)\s+"
+    r"(?:extra|additional|bonus|more)|(?:extra|additional|bonus)\s+\d+)\s+(?:days?|weeks?|months?)|"
+    r"price\s+(?:freezes?|locks?|holds?|cuts?|reductions?|matches?)|"
+    r"\d+\s*%\s+(?:reductions?|cuts?|markdowns?)|"
+    r"free\s+for\s+(?:a|an|one|two|three|six|twelve|\d+|the\s+(?:rest|first|next))|"
     r"(?:a|an|one|two|three|\d+)\s+(?:months?|weeks?)\s+(?:free|on\s+us|at\s+no\s+(?:cost|charge))|"
     r"\d+\s*%\s+off)\b"
     r"(?!\s*-?\s*(?:cards?|apis?|services?|teams?|queues?|products?|workflows?|paths?|paging|"
@@ -227,7 +254,10 @@ CONCESSION = Rule(
     forbids="recommending or promising a credit, refund, discount, waiver or other concession",
     patterns=_compile(
         # "Offer them a 10% service credit", "we should issue a refund"
-        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS})\b\s+{_window(6)}{_CONCESSION})",
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|throw\s+in|toss\s+in)\b\s+{_window(6)}{_CONCESSION})",
+        # "Extend their trial of the Sentinel tier by 60 days"
+        rf"{_LEAD}(?P<hit>\b(?:extend|lengthen|prolong)\s+{_window(3)}(?:trials?|evaluations?|"
+        r"pilots?|grace\s+periods?)\b)",
         # "consider offering a goodwill credit"
         rf"{_GERUND_CUE}(?P<hit>(?:{_gerunds(_GIVE_VERBS)})\s+{_window(6)}{_CONCESSION})",
         # "Credit the account", "refund them", "compensate the customer"
@@ -238,15 +268,38 @@ CONCESSION = Rule(
         r"(?:applied|given|offered|granted|issued|extended|processed|approved|added|posted|"
         r"honou?red|arranged)\b)",
         # "Extend their contract by a quarter at no extra charge", "upgrade them free of charge"
-        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include)\b[^.;!?]{{0,60}}?"
-        r"\b(?:at\s+no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
-        r"on\s+the\s+house|on\s+us)\b)",
+        # "bump their tier to Premium Plus as an apology", "send them a gift card for the trouble"
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
+        rf"switch|let|keep|hold|freeze|lock)\b[^.;!?]{{0,60}}?"
+        r"\b(?:(?:at\s+)?no\s+(?:extra\s+|additional\s+)?(?:charge|cost)|free\s+of\s+charge|for\s+free|"
+        r"on\s+the\s+house|on\s+us|gratis|at\s+our\s+(?:own\s+)?(?:expense|cost)|"
+        r"on\s+our\s+(?:own\s+)?dime|without\s+(?:paying|charge|charging|billing|cost))\b)",
+        # ... or with a purpose that makes it one, unless what is given is a message ("send the
+        # customer an update as an apology" is communication)
+        rf"{_LEAD}(?P<hit>\b(?:{_GIVE_VERBS}|upgrade|extend|add|throw\s+in|include|bump|move|"
+        r"switch|let|keep|hold|freeze|lock)\b"
+        r"(?![^.;!?]{0,60}?\b(?:updates?|summar(?:y|ies)|notes?|messages?|e-?mails?|"
+        r"status|calls?|explanations?|post-?mortems?|rcas?|reports?|statements?|letters?)\b)"
+        r"[^.;!?]{0,60}?\b(?:as\s+(?:an?\s+)?(?:apology|compensation|goodwill(?:\s+gesture)?|"
+        r"make-?good|sweetener|peace\s+offering)|to\s+make\s+up\s+for|for\s+(?:the|their)\s+"
+        r"(?:trouble|inconvenience|patience)|to\s+smooth\s+(?:this|things|it)\s+over)\b)",
+        # "Don't bill Orbital Bank for the downtime", "let's not charge them for March"
+        rf"{_LEAD}(?P<hit>(?:don['’]?t|do\s+not|not|never)\s+(?:charge|bill|invoice)\s+"
+        r"(?!(?:[\w'’-]++\s+){0,3}?(?:twice|again|double|wrong)\b)(?!(?:the\s+|their\s+)?cards?\b)"
+        r"[\w'’-]++)",
         # "Make it right with a goodwill gesture"
         rf"{_LEAD}(?P<hit>\bmake\s+(?:it|this|things)\s+(?:right|good|up\s+to\s+(?:them|the\s+"
         rf"customer))\s+(?:with|by\s+\w+ing)\s+{_window(6)}{_CONCESSION})",
+        # "Sweeten the deal with two free months", "smooth this over with a goodwill credit"
+        rf"{_LEAD}(?P<hit>\b(?:sweeten|soften|smooth|make\s+up\s+for)\b[^.;!?]{{0,40}}?\bwith\s+"
+        rf"{_window(4)}{_CONCESSION})",
         # "waive the late fees"
-        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out)\s+{_window(4)}"
-        r"(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|surcharges?|balance)\b)",
+        rf"{_LEAD}(?P<hit>\b(?:waive|forgive|write\s+off|zero\s+out|cover|absorb|eat|void|cancel|"
+        r"skip|forgo|suspend|pause)\s+"
+        rf"{_window(4)}(?:fees?|charges?|penalt(?:y|ies)|invoices?|overages?|bills?|costs?|"
+        r"surcharges?|balance|uplifts?|price\s+increases?)\b)",
+        # "Knock 10% off their next invoice"
+        rf"{_LEAD}(?P<hit>\b(?:knock|take|shave|chop)\s+(?:[$€£]\s?)?\d[\w.,%]*+\s+(?:percent\s+)?off\b)",
         # "We recommend a service credit", "Suggest a goodwill refund."
         rf"(?:{_LEAD}|\b(?:i|we|you)\s+(?:would\s+|'d\s+|strongly\s+|also\s+|still\s+)?)"
         rf"(?P<hit>\b(?:recommend|suggest|propose|consider|advise|approve|authori[sz]e|"
@@ -254,11 +307,14 @@ CONCESSION = Rule(
         # "The customer should receive a credit", "they will be refunded"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|still\s+|now\s+)?(?:(?:receive|get|be\s+(?:given|offered|"
         rf"granted|issued|owed|sent|entitled\s+to|eligible\s+for))\s+{_window(5)}{_CONCESSION}|"
-        r"be\s+(?:credited|refunded|compensated|reimbursed|comped)\b))",
+        r"be\s+(?:credited|refunded|compensated|reimbursed|comped)\b|"
+        r"(?:get|receive)\s+(?:something|some\s+money|money|some\s+of\s+(?:it|that|their\s+money))\s+"
+        r"back\b))",
         # "They are entitled to a refund", "qualifies for a credit", "deserves a goodwill credit"
         rf"(?P<hit>\b(?:(?:is|are|'re|’re|'s|’s)\s+(?:now\s+|also\s+|clearly\s+)?(?:owed|due|"
         rf"entitled\s+to|eligible\s+for)|qualif(?:y|ies)\s+for|deserves?|owe\s+(?:them|him|her|"
-        rf"the\s+customer|the\s+account))\s+{_window(4)}{_CONCESSION})",
+        rf"the\s+customer|the\s+account))\s+(?:at\s+least\s+|at\s+minimum\s+)?{_window(4)}"
+        rf"{_CONCESSION})",
         # "A goodwill credit is warranted here"
         rf"(?P<hit>{_CONCESSION}\s+(?:\w++\s+){{0,2}}?(?:is|are|would\s+be|seems?|feels?)\s+"
         r"(?:\w++\s+)?(?:warranted|appropriate|recommended|justified|due|owed|in\s+order|"
@@ -277,15 +333,28 @@ _CASE_NOUN = (
     r"(?:cases?|tickets?|incidents?|escalations?|issues?|requests?|outages?|pages?|bridges?|"
     r"customers?|accounts?|calls?)\b"
 )
-_CASE_OBJ = (
-    rf"(?:{_PRONOUN_OBJ}\b|(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
-    rf"(?:[\w'’-]++\s+){{0,3}}?{_CASE_NOUN})"
+# A live case named by its number: "case 48213", "ticket #77410", "INC-8890".
+_CASE_ID = (
+    r"(?:(?:cases?|tickets?|incidents?|escalations?)\s+(?:no\.?\s*|number\s+)?#?\d[\w-]*+|"
+    r"(?:inc|case|tkt|sr)-?\d+)\b"
+)
+# A case named by a determiner and its noun, or by its number (not a bare pronoun).
+_CASE_REF = (
+    rf"(?:(?:the|this|that|these|those|their|its|our|every|each|all|any)\s+"
+    rf"(?:[\w'’-]++\s+){{0,3}}?{_CASE_NOUN}|{_CASE_ID})"
+)
+_CASE_OBJ = rf"(?:{_PRONOUN_OBJ}\b|{_CASE_REF})"
+# "the (natural) owner of", "the incident commander for"
+_OWNER_OF = (
+    r"(?:the\s+)?(?:(?!of\b|for\b|on\b)[\w-]++\s+)?(?:owner|assignee|lead|"
+    r"ic|incident\s+commander|dri)\s+(?:of|for|on)\s+"
 )
 _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{_SEV})"
 _TARGET = r"(?:(?:the|a|an|our|their)\s+)?[\w@-]+"
 _ROUTE_VERBS = (
     "route|reroute|re-route|assign|reassign|re-assign|transfer|send|move|forward|pass|give|hand|"
-    "escalate|push|kick|bounce|dispatch|refer|redirect|shift|take"
+    "escalate|push|kick|bounce|dispatch|refer|redirect|shift|take|flip|shunt|punt|offload|"
+    "delegate|allocate|relay|funnel|channel"
 )
 
 CASE_ROUTING = Rule(
@@ -293,8 +362,13 @@ CASE_ROUTING = Rule(
     forbids="routing, assigning, handing off or escalating a live case, or paging a responder",
     patterns=_compile(
         # "Route this case to platform-oncall", "hand the ticket over to identity-eng"
-        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+{_CASE_OBJ}\s+(?:(?:over|off|back|along|up|across)"
-        rf"\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+{_CASE_OBJ}\s+(?:(?:over|off|back|along|up|across|"
+        rf"straight|directly|right)\s+)?(?:to|into|with|via|through)\s+{_NOT_SEV}{_TARGET})",
+        # "Put the Sentinel incident in the Security Response queue"
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS}|put|place|drop|park|file|stick)\s+{_CASE_OBJ}\s+"
+        r"(?:in|into|on|onto|under)\s+(?:the\s+|their\s+|our\s+)?(?:[\w@'’-]++\s+){0,3}?"
+        r"(?:queue|backlog|"
+        r"board|desk|bucket|lane|inbox|rotation|team)s?\b)",
         # "Reassign this ticket.", "escalate the incident"
         rf"{_LEAD}(?P<hit>\b(?:escalate|reassign|re-assign|reroute|re-route|transfer)\s+{_CASE_OBJ})",
         # "Assign to identity-eng", "hand off to platform-oncall", "escalate to the VP"
@@ -312,18 +386,68 @@ CASE_ROUTING = Rule(
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+(?:routed|re-?routed|assigned|"
         r"re-?assigned|transferred|sent|handed(?:\s+(?:off|over))?|escalated|moved|forwarded|"
         rf"passed|given|redirected|dispatched)\s+(?:over\s+|back\s+)?(?:to|via)\s+{_NOT_SEV}{_TARGET})",
+        # "Shouldn't the Notifications Gateway incident go to Messaging Platform instead?" (a plain
+        # "Should the incident go to ...?" asks, and is left to the confirm level)
+        rf"(?P<hit>\b(?:shouldn['’]?t|mustn['’]?t|why\s+(?:doesn['’]?t|not\s+(?:have|let)))\s+"
+        rf"{_CASE_REF}\s+"
+        r"(?:go|move|sit|stay)\s+(?:straight\s+|directly\s+)?(?:to|with)\b)",
+        # "The incident commander role for INC-8890 should go to the Platform Reliability lead"
+        rf"(?P<hit>\b(?:role|ownership|command|lead|point|owner)\s+(?:for|of|on)\s+{_CASE_REF}\s+"
+        rf"{_MODAL}\s+(?:go|pass|move|fall|sit|stay)\s+(?:straight\s+|directly\s+)?(?:to|with)\b)",
+        # "The Ledger Service case ought to be worked by Payments Core"
+        rf"(?P<hit>{_CASE_REF}\s+{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
+        r"(?:worked|handled|owned|"
+        r"run|led|picked\s+up|taken(?:\s+over)?|managed|driven|triaged)\s+(?:on\s+)?by\b)",
+        # "Make Analytics the owner of the open Quillfeather case", "X would be the natural owner
+        # for this case"
+        rf"{_LEAD}(?P<hit>\bmake\s+{_window(4)}{_OWNER_OF}{_CASE_REF})",
+        # "Put Payments Core in charge of the Ledger Service case"
+        rf"{_LEAD}(?P<hit>\b(?:put|make|leave|keep)\s+{_window(4)}"
+        r"(?:in\s+charge\s+of|responsible\s+for|"
+        rf"accountable\s+for)\s+{_CASE_OBJ})",
+        rf"(?P<hit>{_MODAL}\s+be\s+{_OWNER_OF}{_CASE_REF})",
+        # "Better if the Platform Reliability team runs point on INC-6120"
+        r"(?P<hit>\b(?:better|best|ideally|preferably|(?:i|we)['’]?d\s+rather)\s+"
+        r"(?:if\s+|that\s+)?"
+        rf"{_window(4)}(?:runs?|takes?|owns?|handles?|leads?|works?|picks?\s+up|drives?)\s+"
+        rf"(?:point\s+on\s+|the\s+lead\s+on\s+|over\s+|ownership\s+of\s+|on\s+)?{_CASE_OBJ})",
         # "This case should go to identity-eng", "this ticket belongs with Platform Security"
         rf"(?P<hit>{_CASE_OBJ}\s+(?:{_MODAL}\s+(?:go|stay|sit)\s+(?:straight\s+|directly\s+)?"
-        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with))\b)",
+        r"(?:to|with)|(?:belongs|should\s+belong)\s+(?:to|with|in)\b"
+        # "belongs to a Premium Plus account" says whose case it is, not who works it
+        r"(?!(?:\s+[\w-]++){0,3}?\s+(?:customers?|accounts?|clients?|tenants?|regions?|tiers?|"
+        r"products?|contracts?)\b(?!\s+(?:managers?|teams?|directors?|owners?|executives?|leads?|"
+        r"success|support|care|desk|queue)\b)))\b)",
+        # "Payments Core is the right owner for INC-5530", "the natural home for this case"
+        r"(?P<hit>\b(?:is|are|'s|’s|would\s+be|seems?(?:\s+like)?|looks?\s+like|sounds?\s+like)\s+"
+        r"(?:the\s+|a\s+)?(?:right|correct|natural|obvious|best|better|proper|logical|ideal|rightful)\s+"
+        rf"(?:owner|home|team|place|queue|assignee|fit|desk|lead)\s+(?:for|of)\s+{_CASE_REF})",
+        # "Keep INC-3301 with Payments Core", "leave the Halcyon case with the EMEA desk"
+        rf"{_LEAD}(?P<hit>\b(?:keep|leave|park)\s+{_CASE_REF}\s+with\s+{_TARGET})",
         # "platform-oncall should take this case", "let identity-eng handle it"
         rf"(?P<hit>(?:{_MODAL}|\blet\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:take(?:\s+over)?|own|handle|"
         rf"pick\s+up|work|lead|run)\s+{_CASE_OBJ})",
         # "Have identity-eng pick up the open ticket", "get platform-oncall to take this case"
-        rf"{_LEAD}(?P<hit>\b(?:have|get|let)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+(?:to\s+)?"
+        rf"{_LEAD}(?P<hit>\b(?:have|get|let|ask|tell)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+)?\s+"
+        r"(?:to\s+)?"
         rf"(?:take(?:\s+over)?|own|handle|pick\s+up|work(?:\s+on)?|grab|lead|run|look\s+at)\s+"
         rf"{_CASE_OBJ})",
-        # "Put identity-eng on this incident"
-        rf"{_LEAD}(?P<hit>\bput\s+{_window(3)}on\s+(?:this|the|that)\s+{_CASE_NOUN})",
+        # "Put identity-eng on this incident", "assign an engineer from Data Pipelines to INC-1"
+        rf"{_LEAD}(?P<hit>\b(?:put|assign|place|staff)\s+(?:[\w@'’-]++\s+){{0,5}}?(?:on|onto|to)\s+"
+        rf"{_CASE_REF})",
+        # "Transfer ownership of the Halcyon case to Storage"
+        rf"{_LEAD}(?P<hit>\b(?:{_ROUTE_VERBS})\s+(?:the\s+)?(?:ownership|command|lead|ic\s+role|"
+        rf"incident\s+commander\s+role)\s+(?:of|for|on)\s+{_CASE_OBJ}\s+"
+        rf"(?:(?:for|on|of)\s+{_CASE_REF}\s+)?(?:over\s+)?to\s+{_TARGET})",
+        # "Give Payments Core the Ledger Service case", "let Data Pipelines have case 55120"
+        rf"{_LEAD}(?P<hit>\b(?:give|hand|pass|send|let)\s+{_window(3)}(?:have\s+)?{_CASE_REF})"
+        r"(?=\s*(?:$|[.!?,;:)—–]|(?:and|but|so|now|until|tonight|today|instead|going|from)\b))",
+        # "Point the Orbital Bank case at the Ledger crew"
+        rf"{_LEAD}(?P<hit>\b(?:point|aim|steer)\s+{_CASE_OBJ}\s+(?:at|to|toward|towards)\s+{_TARGET})",
+        # "Storage should be the ones working INC-3301"
+        rf"(?P<hit>{_MODAL}\s+be\s+(?:the\s+)?(?:ones?|team|people|folks|group)\s+(?:to\s+)?"
+        r"(?:work(?:ing)?|handl(?:e|ing)|own(?:ing)?|run(?:ning)?|tak(?:e|ing)|driv(?:e|ing)|"
+        rf"lead(?:ing)?)\s+(?:on\s+)?{_CASE_OBJ})",
     ),
 )
 
@@ -338,8 +462,8 @@ _SEV_VALUE = (
 )
 # "severity"/"priority" as the thing being set, not the name of a section or scheme.
 _SEV_WORD = (
-    r"\b(?:(?:the|its|this|that|their|current|incident|case|ticket|outage)\s+)*"
-    r"(?:severity|priority|sev)\b(?![\s-]*(?:[0-4]|zero|one|two|three|four)\b)"
+    rf"\b(?:(?:the|its|this|that|their|current|incident|case|ticket|outage)\s+|{_CASE_ID}['’]s\s+)*"
+    r"(?:severity|priority|sev|incident\s+level)\b(?![\s-]*(?:[0-4]|zero|one|two|three|four)\b)"
     r"(?!\s*-?\s*(?:definitions?|criteria|sections?|vocabulary|matrix|table|levels?|polic(?:y|ies)|"
     r"model|scale|wording|rules?|guidance|labels?|names?|headings?)\b)"
 )
@@ -351,7 +475,11 @@ _SEV_WORDS = (
 )
 _SET_VERBS = (
     r"(?:set|reset|change|bump|drop|reduce|increase|elevate|raise|lower|downgrade|upgrade|"
-    r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock)"
+    r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock|"
+    r"re-?prioriti[sz]e|re-?open|reopen|bring|dial|walk|ratchet|roll|scale|"
+    # "Step INC-7741 down", never "Step 4 raises ..." (a step of the runbook)
+    r"step(?=\s+(?!\d|one|two|three|four|five|six|seven|eight|nine|ten)[\w-]++\s+(?:\w++\s+){0,2}"
+    r"(?:down|up|back)\b))"
 )
 _SEV_PARTICIPLES = (
     r"(?:raised|lowered|downgraded|upgraded|set|reset|changed|bumped|dropped|reduced|increased|"
@@ -361,7 +489,8 @@ _SEV_PARTICIPLES = (
 )
 # "the Refunds API outage": up to three words may name what the incident is about.
 _INCIDENT_SUBJ = (
-    r"(?:this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]++\s+){0,3}?(?:incident|"
+    rf"(?:{_CASE_ID}|this|it|that|this\s+one|(?:the|this|that|today'?s)\s+(?:[\w-]++\s+){{0,3}}?"
+    r"(?:incident|"
     r"outage|case|ticket|issue|event|escalation)s?)"
 )
 _CLAUSE_END = (
@@ -377,23 +506,27 @@ SEVERITY_DECLARATION = Rule(
         rf"{_LEAD}(?P<hit>\b(?:declare|re-?declare|open|call|log|file|raise|start|kick\s+off|"
         rf"spin\s+up|run|record|confirm|(?:go|stick|roll)\s+with)\s+(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Bump it to P1", "downgrade to Sev2", "keep the incident at Sev 2"
-        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:to|at|into|down\s+to|up\s+to)\s+"
+        rf"{_LEAD}(?P<hit>\b{_SET_VERBS}\s+{_window(5)}(?:(?:back\s+|down\s+|up\s+)*(?:to|at|into))\s+"
         rf"(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "Treat as Sev1", "mark it as P1", "call it a Sev-1", "make this a P1"
-        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|mark|flag|tag|label|classify|reclassify|categori[sz]e|"
-        rf"count|consider|log|file|record)\s+{_window(5)}as\s+|(?:call|make|declare|consider|"
-        rf"confirm)\s+{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
+        rf"{_LEAD}(?P<hit>\b(?:(?:treat|handle|(?:re-?)?(?:mark|flag|tag|label|classify|"
+        r"categori[sz]e|prioriti[sz]e|open|file|log|record|rate|grade|score)|count|consider)\s+"
+        rf"{_window(5)}as\s+|(?:call|make|declare|consider|confirm|rate|grade|score)\s+"
+        rf"{_window(5)})(?:a\s+|an\s+)?(?:{_SEV_VALUE}|{_SEV_WORDS}))",
         # "Declare severity", "raise the severity", "lower its priority"
         rf"{_LEAD}(?P<hit>\b(?:declare|raise|lower|downgrade|upgrade|set|reset|change|bump|drop|"
         rf"reduce|increase|elevate|escalate|adjust|update|lift|revise)\s+{_SEV_WORD})",
         # "Downgrade this incident", "reclassify it"
-        rf"{_LEAD}(?P<hit>\b(?:downgrade|upgrade|de-?escalate|reclassify)\s+{_INCIDENT_SUBJ}\b)",
+        rf"{_LEAD}(?P<hit>\b(?:downgrade|upgrade|de-?escalate|re-?classify)\s+{_INCIDENT_SUBJ}\b)",
+        # "The login failures for Halcyon are SEV1-worthy", "this is P1 territory"
+        rf"(?<=\w\s)(?P<hit>(?:is|are|seems?|looks?|feels?|sounds?)\s+(?:\w++\s+){{0,2}}?{_SEV}"
+        r"[\s-]*(?:worthy|territory|material)\b)",
         # "This should be treated as a Sev1", "it needs to be P1"
         rf"(?P<hit>{_MODAL}\s+(?:also\s+|now\s+|still\s+)?(?:be|stay|remain|become|go)\s+"
         rf"(?:{_SEV_PARTICIPLES}\s+)?(?:(?:as|to|at|into|down\s+to|up\s+to)\s+)?(?:a\s+|an\s+)?"
         rf"{_SEV_VALUE})",
         # "The severity should be lowered"
-        rf"(?P<hit>{_SEV_WORD}\s+(?:\w++\s+){{0,2}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
+        rf"(?P<hit>{_SEV_WORD}\s+(?:\w++\s+){{0,4}}?{_MODAL}\s+(?:also\s+|now\s+)?(?:be|get)\s+"
         rf"{_SEV_PARTICIPLES})",
         # "This is a Sev-1", "it's now P1", "we have a Sev1"
         rf"(?P<hit>\b{_INCIDENT_SUBJ}\s*(?:is|'s|’s|becomes|counts\s+as|qualifies\s+as|"
@@ -449,7 +582,8 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"gets?\s+(?:this|it|the\s+(?:case|ticket|incident|escalation))|"
         r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
         r"(?:someone|somebody)\s+from|straight\s+to|"
-        r"better\s+placed|best\s+placed)\b"
+        r"better\s+placed|best\s+placed|(?:run|runs|running|ran|take|takes|taking|took)\s+point|"
+        rf"{_CASE_REF}\s+(?:go|goes|move|moves)\s+(?:straight\s+|directly\s+)?(?:to|with))\b"
         r"|(?<=\s)->(?=\s)",
         re.IGNORECASE,
     ),
@@ -463,11 +597,13 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
 # A directive or evaluative frame: a modal or request, a hedge or opinion, a judgement.
 _FRAME = re.compile(
     r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
-    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+to|(?:i|we|you)['’]d|(?:i|we)\s+would|would|could|"
+    r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|"
+    r"would|could|"
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
-    r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion)|imo|to\s+me|"
+    r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion|book)|imo|to\s+me|"
+    r"if\s+you\s+ask\s+me|"
     r"honestly|arguably|ideally|seems?|seemed|feels?\s+(?:like|right|fair|appropriate)|"
     r"looks?\s+like|sounds?\s+(?:like|right|fair|good)|makes?\s+sense|"
     r"warrant(?:s|ed)?|merit(?:s|ed)|deserve[sd]?|earned|calls?\s+for|called\s+for|"
@@ -544,6 +680,28 @@ _MODIFIED = re.compile(
     r"handling)\b",
     re.IGNORECASE,
 )
+# The block patterns whose hit is an imperative clause; the others hang on a modal or a judgement,
+# which an open question ("whether the case should go to ...") only asks about.
+_DIRECTIVE_PATTERNS = frozenset(
+    p for rule in RULES.values() for p in rule.patterns if p.pattern.startswith(_LEAD)
+)
+# An open question before a modal hit, in the same clause.
+_OPEN_QUESTION = re.compile(
+    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about)|"
+    r"how(?!\s+about)|unclear|not\s+clear|not\s+(?:stated|said|specified|defined)|"
+    r"open\s+question|(?:asked|asks|asking|wonder(?:s|ed|ing)?)\s+(?:if|whether))\b[^,;.?]{0,80}$",
+    re.IGNORECASE,
+)
+# "merits P1 handling": a judgement on the modified word makes it a proposal again.
+_JUDGED = re.compile(
+    r"\b(?:merits?|warrants?|deserves?|calls?\s+for|justif(?:y|ies))\s+(?:a\s+|an\s+)?$",
+    re.IGNORECASE,
+)
+# A participle stated as fact ("is assigned to", "were transferred") describes a record.
+_STATED = re.compile(
+    r"\b(?:is|are|was|were|been|has|have|had)\s+(?:(?:already|now|still|also|just|since|\w+ly)\s+)?$",
+    re.IGNORECASE,
+)
 _CONFIRM_WORDS = 12
 _CONFIRM_SPAN = re.compile(r"\S++")
 
@@ -567,8 +725,16 @@ def _confirm_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int
     hits = {}
     for rule, found in words.items():
         for word in found:
-            if _MODIFIED.match(masked, word.end()) or _INDIRECT.search(
-                masked, max(0, word.start() - 80), word.start()
+            if (
+                (
+                    _MODIFIED.match(masked, word.end())
+                    and not _JUDGED.search(masked, max(0, word.start() - 30), word.start())
+                )
+                or _INDIRECT.search(masked, max(0, word.start() - 80), word.start())
+                or (
+                    word.group().lower().endswith(("ed", "sent"))
+                    and _STATED.search(masked, max(0, word.start() - 30), word.start())
+                )
             ):
                 continue
             hit = next((span for span in _pairs(masked, word, frames)), None)
@@ -596,12 +762,22 @@ _QUOTE_CLOSE = re.compile(r"['\"”’](?=$|[\s.,;:!?)\]}—–/])")
 # What introduces a quotation in a clarification: "reads '...'", "renamed to '...'", "'A' to '...'".
 _QUOTE_INTRO = re.compile(
     r"(?:\b(?:says?|said|states?|stated|reads?|wording|text|titled|named|called|heading|headed|"
-    r"section|step\s+\d+\w*|lines?\s+[\d–-]+|quotes?|quoted|verbatim|from|replaced|reworded|"
-    r"renamed|changed|label(?:led)?|phrase|sentence|instruction|line)\s*[:,]?\s*(?:as\s+|to\s+)?"
+    r"section|steps?(?:\s+\d+\w*)?|clause|item|bullet|lines?\s+[\d–-]+|quotes?|quoted|verbatim|"
+    r"from|replaced|reworded|renamed|changed|label(?:led)?|phrase|sentence|instruction|line|"
+    # an edit to the runbook's text: "the diff adds '...'", "r8 removed '...'"
+    r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
+    r"mentions|mentioned|cites|cited)\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
 _INTRO_CHARS = 80
+# A quotation that names a part of the runbook by its label: "the 'route to owning team' step".
+_QUOTE_LABEL = re.compile(
+    r"['\"”’]\s*(?:(?:to|in|into|from|under|of)\s+(?:the\s+)?(?:new\s+|old\s+)?)?(?:steps?|"
+    r"sections?|clauses?|items?|instructions?|lines?|headings?|wording|bullets?|checklist\s+items?|"
+    r"rules?)\b",
+    re.IGNORECASE,
+)
 # A step named by its label, "Step 3 (page the primary on-call)", quotes the runbook.
 _STEP_LABEL = re.compile(
     r"\bstep\s+\d+[a-z]?\s*(\([^()]{0,400}\)|[—–]\s[^—–]{0,400}\s[—–])", re.IGNORECASE
@@ -643,6 +819,8 @@ _VERB_START = re.compile(
     re.IGNORECASE,
 )
 _CUE_RE = re.compile(_CUE, re.IGNORECASE)
+_LAST_CLAUSE = re.compile(r"[\s.!?\"'’”)]*")
+_LIST_MARK = re.compile(r"[,:;]")
 # Every rule reads one piece of at most this many characters at a time, so the work per piece is
 # bounded and the work per text grows linearly with its length, whatever the text holds. Longer
 # sentences are read in overlapping pieces.
@@ -680,7 +858,7 @@ def _mask(text: str, quotes: Quotes) -> str:
         if text[end] not in _OPEN_CLOSE[text[opener]]:
             continue
         before = "".join(chars[max(0, opener - _INTRO_CHARS) : opener])
-        if quotes == "all" or _QUOTE_INTRO.search(before):
+        if quotes == "all" or _QUOTE_INTRO.search(before) or _QUOTE_LABEL.match(text, end):
             blank(start, end)
     return "".join(chars)
 
@@ -747,19 +925,35 @@ def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
     return found
 
 
+def _asked(pattern: re.Pattern[str], masked: str, start: int) -> bool:
+    """Whether a modal hit lies inside an open question ("it is unclear whether a credit should be
+    offered", "who should take this case is not stated"); an imperative never does."""
+    return pattern not in _DIRECTIVE_PATTERNS and bool(
+        _OPEN_QUESTION.search(masked, max(0, start - 80), start)
+    )
+
+
 def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
     group = "hit" if "hit" in pattern.groupindex else 0
     m = pattern.search(masked)
     while m is not None:
         start, end = m.span(group)
-        # "and declare Sev1" is a directive only inside a directive sentence.
+        # "and declare Sev1" is a directive only inside a directive sentence, or as the last
+        # clause after its only comma ("The incident doesn't meet SEV-1, downgrade it."; a list
+        # of step names, "three actions: declare severity, open the bridge, page the primary",
+        # has more commas or a colon).
         conj_ok = (
             "conj" not in pattern.groupindex
             or m.group("conj") is None
             or _VERB_START.search(masked)
             or _CUE_RE.search(masked, 0, start)
+            or (
+                m.group("conj").startswith(",")
+                and _LAST_CLAUSE.fullmatch(masked, end)
+                and not _LIST_MARK.search(masked, 0, m.start("conj"))
+            )
         )
-        if conj_ok and not _is_reported(masked, start):
+        if conj_ok and not _is_reported(masked, start) and not _asked(pattern, masked, start):
             return start, end
         m = pattern.search(masked, m.start() + 1)
     return None

@@ -1,8 +1,11 @@
-"""Render a digest for people: HTML fragments from a digest dict, and notebook -> HTML pages.
+"""Render a digest for people: the brief as HTML fragments and Markdown, and notebook -> HTML.
 
-The fragment functions are pure: they take the digest dict of ``docs/digest-json.md`` and return
-HTML strings in which every piece of text is escaped, so a ``<script>`` planted in a runbook step
-is shown as text and never runs. The notebook ``notebooks/revision_digest.ipynb`` displays them.
+Every page and fragment comes from a Jinja2 template shipped in ``digestkit/templates`` with
+autoescaping on, so a ``<script>`` planted in a runbook step or a clarification is shown as text
+and never runs. The digest notebook ``digestkit/notebooks/revision_digest.ipynb`` (package data)
+displays the fragments of :mod:`digestkit.brief`'s :class:`~digestkit.brief.Brief`:
+:func:`screen` (what a duty manager reads first), :func:`details` and :func:`sources`.
+:func:`to_markdown` renders the same brief for ``digestkit digest --format markdown``.
 
 :func:`execute_notebook` runs that notebook with papermill (on a fresh kernel, or on a kept one
 from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert, input cells
@@ -12,12 +15,15 @@ hidden, stderr dropped and a failed notebook refused, under the title
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
-from html import escape
+from collections.abc import Iterable, Mapping
+from functools import cache, partial
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import jinja2
+
+from digestkit.brief import Brief, build_brief, count
 from digestkit.exceptions import NotebookError
 
 if TYPE_CHECKING:
@@ -25,273 +31,149 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_NOTEBOOK",
-    "PARTS",
-    "STYLE",
+    "NBCONVERT_TEMPLATE",
+    "STATE_LABELS",
     "TEMPLATE",
-    "carried_forward",
-    "changed_steps",
-    "clarifications",
+    "details",
     "digest_html",
+    "environment",
     "execute_notebook",
-    "header_card",
+    "markdown_environment",
     "notebook_digest",
     "notebook_to_html",
-    "open_items",
+    "page",
     "redline",
     "scope_mark",
-    "source_index",
-    "sources_table",
+    "screen",
+    "sources",
     "state_badge",
     "title_for",
+    "to_markdown",
+    "wdiff",
 ]
 
-DIGEST_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "revision_digest.ipynb"
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "digest.html.j2"
-
-PARTS = (
-    (
-        "changed",
-        "What changed",
-        "Runbook changes since the baseline — escalation steps, paging paths, checkpoints, "
-        "ownership and exceptions: added, removed, modified, moved or renumbered.",
-    ),
-    ("carried-forward", "What still holds", "Assumptions carried forward from the sources."),
-    ("open", "What is open", "Open questions and flags for the duty manager."),
+# Package data, as real files: papermill and nbconvert read paths, and pip installs a wheel
+# unpacked, so the package's resources are always files on disk.
+DIGEST_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "revision_digest.ipynb"))
+TEMPLATE = Path(str(resources.files("digestkit") / "templates" / "digest.html.j2"))
+#: For schedulers: `jupyter nbconvert --to html --no-input --template-file <this>` on a digest
+#: notebook papermill executed gives the page :func:`notebook_to_html` writes for it.
+NBCONVERT_TEMPLATE = Path(
+    str(resources.files("digestkit") / "templates" / "nbconvert-digest.html.j2")
 )
-
-STYLE = """<style>
-.dk { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933;
-      max-width: 62rem; line-height: 1.45; }
-.dk h2 { margin: 0 0 .25rem; font-size: 1.35rem; }
-.dk h3 { margin: 0 0 .2rem; font-size: 1.15rem; }
-.dk .dk-card { border: 1px solid #cbd2d9; border-radius: 8px; padding: .9rem 1.1rem;
-               background: #f5f7fa; margin: 0 0 1.2rem; }
-.dk .dk-card dl { display: grid; grid-template-columns: 10rem 1fr; gap: .15rem 1rem;
-                  margin: .6rem 0 0; }
-.dk .dk-card dt { font-weight: 600; color: #52606d; white-space: nowrap; }
-.dk .dk-card dd { margin: 0; }
-.dk .dk-part { border-left: 6px solid #9aa5b1; padding: .5rem 0 .5rem 1rem; margin: 0 0 1.6rem; }
-.dk #changed { border-color: #2f80ed; }
-.dk #carried-forward { border-color: #27ae60; }
-.dk #open { border-color: #e67e22; }
-.dk #sources, .dk #clarifications { border-color: #7b8794; }
-.dk .dk-lede { color: #52606d; margin: 0 0 .6rem; }
-.dk .dk-claim { margin: 0 0 .7rem; }
-.dk .dk-id { font-family: ui-monospace, monospace; font-size: .8rem; color: #52606d;
-             margin-right: .4rem; }
-.dk .dk-kind { display: inline-block; font-size: .75rem; padding: 0 .45rem; border-radius: 9px;
-               background: #e4e7eb; margin-right: .4rem; }
-.dk .dk-kind-flag { background: #fde8d4; }
-.dk .dk-src a { font-family: ui-monospace, monospace; font-size: .8rem; margin-left: .25rem; }
-.dk .dk-redline { font-family: ui-monospace, monospace; font-size: .85rem; background: #fff;
-                  border: 1px solid #e4e7eb; border-radius: 4px; padding: .35rem .5rem;
-                  margin: .3rem 0 0; white-space: pre-wrap; word-break: break-word; }
-.dk del { background: #fde2e1; color: #9b1c1c; }
-.dk ins { background: #def7ec; color: #03543f; text-decoration: none; }
-.dk del + ins { margin-left: .25em; }
-.dk table { border-collapse: collapse; font-size: .9rem; }
-.dk th, .dk td { border: 1px solid #e4e7eb; padding: .25rem .6rem; text-align: left !important; }
-.dk th { background: #f5f7fa; }
-.dk tr:target { background: #fff3c4; }
-.dk .dk-empty { color: #7b8794; font-style: italic; }
-.dk .dk-state { font-weight: 600; text-transform: uppercase; font-size: .8rem; }
-.dk .dk-state-draft { color: #b7791f; }
-.dk .dk-state-shared { color: #276749; }
-.dk .dk-state-withdrawn { color: #c53030; }
-.dk .dk-withdrawn { border-left: 4px solid #c53030; padding: .4rem .8rem; background: #fff5f5; }
-.dk .dk-scope-confirm { border-left: 4px solid #d69e2e; padding-left: .5rem; background: #fffbea; }
-.dk .dk-scope-confirm::before { content: "scope: confirm before sharing"; display: block;
-                                font-size: .75rem; font-weight: 600; color: #975a16; }
-</style>"""
-
-
-def _e(value: Any) -> str:
-    """Escape any value for HTML text or a quoted attribute; None becomes an empty string."""
-    return "" if value is None else escape(str(value), quote=True)
-
-
-def source_index(digest: Mapping[str, Any]) -> dict[tuple[str, str, str], str]:
-    """Map each ``(system, id, locator)`` of the digest's sources table to its ``S<n>`` ref."""
-    return {(s["system"], s["id"], s["locator"]): s["ref"] for s in digest.get("sources", [])}
-
-
-def _source_links(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str]) -> str:
-    links = []
-    for src in claim.get("sources", []):
-        label = f"{src['system']} {src['id']} · {src['locator']}"
-        ref = refs.get((src["system"], src["id"], src["locator"]))
-        if ref is None:  # not in the sources table: show the reference, but no dead link
-            links.append(f'<span title="{_e(label)}">[{_e(src["id"])}]</span>')
-        else:
-            links.append(f'<a href="#src-{_e(ref)}" title="{_e(label)}">[{_e(ref)}]</a>')
-    return f'<span class="dk-src">{"".join(links)}</span>'
-
-
-def redline(old: str | None, new: str | None) -> str:
-    """Word-level redline of two texts as escaped HTML with ``<del>`` and ``<ins>``."""
-    from digestkit.diff import segments_html, word_segments
-
-    return segments_html(word_segments(old or "", new or ""))
-
-
-def scope_mark(text: str, *, quotes: Literal["reported", "all"] = "reported") -> str:
-    """The CSS class marking ``text`` when the scope guard asks the sharer to confirm it.
-
-    The hook for the page (issue 16): a claim or clarification with a confirm-level sentence
-    gets ``" dk-scope-confirm"`` appended to its class (STYLE labels it); otherwise ``""``.
-    """
-    from digestkit.policy import check_sentence, to_confirm
-
-    return " dk-scope-confirm" if to_confirm(check_sentence(text, quotes=quotes)) else ""
-
-
-def _claim(claim: Mapping[str, Any], refs: Mapping[tuple[str, str, str], str], body: str) -> str:
-    flag = " dk-kind-flag" if claim.get("part") == "flags" else ""
-    mark = scope_mark(str(claim.get("text") or ""), quotes="all")
-    return (
-        f'<div class="dk-claim{mark}" id="claim-{_e(claim["id"])}">'
-        f'<span class="dk-id">{_e(claim["id"])}</span>'
-        f'<span class="dk-kind{flag}">{_e(str(claim.get("kind", "")).replace("_", " "))}</span>'
-        f"{_e(claim['text'])}{_source_links(claim, refs)}{body}</div>"
-    )
-
-
-def _part(part_id: str, claims_html: Sequence[str], *, empty: str) -> str:
-    _, title, lede = next(p for p in PARTS if p[0] == part_id)
-    body = "".join(claims_html) or f'<p class="dk-empty">{_e(empty)}</p>'
-    return (
-        f'<section class="dk-part" id="{part_id}"><h3>{_e(title)}</h3>'
-        f'<p class="dk-lede">{_e(lede)}</p>{body}</section>'
-    )
-
-
-def _wrap(inner: str) -> str:
-    return f'{STYLE}<div class="dk">{inner}</div>'
-
 
 # What the badge says: the state is the digest's (reviewed or not), never the revision's, which
 # is always published; a withdrawn revision is the exception worth saying outright.
-_STATE_LABELS = {
+STATE_LABELS = {
     "draft": "digest draft: not yet reviewed",
     "shared": "digest shared for handoff",
     "withdrawn": "revision withdrawn",
 }
 
 
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment: package templates, autoescaped except Markdown (``.md.j2``)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("digestkit", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2"),
+            disabled_extensions=("md.j2", "css"),
+            default=True,
+        ),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(STATE_LABELS=STATE_LABELS, count=count, wdiff=wdiff, scope_mark=scope_mark)
+    return env
+
+
+def wdiff(segments: Iterable[tuple[str, str]]) -> str:
+    """``[-deleted-]`` and ``{+inserted+}`` markers, as ``wdiff`` and ``digestkit diff`` write."""
+    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
+    return " ".join(marks[op].format(text) for op, text in segments)
+
+
+def scope_mark(text: str, *, quotes: Literal["reported", "all"] = "reported") -> str:
+    """The CSS class marking ``text`` when the scope guard asks the sharer to confirm it.
+
+    A claim or clarification with a confirm-level sentence gets ``" dk-scope-confirm"`` appended
+    to its class (the style labels it "scope: confirm before sharing"); otherwise ``""``.
+    """
+    from digestkit.policy import check_sentence, to_confirm
+
+    return " dk-scope-confirm" if to_confirm(check_sentence(text, quotes=quotes)) else ""
+
+
+def page(name: str, **values: Any) -> str:
+    """Render the package template ``name`` with ``values``."""
+    return environment().get_template(name).render(**values)
+
+
+def _macro(name: str, *args: Any) -> str:
+    template = environment().get_template("brief/_macros.html.j2")
+    return str(getattr(template.module, name)(*args))
+
+
 def state_badge(state: str) -> str:
     """The coloured state badge of a digest, labelled so it cannot be read as the revision's."""
-    label = _STATE_LABELS.get(state, state)
-    return f'<span class="dk-state dk-state-{_e(state)}">{_e(label)}</span>'
+    return _macro("state_badge", state)
 
 
-def header_card(
-    digest: Mapping[str, Any],
-    *,
-    state: str = "draft",
-    transition: Mapping[str, Any] | None = None,
-) -> str:
-    """The header card: runbook, revision, baseline, publication, change reason and counts.
+def redline(old: str | None, new: str | None) -> str:
+    """Word-level redline of two texts as escaped HTML with ``<del>`` and ``<ins>``."""
+    from digestkit.diff import word_segments
 
-    ``transition`` is how the digest reached ``state`` (by, at, meaning) once it left draft.
-    """
-    h, audit = digest["header"], digest.get("audit", {})
-    baseline = h.get("baseline") or "none (first published revision)"
-    if h.get("baseline_note"):
-        baseline = f"{baseline} — {h['baseline_note']}"
-    rows = [
-        ("Runbook", f"{h.get('title', '')} ({h['runbook_id']})"),
-        ("Revision", h["revision"]),
-        ("Compared with", baseline),
-        ("Published", f"{h.get('published_at') or '—'} by {h.get('publisher') or '—'}"),
-        ("Approved by", audit.get("approved_by") or "—"),
-        ("Change reason", h.get("change_reason") or "—"),
-        ("Sources read as of", h.get("as_of") or "—"),
-        (
-            "Counts",
-            f"{len(digest.get('changed_steps', []))} changes · "
-            f"{len(digest.get('carried_forward', []))} carried forward · "
-            f"{len(digest.get('open_questions', []))} open questions · "
-            f"{len(digest.get('flags', []))} flags",
-        ),
-    ]
-    if transition:
-        t = transition
-        rows.append((state.capitalize(), f"{t['at']} by {t['by']} — {t['meaning']}"))
-    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
-    banner = ""
-    if state == "withdrawn":
-        banner = (
-            '<p class="dk-withdrawn">This revision was withdrawn after publication. '
-            "Do not use this digest for handoff.</p>"
-        )
-    return _wrap(
-        f'<div class="dk-card" id="header"><h2>{_e(h.get("title") or h["runbook_id"])} — '
-        f"{_e(h['revision'])}</h2>"
-        f"{state_badge(state)}"
-        f" · digest {_e(digest.get('digest_id'))}{banner}<dl>{dl}</dl></div>"
+    return _macro("redline", word_segments(old or "", new or ""))
+
+
+def screen(brief: Brief) -> str:
+    """The first screen: header, what needs attention, what changed, what still holds."""
+    return page("brief/screen.html.j2", b=brief)
+
+
+def details(brief: Brief) -> str:
+    """Each flag, open question and change in full, linked both ways, with clarifications."""
+    return page("brief/details.html.j2", b=brief)
+
+
+def sources(brief: Brief) -> str:
+    """Every ``[S#]`` with its quoted lines, record fields or count description."""
+    return page("brief/sources.html.j2", b=brief)
+
+
+class _Verbatim(str):
+    """Template output that is Markdown syntax already (a code span's id), not text to escape."""
+
+
+def _markdown_literal(value: Any) -> Any:
+    # Every value a Markdown template prints is literal text: runbook words never become a
+    # heading, list, emphasis, link or raw HTML (as in the diff's Markdown report).
+    from digestkit.diff import md_escape
+
+    if isinstance(value, _Verbatim) or not isinstance(value, str):
+        return value
+    return md_escape(value)
+
+
+@cache
+def markdown_environment() -> jinja2.Environment:
+    """The environment of the Markdown templates: every printed value escaped as literal text."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("digestkit", "templates"),
+        autoescape=False,
+        finalize=_markdown_literal,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
+    env.globals.update(environment().globals)
+    env.filters["verbatim"] = _Verbatim
+    return env
 
 
-def changed_steps(digest: Mapping[str, Any]) -> str:
-    """The changed escalation steps, each with its redline and source links."""
-    refs = source_index(digest)
-    items = []
-    for claim in digest.get("changed_steps", []):
-        d = claim.get("details") or {}
-        old, new = (d.get("old") or {}).get("text"), (d.get("new") or {}).get("text")
-        body = f'<div class="dk-redline">{redline(old, new)}</div>' if old or new else ""
-        items.append(_claim(claim, refs, body))
-    empty = (
-        "No change since the baseline."
-        if digest["header"].get("baseline")
-        else "First published revision: there is no baseline, so every step is new."
-    )
-    return _wrap(_part("changed", items, empty=empty))
-
-
-def carried_forward(digest: Mapping[str, Any]) -> str:
-    """The assumptions carried forward, with source links."""
-    refs = source_index(digest)
-    items = [_claim(c, refs, "") for c in digest.get("carried_forward", [])]
-    return _wrap(_part("carried-forward", items, empty="Nothing carried forward."))
-
-
-def open_items(digest: Mapping[str, Any]) -> str:
-    """Open questions first, then flags, with source links."""
-    refs = source_index(digest)
-    claims = [*digest.get("open_questions", []), *digest.get("flags", [])]
-    items = [_claim(c, refs, "") for c in claims]
-    return _wrap(_part("open", items, empty="No open questions or flags."))
-
-
-def sources_table(digest: Mapping[str, Any]) -> str:
-    """The sources table; row ``S<n>`` has the anchor ``#src-S<n>`` the claims link to."""
-    rows = "".join(
-        f'<tr id="src-{_e(s["ref"])}"><td>{_e(s["ref"])}</td><td>{_e(s["system"])}</td>'
-        f"<td>{_e(s['id'])}</td><td>{_e(s['locator'])}</td></tr>"
-        for s in digest.get("sources", [])
-    )
-    return _wrap(
-        '<section class="dk-part" id="sources"><h3>Sources</h3>'
-        '<p class="dk-lede">Every statement above links to the record it rests on.</p>'
-        "<table><thead><tr><th>Ref</th><th>System</th><th>Record</th><th>Locator</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table></section>"
-    )
-
-
-def clarifications(items: Iterable[Mapping[str, Any]]) -> str:
-    """Human clarifications added in the workspace (author, time, text), oldest first."""
-    rows = "".join(
-        f'<div class="dk-claim{scope_mark(c["text"])}"><span class="dk-id">{_e(c["at"])}</span>'
-        f"<strong>{_e(c['author'])}</strong>: {_e(c['text'])}</div>"
-        for c in items
-    )
-    if not rows:
-        return ""
-    return _wrap(
-        '<section class="dk-part" id="clarifications"><h3>Clarifications</h3>'
-        f'<p class="dk-lede">Added by reviewers after the digest was built.</p>{rows}</section>'
-    )
+def to_markdown(brief: Brief) -> str:
+    """The brief as Markdown, in the page's order (``digestkit digest --format markdown``)."""
+    return markdown_environment().get_template("brief/digest.md.j2").render(b=brief)
 
 
 def digest_html(
@@ -301,17 +183,14 @@ def digest_html(
     transition: Mapping[str, Any] | None = None,
     notes: Iterable[Mapping[str, Any]] = (),
 ) -> str:
-    """The whole digest as one HTML fragment (header, three parts, clarifications, sources)."""
-    return "".join(
-        [
-            header_card(digest, state=state, transition=transition),
-            changed_steps(digest),
-            carried_forward(digest),
-            open_items(digest),
-            clarifications(notes),
-            sources_table(digest),
-        ]
+    """The whole digest as one HTML fragment, from the digest alone (no sources read)."""
+    from digestkit.brief import Context
+
+    brief = build_brief(
+        digest,
+        Context(notes=[dict(n) for n in notes], state=state, transition=transition),
     )
+    return screen(brief) + details(brief) + sources(brief)
 
 
 def title_for(digest: Mapping[str, Any]) -> str:

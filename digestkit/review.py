@@ -265,10 +265,13 @@ def add_missed(
         raise UsageError(f"unknown part '{part}' for a missed item; use one of {', '.join(PARTS)}")
     if kind is not None and kind not in MISSED_KINDS:
         raise UsageError(f"unknown --kind for a missed item; use one of {', '.join(MISSED_KINDS)}")
-    # Screened before any message can quote them.
-    ws.refuse_sensitive(text, src, what="missed item")
+    # Screened before any message can quote them, against the digest's own data whatever
+    # --data says (and against --data too): a caller cannot pick a world without the customer.
     shown = source if isinstance(source, str) else json.dumps(dict(source))
-    ws.refuse_sensitive(shown, src, what="--source")
+    own = ws.digest_sources(layout, digest_id)
+    for screen_src in dict.fromkeys([own, src]) if own is not None else [src]:
+        ws.refuse_sensitive(text, screen_src, what="missed item")
+        ws.refuse_sensitive(shown, screen_src, what="--source")
     ref = parse_source(source) if isinstance(source, str) else dict(source)
     if ref.get("system") not in SYSTEMS or not ref.get("id"):
         raise UsageError(

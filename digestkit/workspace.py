@@ -3,7 +3,8 @@
 Layout (default root ``reports/workspace``)::
 
     digests/<runbook_id>@<revision>/   digest.ipynb, digest.html, digest.json, audit.json
-    index.html                        every digest, newest first
+    index.html                        digests by runbook, current first; events needing someone
+    revisions/<runbook_id>@<rev>.html  each digested revision's text, lines anchored (#L84)
     audit.log                         append-only JSON Lines; each entry carries the previous hash
     state/cursor.json                 next feed line the event runner reads
     state/events.jsonl                outcome of every event (processed/skipped/duplicate/failed)
@@ -25,22 +26,22 @@ command completes or undoes; files are written through :mod:`digestkit.fileio`.
 # which the digest notebook imports by that name.
 import re
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass
-from html import escape
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NotRequired, TypedDict, cast
 
 from digestkit import clock, journal, render
-from digestkit.exceptions import ScopeError, WorkspaceError
+from digestkit.exceptions import DigestkitError, ScopeError, WorkspaceError
 from digestkit.fileio import (
     canonical_json,
     failpoint,
     read_json,
+    read_jsonl,
     sha256_bytes,
     write_atomic,
 )
-from digestkit.screen import find_sensitive
+from digestkit.screen import find_sensitive, find_sensitive_in_digest
 
 if TYPE_CHECKING:
     from digestkit.kernel import WarmKernel
@@ -64,6 +65,7 @@ __all__ = [
     "annotations",
     "clarify",
     "digest_sources",
+    "event_problems",
     "find_digest",
     "index_html",
     "list_digests",
@@ -80,6 +82,7 @@ __all__ = [
     "share_problems",
     "state_transition",
     "write_index",
+    "write_revision_pages",
 ]
 
 DEFAULT_WORKSPACE = Path("reports/workspace")
@@ -106,11 +109,12 @@ Transition.__doc__ = """One state change of a digest: from, to, when, by whom an
 
 
 class Clarification(TypedDict):
-    """A reviewer's note on a digest (``digestkit clarify``)."""
+    """A reviewer's note on a digest (``digestkit clarify``), on one claim if ``claim`` is set."""
 
     author: str
     at: str
     text: str
+    claim: NotRequired[str]
 
 
 class AuditRecord(TypedDict):
@@ -137,6 +141,7 @@ class AuditRecord(TypedDict):
     clarifications: list[Clarification]
 
 
+_CLAIM_PARTS = ("changed_steps", "carried_forward", "open_questions", "flags")
 # Fields a digest must carry before it may be shared: (where, key) in digest.json.
 REQUIRED_FIELDS = (
     ("header", "runbook_id"),
@@ -186,6 +191,10 @@ class Layout:
         return self.root / "quarantine.jsonl"
 
     @property
+    def revisions(self) -> Path:
+        return self.root / "revisions"
+
+    @property
     def lock(self) -> Path:
         return self.root / ".lock"
 
@@ -212,6 +221,8 @@ class DigestEntry:
     flags: int
     open_questions: int
     transition: Transition | None = None  # into the current state: by, at, meaning
+    title: str = ""
+    data: str | None = None  # the sources it was built from (None: the default world)
 
 
 class Annotations(NamedTuple):
@@ -454,17 +465,26 @@ def clarify(
     *,
     author: str,
     text: str,
+    claim: str | None = None,
     notebook: Path = render.DIGEST_NOTEBOOK,
 ) -> Clarification:
     """Append a reviewer's clarification to the digest's audit, re-render it, return the note.
 
-    Refused (ScopeError, nothing written) when the text is out of the digest's scope or holds
-    customer-sensitive data.
+    With ``claim`` (a claim id such as ``FLG-02``) the note answers that claim and is shown with
+    it. Refused (ScopeError, nothing written) when the text is out of the digest's scope or holds
+    customer-sensitive data; WorkspaceError when the digest has no such claim.
     """
     from digestkit.policy import blocking, check_digest
 
     if not text.strip():
         raise WorkspaceError("clarify needs a non-empty --text")
+    if claim is not None:
+        digest = load_digest(layout, digest_id)
+        ids = [c["id"] for part in _CLAIM_PARTS for c in digest.get(part, [])]
+        if claim not in ids:
+            raise WorkspaceError(
+                f"{digest_id} has no claim '{claim}'; its claims: {', '.join(ids) or 'none'}"
+            )
     src = digest_sources(layout, digest_id)
     author = person_id(author, option="--author", src=src)
     # Checked first: the scope refusal quotes the sentence, this one never repeats the value.
@@ -481,6 +501,8 @@ def clarify(
     with journal.locked(layout):
         audit = load_audit(layout, digest_id)
         note: Clarification = {"author": author, "at": clock.utc_now_text(), "text": text.strip()}
+        if claim is not None:
+            note["claim"] = claim
         audit["clarifications"] = [*audit.get("clarifications", []), note]
         if audit.get("state") == "shared":
             # What was reviewed for handoff has changed: it must be shared again.
@@ -494,6 +516,7 @@ def clarify(
                 "at": note["at"],
                 "by": note["author"],
                 "text_sha256": sha256_bytes(note["text"].encode("utf-8")),
+                **({"claim": claim} if claim is not None else {}),
             },
             notebook=notebook,
             index=True,
@@ -517,10 +540,16 @@ def share_problems(layout: Layout, digest_id: str) -> list[str]:
     for where, key in REQUIRED_FIELDS:
         if digest.get(where, {}).get(key) in (None, "", {}, []):
             problems.append(f"required field {where}.{key} is missing")
-    for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
+    for part in _CLAIM_PARTS:
         problems.extend(
             f"claim {c.get('id')} has no source" for c in digest.get(part, []) if not c["sources"]
         )
+    # Minimization holds for every source, the runbook's own text included: a digest that still
+    # carries customer data (one built before redaction, or edited) is not for handoff.
+    problems.extend(
+        f"customer-sensitive data in {found}"
+        for found in find_sensitive_in_digest(digest, digest_sources(layout, digest_id))
+    )
     checked = {**digest, "clarifications": audit.get("clarifications", [])}
     problems.extend(
         f"scope guard: {v.where} {v.rule.replace('_', ' ')} in '{v.sentence}'"
@@ -716,6 +745,8 @@ def _move(
 
 def list_digests(layout: Layout) -> list[DigestEntry]:
     """Every digest of the workspace, newest publication first."""
+    from digestkit.brief import shown_changes
+
     entries: list[DigestEntry] = []
     if not layout.digests.is_dir():
         return entries
@@ -733,52 +764,104 @@ def list_digests(layout: Layout) -> list[DigestEntry]:
                 published_at=h.get("published_at"),
                 created_at=audit.get("created_at", ""),
                 state=audit.get("state", "draft"),
-                changed_steps=len(digest.get("changed_steps", [])),
+                changed_steps=len(shown_changes(digest)),  # as the digest page counts them
                 flags=len(digest.get("flags", [])),
                 open_questions=len(digest.get("open_questions", [])),
                 transition=state_transition(audit),
+                title=h.get("title", ""),
+                data=audit.get("parameters", {}).get("notebook", {}).get("data"),
             )
         )
     entries.sort(key=lambda e: (e.published_at or "", e.created_at, e.digest_id), reverse=True)
     return entries
 
 
-def index_html(entries: list[DigestEntry]) -> str:
-    """The index page of the workspace as a standalone HTML document."""
-    rows = "".join(
-        f'<tr><td><a href="digests/{escape(e.digest_id)}/digest.html">{escape(e.digest_id)}</a>'
-        f"</td><td>{escape(e.runbook_id)}</td><td>{escape(e.revision)}</td>"
-        f"<td>{escape(e.baseline or '—')}</td><td>{escape(e.published_at or '—')}</td>"
-        f"<td>{render.state_badge(e.state)}"
-        f"{_transition_note(e.transition)}</td>"
-        f'<td class="n">{e.changed_steps}</td><td class="n">{e.flags}</td>'
-        f'<td class="n">{e.open_questions}</td></tr>'
-        for e in entries
-    )
-    empty = '<p class="dk-empty">No digests yet.</p>' if not entries else ""
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Runbook digests — handoff workspace</title>"
-        f"{render.STYLE}<style>body {{ margin: 2rem; }} .dk {{ max-width: none; }}"
-        " .dk td { white-space: nowrap; } .dk td.n { text-align: right !important; }</style>"
-        '</head><body><div class="dk"><h2>Runbook digests</h2>'
-        '<p class="dk-lede">Published runbook revisions, newest first. Draft digests are not yet '
-        "reviewed; shared ones were reviewed for duty-manager handoff.</p>"
-        '<table id="digests"><thead><tr><th>Digest</th><th>Runbook</th><th>Revision</th>'
-        "<th>Baseline</th><th>Published</th><th>State</th><th>Changes</th><th>Flags</th>"
-        f"<th>Open questions</th></tr></thead><tbody>{rows}</tbody></table>{empty}"
-        "</div></body></html>\n"
-    )
+def index_html(
+    entries: list[DigestEntry],
+    *,
+    problems: list[dict[str, Any]] | None = None,
+    report: str | None = None,
+    texts: Collection[str] = (),
+) -> str:
+    """The index page: digests grouped by runbook (current revision first), the events that need
+    someone (failed, quarantined, skipped, with their reasons) and the evaluation report's link.
+
+    ``texts`` are the ``runbook@revision`` refs whose revision page exists, to link.
+    """
+    groups: dict[str, list[DigestEntry]] = {}
+    for e in entries:
+        groups.setdefault(e.runbook_id, []).append(e)
+    shown = []
+    for runbook_id, items in groups.items():
+        # The current revision is the newest one not withdrawn; the others are superseded.
+        current = next((e for e in items if e.state != "withdrawn"), None)
+        rows = []
+        for e in items:
+            moved = e.transition
+            rows.append(
+                {
+                    **asdict(e),
+                    "current": e is current,
+                    "text": e.digest_id in texts,
+                    "published": _human(e.published_at),
+                    "transition": {**moved, "at": _human(moved["at"])} if moved else None,
+                }
+            )
+        shown.append({"runbook_id": runbook_id, "title": items[0].title, "entries": rows})
+    listed = [{**p, "at": _human(p.get("at"))} for p in problems or []]
+    return render.page("index.html.j2", groups=shown, problems=listed, report=report)
 
 
-def _transition_note(transition: Transition | None) -> str:
-    if not transition:
-        return ""
-    by, at = escape(transition["by"]), escape(transition["at"])
-    return f'<br><small class="dk-transition">by {by} at {at}</small>'
+def _human(text: str | None) -> str:
+    if not text:
+        return "—"
+    try:
+        return clock.human_time(clock.parse_utc(text))
+    except ValueError:
+        return text
+
+
+def event_problems(layout: Layout) -> list[dict[str, Any]]:
+    """Feed lines whose latest outcome is failed, quarantined or skipped, with the reason."""
+    latest: dict[int, dict[str, Any]] = {}
+    for record in read_jsonl(layout.events) if layout.events.is_file() else []:
+        latest[int(record.get("line_no", 0))] = record
+    order = ("failed", "quarantined", "skipped")  # a failure may need someone: first
+    listed = [r for _, r in sorted(latest.items()) if r.get("status") in order]
+    return sorted(listed, key=lambda r: order.index(r["status"]))
+
+
+def write_revision_pages(layout: Layout, entries: list[DigestEntry]) -> list[Path]:
+    """Write ``revisions/<runbook>@<revision>.html`` (numbered, anchored lines) for each digest's
+    revision and baseline not written yet: a published revision's text never changes."""
+    from digestkit.brief import revision_page
+
+    written = []
+    for e in entries:
+        for revision in filter(None, (e.revision, e.baseline)):
+            path = layout.revisions / f"{e.runbook_id}@{revision}.html"
+            if path.is_file():
+                continue
+            try:
+                shown = revision_page(e.runbook_id, revision, data=e.data)
+            except DigestkitError:  # sources moved or gone: the index links only pages it has
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, render.page("revision.html.j2", r=shown).encode("utf-8"))
+            written.append(path)
+    return written
 
 
 def write_index(layout: Layout) -> Path:
-    """Rewrite index.html from the digest folders; return its path."""
-    write_atomic(layout.index, index_html(list_digests(layout)).encode("utf-8"))
+    """Rewrite index.html from the digest folders (and add missing revision pages); its path."""
+    entries = list_digests(layout)
+    write_revision_pages(layout, entries)
+    report = layout.root / "evaluation" / "report.html"
+    html = index_html(
+        entries,
+        problems=event_problems(layout),
+        report="evaluation/report.html" if report.is_file() else None,
+        texts={p.stem for p in layout.revisions.glob("*.html")},
+    )
+    write_atomic(layout.index, html.encode("utf-8"))
     return layout.index

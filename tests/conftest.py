@@ -434,7 +434,7 @@ def tiny_world(tmp_path: Path) -> Path:
     return root
 
 
-SAMPLE_CRM = Path(__file__).resolve().parents[1] / "data" / "sample" / "crm.sqlite"
+SAMPLE_CRM = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample" / "crm.sqlite"
 
 
 @pytest.fixture(scope="session")

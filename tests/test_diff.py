@@ -375,7 +375,7 @@ def test_cli_output_cut_short_by_a_pipe_is_not_an_error():
     import subprocess
     import sys
 
-    sample = "data/sample/runbooks/premium-s1-escalation"
+    sample = "digestkit/data/sample/runbooks/premium-s1-escalation"
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first write, as after `| head -1`
     try:

@@ -21,11 +21,13 @@ FLAG_VOCABULARY = {
     "exception_not_approved",
     "exception_expired",
     "exception_expiring",
+    "exception_not_in_force",
     "orphaned_exception",
     "ambiguous_carve_out",
     "unsupported_impact_assumption",
     "unknown_reference",
     "open_question",
+    "customer_data_redacted",
 }
 
 
@@ -379,6 +381,8 @@ def test_the_typed_digest_matches_the_json_contract(digests):
     documented = re.findall(r'"(\w+)":', re.search(r'"header": \{(.*?)\}', doc, re.S).group(1))
     assert documented == [f.name for f in fields(dg.DigestHeader)]
     assert set(context.FLAG_KINDS) == FLAG_VOCABULARY
+    flag_doc = doc.split("Flag kinds:", 1)[1]
+    assert [k for k in context.FLAG_KINDS if f"`{k}`" not in flag_doc] == []
     assert get_args(dg.ChangeKind) == diff.CHANGE_KINDS
     assert get_args(context.ExceptionStatus) == sources.EXCEPTION_STATUSES
     allowed = {

@@ -16,7 +16,7 @@ from digestkit import evaluation as ev
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.cli import main
-from digestkit.evaluation import metrics
+from digestkit.evaluation import latency, metrics
 from digestkit.exceptions import ScopeError, UsageError, WorkspaceError
 
 RB, OTHER = "premium-s1-escalation", "standard-s2-triage"
@@ -794,7 +794,7 @@ def test_report_notebook_passes_nbval(world, workspace):
             "-p",
             "no:cacheprovider",
             "-q",
-            str(REPO / "notebooks" / "evaluation_report.ipynb"),
+            str(REPO / "digestkit" / "notebooks" / "evaluation_report.ipynb"),
         ],
         capture_output=True,
         text=True,
@@ -938,8 +938,8 @@ def test_the_simulated_reviewer_id_is_reserved_for_the_simulation(workspace):
 
 
 def test_latency_note_flags_a_backlog_not_a_pipeline():
-    assert metrics._latency_note(pd.Series([30.0, 50.0])) is None
-    assert "not pipeline latency" in metrics._latency_note(pd.Series([30.0, 3 * 86400.0]))
+    assert latency.latency_note(pd.Series([30.0, 50.0])) is None
+    assert "not pipeline latency" in latency.latency_note(pd.Series([30.0, 3 * 86400.0]))
 
 
 def test_replay_refuses_options_it_would_ignore(capsys):
@@ -1086,7 +1086,7 @@ def test_a_bad_case_row_names_the_case_and_field(tiny_world):
 
 
 def test_the_sample_crm_has_severity_one_cases_and_nothing_sensitive():
-    sample = src_mod.open_sources(REPO / "data" / "sample")
+    sample = src_mod.open_sources(REPO / "digestkit" / "data" / "sample")
     cases = src_mod.load_cases(sample)
     assert len(cases) == 60 and cases["case_id"].is_unique
     assert cases["opened_at"].is_monotonic_increasing

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from digestkit import events, render
+from digestkit import clock, events, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
 from digestkit.audit import verify_audit
@@ -22,7 +22,7 @@ from digestkit.exceptions import NotebookError, ScopeError, WorkspaceError
 from digestkit.fileio import locked, read_jsonl, sha256_bytes
 from digestkit.kernel import WarmKernel
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "digestkit" / "data" / "sample"
 FILES = {"digest.ipynb", "digest.html", "digest.json", "audit.json"}
 
 
@@ -146,8 +146,11 @@ def test_index_lists_every_digest_newest_first(full_run) -> None:
     page = result.index.read_text()
     entries = ws.list_digests(layout)
     assert len(entries) == len(list(layout.digests.iterdir()))
-    positions = [page.index(f'href="digests/{e.digest_id}/digest.html"') for e in entries]
-    assert positions == sorted(positions)
+    # Grouped by runbook, each group newest first.
+    for runbook_id in {e.runbook_id for e in entries}:
+        group = [e for e in entries if e.runbook_id == runbook_id]
+        positions = [page.index(f'href="digests/{e.digest_id}/digest.html"') for e in group]
+        assert positions == sorted(positions)
     published = [e.published_at for e in entries]
     assert published == sorted(published, reverse=True)
 
@@ -392,8 +395,8 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     assert [t["to"] for t in audit["transitions"]] == ["draft", "shared"]
     page, index = (folder / "digest.html").read_text(), layout.index.read_text()
     assert "dk-state-shared" in page and "dk-state-shared" in index
-    at = transition["at"]
-    assert f"{at} by u-lead — reviewed for duty-manager handoff" in page
+    at = clock.human_time(clock.parse_utc(transition["at"]))  # pages show times for people
+    assert f"Shared by u-lead, {at}: reviewed for duty-manager handoff" in page
     assert f"by u-lead at {at}" in index
     others = [e.digest_id for e in ws.list_digests(layout) if e.digest_id != digest_id]
     assert "Shared" not in (layout.digest_dir(others[0]) / "digest.html").read_text()

@@ -20,7 +20,7 @@ from digestkit.digest import build_digest
 from digestkit.exceptions import RevisionError, SourceError
 from digestkit.sample import write_git_repository
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 RB = "payments-s1"
 
 
@@ -361,3 +361,69 @@ def test_digestkit_run_on_the_sample_git_repository(git_world, tmp_path, capsys)
             assert (posted.parent / "digest.html").stat().st_size > 0
     assert main(["audit", "verify", "--workspace", str(workspace)]) == 0
     shutil.rmtree(workspace)
+
+
+def test_a_publication_event_is_digested_from_the_content_it_names(tiny_world, tmp_path, capsys):
+    """A typo fixed by a later commit does not fail the publication event of the first text."""
+    repo = Repo(tmp_path / "repo")
+    r1 = rev("r1", "published", at="2024-01-10T09:00:00Z")
+    repo.commit("2024-01-10T09:00:00Z", {f"{RB}/r1.md": r1})
+    typo = "1. Page payments-oncall.\n2. Open the bridge in #paymnets-war-room.\n"
+    draft = rev("r2", "draft", supersedes="r1", body=typo)
+    repo.commit("2024-02-01T09:00:00Z", {f"{RB}/r2.md": draft})
+    published = rev("r2", "published", supersedes="r1", at="2024-02-10T09:00:00Z", body=typo)
+    repo.commit("2024-02-10T09:00:00Z", {f"{RB}/r2.md": published})
+    fixed = published.replace("paymnets", "payments")
+    repo.commit("2024-02-11T09:00:00Z", {f"{RB}/r2.md": fixed}, "fix a typo")
+    src = world_on(tiny_world, repo.path)
+    assert S.get_revision(src, RB, "r2")["text"] == fixed
+
+    def event(event_id: str, revision: str, text: str) -> dict[str, str]:
+        return {
+            "event_id": event_id,
+            "type": "runbook.published",
+            "runbook_id": RB,
+            "revision": revision,
+            "occurred_at": "2024-02-10T09:00:00Z",
+            "actor": "u123",
+            "content_sha256": fileio.sha256_bytes(text.encode()),
+        }
+
+    feed = tmp_path / "feed.jsonl"
+    lines = [event("EVT-000001", "r1", r1), event("EVT-000002", "r2", published)]
+    feed.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    workspace = tmp_path / "ws"
+    args = ["--data", str(src), "--workspace", str(workspace), "--feed", str(feed)]
+    assert main(["run", *args]) == 0
+    layout = ws.open_workspace(workspace)
+    outcomes = fileio.read_jsonl(layout.events)
+    assert [(o["event_id"], o["status"]) for o in outcomes] == [
+        ("EVT-000001", "processed"),
+        ("EVT-000002", "processed"),
+    ]
+    audit = ws.load_audit(layout, f"{RB}@r2")
+    assert audit["revision_sha256"] == lines[1]["content_sha256"]
+    posted = (workspace / "digests" / f"{RB}@r2" / "digest.json").read_text()
+    assert "paymnets-war-room" in posted and "payments-war-room" not in posted
+
+    # Bytes the revision held only as a draft, or never, were not published: still refused.
+    lines += [event("EVT-000003", "r2", draft), event("EVT-000004", "r2", fixed + "3. More.\n")]
+    feed.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["run", *args]) == 1
+    outcomes = fileio.read_jsonl(layout.events)[2:]
+    assert [(o["event_id"], o["status"]) for o in outcomes] == [
+        ("EVT-000003", "failed"),
+        ("EVT-000004", "failed"),
+    ]
+    assert all("nor any published state of it" in o["reason"] for o in outcomes)
+
+    # A withdrawal names the bytes the revision was withdrawn with, even if committed to since.
+    withdrawn = published.replace("status: published", "status: withdrawn")
+    repo.commit("2024-03-01T09:00:00Z", {f"{RB}/r2.md": withdrawn})
+    repo.commit("2024-03-02T09:00:00Z", {f"{RB}/r2.md": withdrawn + "Kept for the record.\n"})
+    lines.append({**event("EVT-000005", "r2", withdrawn), "type": "runbook.withdrawn"})
+    feed.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["run", *args]) == 1  # EVT-000003 and EVT-000004 still fail
+    last = fileio.read_jsonl(layout.events)[-1]
+    assert (last["event_id"], last["status"]) == ("EVT-000005", "processed")
+    assert ws.load_audit(layout, f"{RB}@r2")["state"] == "withdrawn"

@@ -72,7 +72,7 @@ def test_no_digest_json_or_markdown_carries_a_sensitive_value(world, sensitive):
 
 def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive):
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data" / "sample", data)
+    shutil.copytree(ROOT / "digestkit" / "data" / "sample", data)
     workspace = tmp_path / "ws"
     env = {**os.environ, "DIGESTKIT_DATA": str(data)}
     outputs = []
@@ -135,3 +135,65 @@ def test_no_pipeline_output_or_log_carries_a_sensitive_value(tmp_path, sensitive
     assert len(files) > 30
     for path in files:
         _assert_clean(sensitive, str(path.relative_to(workspace)), path.read_text(errors="replace"))
+
+
+def test_world_b_runbook_customer_data_reaches_no_output(tmp_path):
+    """World B's runbook names customers itself (tests/data/world_b r2): after a full run, its
+    digests, HTML, notebooks, audit records, logs and command output carry none of it, in any
+    spelling, and the redacted digest can be shared."""
+    from world_b import RUNBOOK, build_world_b
+
+    from digestkit.normalize import fold
+
+    data = build_world_b(tmp_path / "world_b")
+    values: set[str] = set()
+    for loader, table in (
+        (sources.load_accounts, "accounts"),
+        (sources.load_contacts, "contacts"),
+        (sources.load_entitlements, "entitlements"),
+        (sources.load_exceptions, "exceptions"),
+    ):
+        frame = loader(data, include_sensitive=True)
+        for column in sources.sensitive_columns(table):
+            values.update(str(v) for v in frame[column].dropna())
+    names = sources.load_contacts(data, include_sensitive=True)["contact_name"]
+    values.update(n.split()[-1] for n in names if n.split()[-1] != "Page")  # an ordinary word
+    folded = sorted({fold(v).text for v in values}, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(v) for v in folded))
+    runbook = (data / "runbooks" / RUNBOOK / "r2.md").read_text(encoding="utf-8")
+    assert len(set(pattern.findall(fold(runbook).text))) >= 8  # the scan sees what r2 names
+
+    workspace = tmp_path / "ws"
+    env = {**os.environ, "DIGESTKIT_DATA": str(data)}
+    ws_arg = ["--workspace", str(workspace)]
+    digest_id = f"{RUNBOOK}@r2"
+    steps = [
+        (["run", *ws_arg], 0),
+        (["digest", "--runbook", RUNBOOK, "--revision", "r2", "--format", "json"], 0),
+        (["digest", "--runbook", RUNBOOK, "--revision", "r2", "--format", "markdown"], 0),
+        # typed text is screened against the same customers, whatever the spelling
+        (["clarify", digest_id, *ws_arg, "--author", "u-dm", "--text", "Ask Zo\u00adfia K."], 2),
+        (["share", digest_id, *ws_arg, "--by", "u-lead"], 0),
+        (["audit", "verify", *ws_arg], 0),
+    ]
+    outputs = []
+    for args, code in steps:
+        result = subprocess.run(
+            [sys.executable, "-m", "digestkit", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert result.returncode == code, (args, result.stderr)
+        outputs.append((" ".join(args[:2]), result.stdout + result.stderr))
+    files = [p for p in workspace.rglob("*") if p.is_file()]
+    assert {".html", ".json", ".ipynb", ".log"} <= {p.suffix for p in files}
+    shown = [
+        *outputs,
+        *((str(p.relative_to(workspace)), p.read_text(errors="replace")) for p in files),
+    ]
+    for name, text in shown:
+        leak = pattern.search(fold(text).text)
+        assert leak is None, f"{name} leaks {leak.group(0)!r}"
+    assert "CON-B001" in outputs[2][1]  # the pseudonymous id stands in the name's place

@@ -16,6 +16,8 @@ CONTRAST = Path(__file__).parent / "data" / "scope_contrast.yaml"
 
 HELD_OUT = Path(__file__).parent / "data" / "scope_heldout.yaml"
 
+BLIND5 = Path(__file__).parent / "data" / "scope_blind5.yaml"
+
 
 def rates(forbidden, allowed):
     """(catch rate at either level, over-block rate, misses, flagged) of check_sentence.
@@ -76,6 +78,23 @@ def test_held_out_rounds_print_their_rates_and_fixed_rounds_stay_fixed():
             regressions += [*misses, *over]
     # A round whose misses were fixed is a regression set from then on.
     assert regressions == []
+
+
+def test_blind_set_5_used_for_fixes_stays_fixed():
+    """Blind set 5 was blind when measured on 07f1289 (85.3% caught, 0.7% of in-scope sentences
+    blocked, 0.7% asked to confirm); its misses were then fixed by class, so from then on it is a
+    regression set like the used held-out rounds: everything caught, nothing flagged."""
+    data = yaml.safe_load(BLIND5.read_text())
+    forbidden = [(item["category"], item["text"]) for item in data["out_of_scope"]]
+    allowed = [item["text"] for item in data["in_scope"]]
+    assert (len(forbidden), len(allowed)) == (150, 150)
+    assert {rule: sum(r == rule for r, _ in forbidden) for rule in policy.RULES} == dict.fromkeys(
+        policy.RULES, 50
+    )
+    catch, over_block, misses, flagged = rates(forbidden, allowed)
+    print(f"\nblind set 5 (used for fixes): caught {catch:.1%}, flagged in scope {len(flagged)}")
+    assert (misses, flagged) == ([], [])
+    assert (catch, over_block) == (1.0, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -293,11 +312,57 @@ def test_development_set_is_caught_at_either_level_and_its_in_scope_sentences_pa
         ("Have the Ledger team pick this up.", [("case_routing", "confirm")]),
         ("Put the escalation with the account manager.", [("case_routing", "confirm")]),
         ("Should we go to Sev 1?", [("severity_declaration", "confirm")]),
+        # a case named by its number, a queue, a passive owner, a role (blind set 5's classes)
+        ("Reassign ticket 4411 to the Billing Engine team.", [("case_routing", "block")]),
+        ("Drop the Ledger incident into the Payments Core queue.", [("case_routing", "block")]),
+        (
+            "The Halcyon escalation ought to be handled by the EMEA desk.",
+            [("case_routing", "block")],
+        ),
+        (
+            "Ownership of INC-4410 should move to the Data Pipelines team.",
+            [("case_routing", "block")],
+        ),
+        ("Put Payments Core in charge of the Ledger Service case.", [("case_routing", "block")]),
+        ("Payments Core is the right owner for INC-5530.", [("case_routing", "block")]),
+        ("Keep INC-3301 with Payments Core.", [("case_routing", "block")]),
+        ("Give Payments Core the Ledger Service case.", [("case_routing", "block")]),
+        ("Storage should be the ones working INC-3301.", [("case_routing", "block")]),
+        ("Knock 10% off their next invoice.", [("concession", "block")]),
+        ("Upgrade Brightwater to Premium Plus at our expense.", [("concession", "block")]),
+        ("Bump their support tier to Premium Plus as an apology.", [("concession", "block")]),
+        ("Don't bill Orbital Bank for the downtime hours.", [("concession", "block")]),
+        ("Dial the Halcyon incident back to Sev 2.", [("severity_declaration", "block")]),
+        ("Should the Ledger incident go to Payments Core?", [("case_routing", "confirm")]),
+        ("Throw in a free health check for the trouble.", [("concession", "block")]),
+        ("Let's extend their evaluation period by a month.", [("concession", "block")]),
+        ("Re-categorize the Ledger incident as P1.", [("severity_declaration", "block")]),
+        ("That outage is P1 territory.", [("severity_declaration", "block")]),
+        (
+            "Error rates are back to normal, downgrade the incident.",
+            [("severity_declaration", "block")],
+        ),
         # the same vocabulary reported, described or asked about passes
         ("The runbook says a service credit should be offered when the update is late.", []),
         ("Step 4 says the VP should be paged after 30 minutes.", []),
         ("It is unclear whether the severity can be lowered by the duty manager.", []),
         ("CHG-03 should say the escalation path changed, not the owner.", []),
+        # open questions, descriptions and quoted step labels with the same vocabulary
+        ("It is unclear whether the Ledger case should be worked by Payments Core.", []),
+        ("Who should be the owner of INC-8890 is not stated.", []),
+        ("Whether the incident should be treated as Sev1 is an open question.", []),
+        ("Case 48213 was assigned to the Messaging Platform team on 2026-05-02.", []),
+        ("EXC-1042 grants complimentary onboarding to one account.", []),
+        ("The free-text field in the intake form was removed.", []),
+        ("A SEV1-worthy outage is defined in section 2 as total loss of login.", []),
+        ("Reviewers called the 'route to owning queue' step redundant.", []),
+        ("The old bullet 'assign a scribe' was dropped.", []),
+        ("The Ledger Service case belongs to a Premium Plus account.", []),
+        ("Case 48213 was opened today and is assigned to Messaging Platform in the CRM.", []),
+        ("Step 4 now has three actions: declare severity, open the bridge, page the primary.", []),
+        ("Step 4 raises the severity to Sev 2 after an hour.", []),
+        ("Give the reviewer the case summary.", []),
+        ("The diff adds 'keep the case with the owning team' to step 6.", []),
         ("Primary on-call for Payments API changed: payments-oncall → platform-oncall.", []),
     ],
 )

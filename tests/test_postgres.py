@@ -25,7 +25,7 @@ from postgres_cluster import Cluster
 from digestkit import cli, sources
 from digestkit.digest import build_digest
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 
 
 def data_dir(folder: Path, crm_url: str) -> Path:

@@ -17,7 +17,7 @@ from digestkit.exceptions import DigestkitError
 from digestkit.sample import generate_world, write_git_repository
 from digestkit.sources import SCHEMAS
 
-COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample"
+COMMITTED = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 CHANGE_CLASSES = {
     "paging_target_changed", "step_added", "step_removed", "step_reworded", "steps_reordered",
     "list_renumbered", "formatting_only", "checkpoint_time_changed", "ownership_moved",
@@ -68,13 +68,11 @@ def test_same_seed_gives_byte_identical_files(world, tmp_path):
 
 
 def test_committed_sample_equals_a_fresh_generation(world):
-    assert COMMITTED.is_dir(), (
-        "regenerate: from digestkit.sample import generate_world; generate_world('data/sample')"
-    )
+    assert COMMITTED.is_dir(), "regenerate: digestkit sample --out digestkit/data/sample"
     committed, fresh = files_of(COMMITTED), files_of(world)
     assert sorted(committed) == sorted(fresh)
     stale = [name for name in fresh if committed[name] != fresh[name]]
-    assert stale == [], "data/sample is stale; regenerate it with generate_world('data/sample')"
+    assert stale == [], "the packaged sample is stale: digestkit sample --out digestkit/data/sample"
 
 
 def test_world_json_lists_every_file_and_the_counts(world):

@@ -1,4 +1,4 @@
-"""Loaders of digestkit.sources on a tiny world written by conftest, and on data/sample."""
+"""Loaders of digestkit.sources on a tiny world written by conftest, and on the sample world."""
 
 from __future__ import annotations
 
@@ -768,8 +768,8 @@ def test_docs_sources_md_is_generated_from_schemas():
 
 # --- the committed sample world ------------------------------------------------------------------
 
-SAMPLE = REPO / "data" / "sample"
-needs_sample = pytest.mark.skipif(not (SAMPLE / "world.json").exists(), reason="no data/sample yet")
+SAMPLE = REPO / "digestkit" / "data" / "sample"
+needs_sample = pytest.mark.skipif(not (SAMPLE / "world.json").exists(), reason="no sample yet")
 
 
 @needs_sample

@@ -6,6 +6,7 @@ import copy
 import itertools
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -346,16 +347,35 @@ def test_share_without_confirm_level_sentences_logs_no_confirmation(
     assert [json.loads(line)["action"] for line in _lines(layout)] == ["digest.shared"]
 
 
+class _EmptyBrief(SimpleNamespace):
+    """A brief with nothing but clarifications, for the details template."""
+
+    def __init__(self, notes: list[SimpleNamespace]) -> None:
+        super().__init__(attention=[], resolved=[], changes=[], baseline="r1", notes=notes)
+
+
 def test_the_page_marks_confirm_level_claims_and_clarifications() -> None:
     notes = [
-        {"author": "u-a", "at": "t1", "text": CONFIRM_NOTE},
-        {"author": "u-b", "at": "t2", "text": "Step 4 was reworded."},
+        SimpleNamespace(author="u-a", at="t1", text=CONFIRM_NOTE),
+        SimpleNamespace(author="u-b", at="t2", text="Step 4 was reworded."),
     ]
-    html = render.clarifications(notes).split("</style>")[1]
-    assert html.count('class="dk-claim dk-scope-confirm"') == 1
+    html = render.page("brief/details.html.j2", b=_EmptyBrief(notes)).split("</style>")[1]
+    assert html.count('class="dk-note dk-scope-confirm"') == 1
     assert html.index("dk-scope-confirm") < html.index(CONFIRM_NOTE) < html.index("Step 4")
     assert render.scope_mark("Have the Ledger team pick this up.") == " dk-scope-confirm"
     assert render.scope_mark("The runbook says to have the Ledger team pick it up.") == ""
+
+
+def test_a_clarification_for_an_unknown_claim_is_refused_naming_the_claims(
+    layout: ws.Layout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _post(layout, DIGEST)
+    with pytest.raises(WorkspaceError, match=r"has no claim 'FLG-99'; its claims: CHG-01, "):
+        ws.clarify(layout, DIGEST["digest_id"], author="u-a", text="Checked.", claim="FLG-99")
+    assert ws.load_audit(layout, DIGEST["digest_id"])["clarifications"] == []
+    args = ["clarify", DIGEST["digest_id"], "--author", "u-a", "--text", "Checked."]
+    assert main([*args, "--claim", "OQ-9", "--workspace", str(layout.root)]) == 2
+    assert "has no claim 'OQ-9'" in capsys.readouterr().err
 
 
 def test_unknown_digest_names_the_known_ones(layout: ws.Layout) -> None:
@@ -372,7 +392,8 @@ def test_fragments_escape_all_text_and_link_every_claim_to_a_source_row() -> Non
     assert all(a in page for a in anchors)
     for part in ("changed_steps", "carried_forward", "open_questions", "flags"):
         for claim in DIGEST[part]:
-            block = page.split(f'id="claim-{claim["id"]}"', 1)[1].split("</div>", 1)[0]
+            # Each claim in full, up to the next claim or source, cites its sources.
+            block = page.split(f'id="claim-{claim["id"]}"', 1)[1].split('id="', 1)[0]
             assert 'href="#src-S' in block
 
 

@@ -2,7 +2,10 @@
 
 - :mod:`~digestkit.evaluation.gold` — load the gold labels and match a digest against them;
 - :mod:`~digestkit.evaluation.metrics` — :func:`evaluate` and its :class:`Evaluation`
-  (``digestkit evaluate``; JSON contract in ``docs/evaluation-json.md``);
+  (``digestkit evaluate``; JSON contract in ``docs/evaluation-json.md``), built from
+  :mod:`~digestkit.evaluation.periods`, :mod:`~digestkit.evaluation.corrections`,
+  :mod:`~digestkit.evaluation.surfacing`, :mod:`~digestkit.evaluation.latency` and
+  :mod:`~digestkit.evaluation.tables`;
 - :mod:`~digestkit.evaluation.headline` — the four questions of the first screen, each a rate
   with its n, 95% Wilson interval (:mod:`~digestkit.evaluation.stats`), target and change since
   the previous period;
@@ -14,7 +17,7 @@
   published revisions in-process (``digestkit evaluate --replay``); :func:`replay_plan` gives
   distinct (pair, as-of) items for benchmarks;
 - :mod:`~digestkit.evaluation.report` — :func:`render_report` runs
-  ``notebooks/evaluation_report.ipynb`` into HTML, with the plots and tables it shows.
+  ``digestkit/notebooks/evaluation_report.ipynb`` into HTML, with the plots and tables it shows.
 
 Source resolution lives in :mod:`digestkit.resolve` (reviewer records use it too);
 :func:`resolve_source` is re-exported here.

@@ -26,7 +26,8 @@ from digestkit.evaluation.stats import MIN_N, Rate
 from digestkit.exceptions import UsageError
 
 if TYPE_CHECKING:
-    from digestkit.evaluation.metrics import Bounds, Evaluation
+    from digestkit.evaluation.metrics import Evaluation
+    from digestkit.evaluation.periods import Bounds
 
 __all__ = [
     "HEADLINE_PARTS",

@@ -23,14 +23,8 @@ from digestkit import sources as src_mod
 from digestkit.clock import format_utc
 from digestkit.digest import build_digest
 from digestkit.evaluation.gold import load_gold, match_gold
-from digestkit.evaluation.metrics import (
-    SCHEMA_VERSION,
-    format_value,
-    markdown_table,
-    rate,
-    records,
-    timestamp,
-)
+from digestkit.evaluation.metrics import SCHEMA_VERSION
+from digestkit.evaluation.tables import format_value, markdown_table, rate, records, timestamp
 from digestkit.exceptions import SourceError, UsageError
 
 __all__ = [

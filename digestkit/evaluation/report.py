@@ -1,4 +1,4 @@
-"""The evaluation report: ``notebooks/evaluation_report.ipynb`` run into HTML, and what it shows.
+"""The evaluation report: the notebook ``evaluation_report.ipynb`` run into HTML, and what it shows.
 
 :func:`render_report` executes the notebook with papermill; its cells call the plots and tables
 here (one or two calls a cell), so the notebook holds no logic of its own.
@@ -6,6 +6,7 @@ here (one or two calls a cell), so the notebook holds no logic of its own.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,8 @@ from digestkit import render
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.evaluation.headline import TARGETS
-from digestkit.evaluation.metrics import SIMULATED_REVIEWER, Evaluation, parse_period
+from digestkit.evaluation.metrics import Evaluation
+from digestkit.evaluation.periods import parse_period
 from digestkit.evaluation.stats import MIN_N
 from digestkit.evaluation.timeliness import OUTCOMES, TIMELY_KINDS
 
@@ -40,9 +42,8 @@ __all__ = [
     "table",
 ]
 
-REPORT_NOTEBOOK = (
-    Path(__file__).resolve().parent.parent.parent / "notebooks" / "evaluation_report.ipynb"
-)
+# Package data; see render.DIGEST_NOTEBOOK.
+REPORT_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "evaluation_report.ipynb"))
 
 
 def render_report(
@@ -276,7 +277,7 @@ def report_caveats(evaluation: Evaluation) -> str:
     ]
     if s["reviews"]["simulated"]["reviewers"]:
         lines.append(
-            f"> **Simulated reviews are shown apart.** Records by `{SIMULATED_REVIEWER}` come "
+            f"> **Simulated reviews are shown apart.** Records by `{rv.SIMULATED_REVIEWER}` come "
             "from `digestkit.evaluation.simulate_reviews` (seeded): it rejects what the gold "
             "labels contradict, adds what the digest missed, rewords a few claims at random and "
             "rates usefulness from those counts. They show how the report reads; they are not a "

@@ -20,8 +20,9 @@ from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
 from digestkit.clock import format_utc
+from digestkit.evaluation.corrections import review_part
 from digestkit.evaluation.gold import IssueMatch, load_gold, match_gold
-from digestkit.evaluation.metrics import review_part, timestamp
+from digestkit.evaluation.tables import timestamp
 from digestkit.exceptions import SourceError
 from digestkit.resolve import SourceRef
 from digestkit.review import SIMULATED_REVIEWER

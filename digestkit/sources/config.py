@@ -1,6 +1,6 @@
 """Where each source system lives: the data directory, its optional sources.toml, the CRM URL.
 
-Layout of a data directory (the embedded sample world lives in ``data/sample``)::
+Layout of a data directory (the sample world ships in the package: ``digestkit/data/sample``)::
 
     runbooks/<runbook_id>/<revision>.md   runbook repository as a folder (or a git repository,
                                           bare or not, with revision files anywhere in its tree)
@@ -20,6 +20,7 @@ import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -30,6 +31,7 @@ from digestkit.exceptions import SourceError
 __all__ = [
     "DEFAULT_DATA",
     "DEFAULT_MAX_REVISION_BYTES",
+    "SAMPLE_DATA",
     "SOURCE_KEYS",
     "DataSources",
     "FileStamp",
@@ -39,10 +41,11 @@ __all__ = [
     "resolve_sources",
 ]
 
-DEFAULT_DATA = Path(
-    os.environ.get("DIGESTKIT_DATA") or Path(__file__).resolve().parents[2] / "data" / "sample"
-)
-"""Data directory used when none is given: ``data/sample``, or ``$DIGESTKIT_DATA`` if set."""
+SAMPLE_DATA = Path(str(resources.files("digestkit") / "data" / "sample"))
+"""The sample world shipped in the package (read only; ``digestkit sample`` regenerates it)."""
+
+DEFAULT_DATA = Path(os.environ.get("DIGESTKIT_DATA") or SAMPLE_DATA)
+"""Data directory used when none is given: ``$DIGESTKIT_DATA`` if set, else ``SAMPLE_DATA``."""
 
 #: The keys sources.toml may set: where each source lives, and the revision file size limit.
 SOURCE_KEYS = (
@@ -71,6 +74,9 @@ class DataSources:
     feed: Path  # events.jsonl
     gold: Path | None
     max_revision_bytes: int = DEFAULT_MAX_REVISION_BYTES
+    # A git repository is read as it stood after this commit instead of at HEAD: the event runner
+    # pins the state a publication event names (a folder repository has no commits to pin).
+    runbooks_commit: str | None = None
 
     @property
     def runbooks_are_git(self) -> bool:

@@ -5,7 +5,8 @@ repository (a work tree or a bare one) a revision file may sit anywhere in the t
 file whose front matter names a ``runbook_id`` or a ``revision`` is one, every other file is
 ignored. One revision's life (draft, published, withdrawn, corrected) is successive commits of
 the main line (first parents): the latest commit wins, and ``as_of`` reads each revision as it
-stood after the last commit made by then.
+stood after the last commit made by then. :attr:`DataSources.runbooks_commit` reads the whole
+repository as it stood after one commit (HEAD by default).
 
 A revision file that cannot be read (too big, not UTF-8, broken front matter, ambiguous) is a
 :class:`RevisionProblem`: it is left out and reported, and every other revision still loads.
@@ -522,12 +523,18 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 
 def _git_identity(sources: DataSources) -> tuple[Path, str, int]:
-    """The repository, its HEAD commit and the size limit: what a cached history is keyed on."""
+    """The repository, the commit it is read at (HEAD unless pinned) and the size limit: what a
+    cached history is keyed on."""
     repo = sources.runbooks
+    pinned = sources.runbooks_commit
     try:
-        shallow, head = _git(repo, "rev-parse", "--is-shallow-repository", "HEAD^{commit}").split()
+        shallow, head = _git(
+            repo, "rev-parse", "--is-shallow-repository", f"{pinned or 'HEAD'}^{{commit}}"
+        ).split()
     except SourceError:
         _git(repo, "rev-parse", "--git-dir")  # not a repository at all: git's own reason
+        if pinned:
+            raise SourceError(f"git repository has no commit {pinned}", path=repo) from None
         raise SourceError("git repository has no commits yet", path=repo) from None
     if shallow == b"true":
         raise SourceError(

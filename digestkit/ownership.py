@@ -1,0 +1,117 @@
+"""Ownership and paging a runbook states in prose, not in a table.
+
+"Data Export is owned by Platform Operations" in a paragraph is as much a statement of ownership
+as a table row, and :mod:`digestkit.context` checks it against the registry the same way.
+:func:`prose_statements` finds such sentences for the registry's product names:
+
+- ownership: "<product> is owned | run | maintained | operated by <team>", "<team> owns
+  <product>", "the owner | owning team of <product> is <team>", "<product> belongs to <team>",
+  "<product> (owned by <team>)", "ownership of <product> moved to <team>";
+- first paging target: "the primary on-call | primary pager | escalation pager | on-call for
+  <product> is <pager>", "page <pager> first for <product>", "for <product>, page <pager>
+  first", "<product> pages <pager> first"; without "first" or "primary" ("page <pager> for
+  <product>", "for <product> incidents, page <pager>", "<product> is paged via <pager>",
+  "<product> — on-call: <pager>") only in a sentence that names no other page (secondary,
+  backup, fallback, if, unless, after, then, also, otherwise, escalate, not).
+
+A team is a run of capitalized words ("Platform Operations", "Identity and Access Engineering";
+a leading "the" and a trailing "team" are dropped, a question word or pronoun is none) or a team
+slug; a pager is a slug.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, cast
+
+__all__ = ["ProseStatement", "StatementKind", "prose_statements"]
+
+StatementKind = Literal["owner", "primary_pager"]
+
+_WORD = r"[A-Z][\w&'-]*"
+# A question or a pronoun is not a team: "Who owns Data Export after the move: TBD."
+_NOT_A_TEAM = r"(?!(?:Who|Which|What|Whether|Whoever|Nobody|Someone|It|This|That|He|She|They)\b)"
+# Connecting words match in any case; a team's words must be capitalized, so "(?-i:".
+_TEAM = (
+    rf"(?:the\s+)?(?-i:{_NOT_A_TEAM}(?P<team>{_WORD}(?:\s+(?:and\s+|&\s+|of\s+)?{_WORD})*"
+    r"|[a-z0-9]+(?:-[a-z0-9]+)+))"
+)
+_PAGER = r"`?(?P<pager>[a-z0-9]+(?:-[a-z0-9]+)+)`?"
+_THE = r"(?:the\s+)?"
+_OWNER_TEMPLATES = (
+    r"{P}\s+(?:is|are)\s+(?:now\s+|still\s+)?(?:owned|run|maintained|operated)\s+by\s+{T}",
+    r"{T}(?:\s+team)?\s+(?:now\s+|still\s+)?owns\s+{THE}{P}",
+    r"(?:owner|owning\s+team)\s+(?:of|for)\s+{THE}{P}\s+is\s+(?:now\s+|still\s+)?{T}",
+    r"{P}\s+belongs\s+to\s+{T}",
+    r"{P}\s*(?:\(|,|—|–|-|:)\s*owned\s+by\s+{T}",
+    r"ownership\s+of\s+{THE}{P}\s+(?:has\s+)?(?:moved|passed|went)\s+to\s+{T}",
+)
+# "First" or "primary" says which page is meant; the weak forms below say it only in a sentence
+# that names no other page (no secondary, backup, fallback, condition or sequence).
+_PAGER_TEMPLATES = (
+    r"(?<!secondary\s)(?<!backup\s)(?:primary\s+on-?call|primary\s+pager|escalation\s+pager"
+    r"|on-?call|pager)\s+(?:for|of)\s+{THE}{P}\s+is\s+(?:now\s+)?{G}",
+    r"page\s+{G}\s+first\s+(?:for|on)\s+{THE}{P}",
+    r"for\s+{THE}{P}(?:\s+incidents?)?,?\s+page\s+{G}\s+first",
+    r"{P}\s+(?:escalations?\s+|incidents?\s+)?pages?\s+{G}\s+first",
+)
+_WEAK_PAGER_TEMPLATES = (
+    r"page\s+{G}\s+(?:for|on)\s+{THE}{P}",
+    r"for\s+{THE}{P}(?:\s+incidents?)?,?\s+page\s+{G}",
+    r"{P}\s+(?:escalations?\s+|incidents?\s+)?(?:pages?|go(?:es)?\s+to"
+    r"|(?:is|are)\s+paged\s+(?:to|via|through|on|at))\s+{G}",
+    r"{P}\s*(?:\(|,|—|–|-|:)\s*(?:primary\s+)?(?:on-?call|pager)\s*:?\s+{G}",
+)
+_OTHER_PAGE = re.compile(
+    r"\b(?:secondary|backup|fallback|if|unless|after|then|also|otherwise|escalat\w*|not)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.;!?]+(?:[.;!?](?=\s|$)|$)")
+
+
+@dataclass(frozen=True)
+class ProseStatement:
+    """One statement found in prose: the product as written and the team or pager it names."""
+
+    kind: StatementKind
+    product: str
+    value: str
+
+
+@lru_cache(maxsize=16)
+def _patterns(products: tuple[str, ...]) -> tuple[tuple[StatementKind, bool, re.Pattern[str]], ...]:
+    """(kind, weak, pattern) of every statement form, for these product names."""
+    names = "|".join(re.escape(p) for p in sorted(products, key=len, reverse=True))
+    product = rf"(?P<product>{names})(?![\w-])"
+    forms = [
+        *(("owner", False, t) for t in _OWNER_TEMPLATES),
+        *(("primary_pager", False, t) for t in _PAGER_TEMPLATES),
+        *(("primary_pager", True, t) for t in _WEAK_PAGER_TEMPLATES),
+    ]
+    out: list[tuple[StatementKind, bool, re.Pattern[str]]] = []
+    for kind, weak, template in forms:
+        source = template.format(P=product, T=_TEAM, G=_PAGER, THE=_THE)
+        out.append((cast(StatementKind, kind), weak, re.compile(rf"(?<![\w-]){source}", re.I)))
+    return tuple(out)
+
+
+def prose_statements(text: str, products: Iterable[str]) -> list[ProseStatement]:
+    """Ownership and first-paging statements in ``text`` about the named ``products``."""
+    names = tuple(sorted({p for p in products if p}))
+    if not names:
+        return []
+    found: list[tuple[int, ProseStatement]] = []
+    for sentence in _SENTENCE.finditer(text):
+        hedged = _OTHER_PAGE.search(sentence.group(0)) is not None
+        for kind, weak, pattern in _patterns(names):
+            if weak and hedged:
+                continue
+            for m in pattern.finditer(sentence.group(0)):
+                value = m["team"] if kind == "owner" else m["pager"]
+                where = sentence.start() + m.start()
+                found.append((where, ProseStatement(kind, m["product"], value)))
+    found.sort(key=lambda item: item[0])
+    return list(dict.fromkeys(statement for _, statement in found))

@@ -1,0 +1,51 @@
+"""Ownership and first-paging statements found in prose (digestkit.ownership)."""
+
+from __future__ import annotations
+
+import pytest
+
+from digestkit.ownership import ProseStatement, prose_statements
+
+PRODUCTS = ["Data Export", "Payments API", "Ledger Service", "Identity Service"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        ("Data Export is owned by Platform Operations.", [("owner", "Platform Operations")]),
+        (
+            "data export is now owned by the Platform Operations team.",
+            [("owner", "Platform Operations")],
+        ),
+        ("The Payments Engineering team owns Data Export.", [("owner", "Payments Engineering")]),
+        (
+            "The owning team of Data Export is Identity and Access Engineering.",
+            [("owner", "Identity and Access Engineering")],
+        ),
+        ("Data Export belongs to Analytics Engineering.", [("owner", "Analytics Engineering")]),
+        ("Data Export (owned by data-eng) runs nightly.", [("owner", "data-eng")]),
+        (
+            "Ownership of Data Export moved to Platform Operations.",
+            [("owner", "Platform Operations")],
+        ),
+        ("For Data Export, page platform-oncall first.", [("primary_pager", "platform-oncall")]),
+        (
+            "The primary on-call for Data Export is `data-oncall`.",
+            [("primary_pager", "data-oncall")],
+        ),
+        ("The on-call for Data Export is data-oncall.", [("primary_pager", "data-oncall")]),
+        ("Page data-oncall for Data Export incidents.", [("primary_pager", "data-oncall")]),
+        ("Data Export is paged via platform-oncall.", [("primary_pager", "platform-oncall")]),
+        # not statements of ownership or of the first page
+        ("Who owns the Data Export bridge after the reorganisation: TBD.", []),
+        ("Data Export was owned by Analytics Engineering until May.", []),
+        ("If the primary has not acknowledged, page sre-oncall for Data Export.", []),
+        ("The secondary on-call for Data Export is sre-oncall.", []),
+        ("Page the primary on-call for the affected product.", []),
+        ("Search Platform is owned by Search Engineering.", []),  # not a registry product here
+    ],
+)
+def test_prose_statements(sentence: str, found: list[tuple[str, str]]) -> None:
+    got = prose_statements(sentence, PRODUCTS)
+    assert [(s.kind, s.value) for s in got] == found
+    assert all(isinstance(s, ProseStatement) and s.product.lower() == "data export" for s in got)
