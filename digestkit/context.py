@@ -351,7 +351,12 @@ def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> Enti
         count_deviating_from=minutes,
     ).iloc[0]
     total, deviating = int(first["accounts"]), int(first["deviating"])
-    if deviating:
+    if int(first["deviating_terms"]) == 1:
+        # One other terms: the deviating accounts are its accounts, so no second scan.
+        by_terms = pd.DataFrame(
+            {"terms": [str(first["deviating_term"])], "accounts": [deviating]}
+        ).astype({"accounts": "int64"})
+    elif deviating:
         by_terms = count(
             context.sources,
             as_of=as_of,

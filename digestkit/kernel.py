@@ -7,9 +7,11 @@ papermill through the ``papermill.engine`` entry point).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from jupyter_core.utils import run_sync
@@ -73,7 +75,7 @@ class WarmKernel:
         kc = self.km.client()
         kc.start_channels()
         try:
-            run_sync(kc.wait_for_ready)(timeout=self.timeout)
+            run_sync(self._wait_ready)(kc)
             reply = run_sync(kc.execute_interactive)(
                 _RESET.format(cwd=str(cwd)), store_history=False, timeout=self.timeout
             )
@@ -92,6 +94,35 @@ class WarmKernel:
             raise
         finally:
             kc.stop_channels()
+
+    async def _wait_ready(self, kc: Any) -> None:
+        """Return once the kernel answers ``kc`` on the shell channel and on IOPub.
+
+        What jupyter_client's ``wait_for_ready`` checks, without its last step: waiting for IOPub
+        to stay quiet for 0.2 s, most of a warm event's session. Messages left unread there do
+        no harm: nbclient and ``execute_interactive`` match replies to their own request's id.
+        """
+        deadline = time.monotonic() + self.timeout
+        msg_id = kc.kernel_info()
+        while time.monotonic() < deadline:
+            try:
+                reply = await kc.get_shell_msg(timeout=1)
+            except Empty:
+                if not await self.km.is_alive():
+                    raise RuntimeError("the kept kernel died before it answered") from None
+                continue  # a busy machine: the request is queued, keep waiting for its reply
+            if reply["parent_header"].get("msg_id") != msg_id:
+                continue
+            # ZMQ drops what a kernel publishes before the subscriber is connected: this
+            # request's own status on IOPub shows the subscription is live.
+            try:
+                while True:
+                    msg = await kc.get_iopub_msg(timeout=0.2)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        return
+            except Empty:
+                msg_id = kc.kernel_info()  # published before we listened: ask again
+        raise RuntimeError(f"the kept kernel did not answer within {self.timeout:g} s")
 
     def close(self) -> None:
         """Shut the kernel down (safe to call twice)."""

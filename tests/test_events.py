@@ -695,6 +695,63 @@ def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folde
     assert _printed(after).split()[0] not in pids
 
 
+class _ScriptedClient:
+    """A kernel client whose shell and IOPub answers come from a script, in order."""
+
+    def __init__(self, shell: list[object], iopub: list[object]) -> None:
+        self.shell, self.iopub, self.sent = shell, iopub, []
+
+    def kernel_info(self) -> str:
+        self.sent.append(f"m{len(self.sent)}")
+        return self.sent[-1]
+
+    async def get_shell_msg(self, timeout: float) -> dict:
+        return self._next(self.shell)
+
+    async def get_iopub_msg(self, timeout: float) -> dict:
+        return self._next(self.iopub)
+
+    @staticmethod
+    def _next(script: list[object]) -> dict:
+        from queue import Empty
+
+        item = script.pop(0)
+        if item is Empty:
+            raise Empty
+        return {"parent_header": {"msg_id": item}}
+
+
+class _LiveManager:
+    async def is_alive(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("shell", "iopub", "requests"),
+    [
+        # A slow reply (the shell wait runs out once) is still the first request's.
+        (["Empty", "m0"], ["m0"], 1),
+        # IOPub was not connected for the first request: it asks again and takes that one.
+        (["m0", "m1"], ["Empty", "m1"], 2),
+        # Someone else's messages on IOPub are skipped.
+        (["m0"], [None, "m0"], 1),
+    ],
+)
+def test_a_warm_kernel_waits_for_its_own_kernel_info_answer(shell, iopub, requests) -> None:
+    import asyncio
+    from queue import Empty
+
+    def script(items: list[str | None]) -> list[object]:
+        return [Empty if item == "Empty" else item for item in items]
+
+    kernel = WarmKernel()
+    kernel.km = _LiveManager()
+    client = _ScriptedClient(script(shell), script(iopub))
+    asyncio.run(kernel._wait_ready(client))
+    assert len(client.sent) == requests
+    assert client.shell == [] and client.iopub == []
+
+
 def test_run_on_a_warm_kernel_posts_the_same_digest_pages(data, feed_lines, tmp_path) -> None:
     feed = _write_feed(tmp_path / "feed.jsonl", _published(feed_lines)[:3])
     cold = events.process_feed(data=data, workspace=tmp_path / "cold", feed=feed)

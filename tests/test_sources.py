@@ -703,6 +703,49 @@ def test_snapshot_sha256_is_stable_and_content_sensitive(tiny_world):
     assert S.snapshot_sha256(moved) != S.snapshot_sha256(frame)
 
 
+def test_entitlement_counts_per_other_terms_with_one_or_two_other_terms(tiny_world):
+    from digestkit.context import load_context
+
+    when = pd.Timestamp("2024-06-01T00:00:00Z")
+    one = load_context(S.open_sources(tiny_world), as_of=when).entitlement_counts(
+        "Premium Plus", 15
+    )
+    assert (one.accounts, one.deviating) == (1, 1)
+    assert one.by_terms.to_dict("records") == [
+        {"terms": "contractual-10min-initial-update", "accounts": 1}
+    ]
+    # A second account with other terms again (20 minutes): counted per terms.
+    sql(
+        tiny_world,
+        "INSERT INTO entitlements SELECT 'ENT-0000009', 'ACC-000001', product_id, tier, "
+        "starts_on, ends_on, 20, update_interval_minutes, NULL, contract_clause, record_status, "
+        "updated_at FROM entitlements WHERE entitlement_id = 'ENT-0000002'",
+    )
+    two = load_context(S.open_sources(tiny_world), as_of=when).entitlement_counts(
+        "Premium Plus", 15
+    )
+    assert (two.accounts, two.deviating) == (2, 2)
+    assert two.by_terms.to_dict("records") == [
+        {"terms": "20-minute initial response", "accounts": 1},
+        {"terms": "contractual-10min-initial-update", "accounts": 1},
+    ]
+
+
+def test_snapshot_sha256_ignores_units_and_backends_but_not_order_or_gaps(tiny_world):
+    frame = S.load_products(tiny_world)
+    first = S.snapshot_sha256(frame)
+    other_unit = frame.assign(recorded_at=frame["recorded_at"].dt.as_unit("ns"))
+    as_objects = frame.astype({"product_id": object, "product_name": object})
+    assert S.snapshot_sha256(other_unit) == first
+    assert S.snapshot_sha256(as_objects) == first
+    assert S.snapshot_sha256(frame.iloc[::-1]) != first
+    # A missing value and an empty text are different records.
+    gap = frame.astype({"owning_team": object})
+    gap.loc[0, "owning_team"] = None
+    blank = gap.assign(owning_team=gap["owning_team"].fillna(""))
+    assert S.snapshot_sha256(gap) != S.snapshot_sha256(blank)
+
+
 def test_summarize(tiny_world):
     text = S.summarize(tiny_world)
     assert "runbooks (folder" in text and "5 revisions" in text

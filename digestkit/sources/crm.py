@@ -258,9 +258,11 @@ def count_entitlement_accounts(
     response (another ``initial_response_minutes`` or any ``notification_variant``). Besides
     columns, ``group_by`` takes ``terms``: the notification variant, or "<N>-minute initial
     response" when there is none. ``count_deviating_from=N`` adds a ``deviating`` column: the
-    accounts among them with such different terms, counted in the same scan. Nothing sensitive
-    can be grouped by, and no row leaves the database: a digest only needs counts. Returns the
-    ``group_by`` columns and ``accounts``.
+    accounts among them with such different terms, counted in the same scan, and
+    ``deviating_terms``, how many different such terms there are, with ``deviating_term`` the
+    first of them (when there is one, its accounts are the ``deviating`` ones: no second scan).
+    Nothing sensitive can be grouped by, and no row leaves the database: a digest only needs
+    counts. Returns the ``group_by`` columns and ``accounts``.
     """
     _check_tiers(tiers)
     for name in group_by:
@@ -318,15 +320,22 @@ def _count_accounts(
         ]
     if deviating_from_minutes is not None:
         conditions.append(deviates(deviating_from_minutes))
-    terms = sa.func.coalesce(
+    terms_of = sa.func.coalesce(
         t.c.notification_variant,
         sa.cast(t.c.initial_response_minutes, sa.String) + "-minute initial response",
-    ).label("terms")
+    )
+    terms = terms_of.label("terms")
     keys = [terms if name == "terms" else t.c[name] for name in group_by]
     counts = [sa.func.count(sa.distinct(t.c.account_id)).label("accounts")]
     if count_deviating_from is not None:
-        deviating = sa.case((deviates(count_deviating_from), t.c.account_id), else_=None)
-        counts.append(sa.func.count(sa.distinct(deviating)).label("deviating"))
+        other = deviates(count_deviating_from)
+        deviating = sa.case((other, t.c.account_id), else_=None)
+        other_terms = sa.case((other, terms_of), else_=None)
+        counts += [
+            sa.func.count(sa.distinct(deviating)).label("deviating"),
+            sa.func.count(sa.distinct(other_terms)).label("deviating_terms"),
+            sa.func.min(other_terms).label("deviating_term"),
+        ]
 
     def count(
         extra: Sequence[sa.ColumnElement[bool]], edge: datetime | str | None = None
@@ -363,7 +372,7 @@ def _count_accounts(
         frame = frame.drop(columns="_edge", errors="ignore")
     if not group_by and frame.empty:
         frame = pd.DataFrame({name: [0] for name in frame.columns})
-    for name in ("accounts", "deviating"):
+    for name in ("accounts", "deviating", "deviating_terms"):
         if name in frame:
             frame[name] = frame[name].astype("int64")
     return frame

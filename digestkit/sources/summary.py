@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from digestkit.sources.config import (
@@ -29,9 +32,6 @@ from digestkit.sources.validate import DAY_FORMAT
 
 __all__ = ["schema_markdown", "snapshot_sha256", "summarize"]
 
-# Microseconds and a fixed zone spelling, so a hash does not depend on the dtype's unit.
-_SNAPSHOT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 _WHERE = {
     "revisions": "`runbooks/<runbook_id>/<revision>.md` (YAML front matter + Markdown body),"
     " or a git repository",
@@ -48,11 +48,48 @@ _WHERE = {
 
 
 def snapshot_sha256(frame: pd.DataFrame) -> str:
-    """sha256 of a table's column names and values, independent of dtype backends and units."""
-    text = frame.to_csv(
-        index=False, lineterminator="\n", date_format=_SNAPSHOT_TIME_FORMAT, na_rep="<NA>"
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of a table's column names and values, independent of dtype backends and units.
+
+    Hashed from the values' bytes, column by column, without rendering the table as text: a
+    replay hashes one context's tables per as-of time.
+    """
+    digest = hashlib.sha256()
+    digest.update(json.dumps([str(name) for name in frame.columns]).encode("utf-8"))
+    digest.update(len(frame).to_bytes(8, "little"))
+    for name in frame.columns:
+        for part in _column_bytes(frame[name]):
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def _column_bytes(column: pd.Series[Any]) -> Iterator[bytes]:
+    """A column as bytes: which values are missing, a kind tag, then the values.
+
+    Times are microseconds since the epoch (UTC for zone-aware columns) whatever the unit;
+    numbers 64-bit; anything else text, as its lengths and its UTF-8 characters.
+    """
+    missing = column.isna().to_numpy(dtype=bool)
+    yield np.packbits(missing).tobytes()
+    dtype = column.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        yield b"T" + _microseconds(column.dt.tz_convert(None))
+    elif pd.api.types.is_datetime64_dtype(dtype):
+        yield b"N" + _microseconds(column)
+    elif pd.api.types.is_bool_dtype(dtype):
+        yield b"B" + column.to_numpy(dtype="uint8", na_value=0).tobytes()
+    elif pd.api.types.is_integer_dtype(dtype):
+        yield b"I" + column.to_numpy(dtype="int64", na_value=0).tobytes()
+    elif pd.api.types.is_float_dtype(dtype):
+        yield b"F" + column.to_numpy(dtype="float64", na_value=0.0).tobytes()
+    else:
+        text = [str(value) for value in column.to_numpy(dtype=object, na_value="")]
+        yield b"S" + np.fromiter(map(len, text), dtype="int64", count=len(text)).tobytes()
+        yield "".join(text).encode("utf-8")
+
+
+def _microseconds(times: pd.Series[Any]) -> bytes:
+    values: np.ndarray[Any, np.dtype[np.int64]] = times.dt.as_unit("us").to_numpy().view("int64")
+    return values.tobytes()
 
 
 def summarize(src: SourcesLike = None) -> str:
