@@ -53,6 +53,7 @@ from digestkit.fileio import (
     sha256_bytes,
     write_atomic,
 )
+from digestkit.index import write_index
 from digestkit.kernel import WarmKernel
 
 __all__ = [
@@ -595,7 +596,7 @@ class _Run:
             self.history.feed = {ln.line_no: ln.event for ln in self.lines if ln.event}
             yield self
             self.cursor = _advance_cursor(self.layout, self.lines, self.feed, self.history.lines)
-            ws.write_index(self.layout)
+            write_index(self.layout)
 
 
 def process_feed(

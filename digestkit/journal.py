@@ -144,7 +144,7 @@ def recover(layout: Layout) -> Recovery:
         _remove(leftover)
         found.removed.append(_rel(layout, leftover))
     if found.completed or found.undone:
-        from digestkit.workspace import write_index  # workspace imports this module
+        from digestkit.index import write_index  # index -> workspace -> this module
 
         write_index(layout)
     for message in found.messages():
@@ -179,7 +179,7 @@ def _complete(layout: Layout, intent: Mapping[str, Any]) -> None:
     if intent.get("audit"):
         write_entry(layout, intent["audit"], point=action)
     if intent.get("index"):
-        from digestkit.workspace import write_index  # workspace imports this module
+        from digestkit.index import write_index  # index -> workspace -> this module
 
         write_index(layout)
         failpoint(f"{action}.indexed")

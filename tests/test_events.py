@@ -20,6 +20,7 @@ from digestkit.audit import verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import NotebookError, ScopeError, WorkspaceError
 from digestkit.fileio import locked, read_jsonl, sha256_bytes
+from digestkit.index import list_digests
 from digestkit.kernel import WarmKernel
 
 SAMPLE = Path(__file__).resolve().parent.parent / "digestkit" / "data" / "sample"
@@ -144,7 +145,7 @@ def test_each_digest_folder_is_complete_and_consistent(full_run) -> None:
 def test_index_lists_every_digest_newest_first(full_run) -> None:
     result, layout = full_run
     page = result.index.read_text()
-    entries = ws.list_digests(layout)
+    entries = list_digests(layout)
     assert len(entries) == len(list(layout.digests.iterdir()))
     # Grouped by runbook, each group newest first.
     for runbook_id in {e.runbook_id for e in entries}:
@@ -381,7 +382,7 @@ def test_a_withdrawal_before_the_digest_is_remembered(data, feed_lines, tmp_path
 
 def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     _, layout = full_run
-    digest_id = ws.list_digests(layout)[0].digest_id
+    digest_id = list_digests(layout)[0].digest_id
     folder = layout.digest_dir(digest_id)
     note = ws.clarify(layout, digest_id, author="u-lead", text="Bridge owner confirmed: Ops.")
     assert "Bridge owner confirmed: Ops." in (folder / "digest.html").read_text()
@@ -398,7 +399,7 @@ def test_clarify_and_share_re_render_and_are_audited(full_run) -> None:
     at = clock.human_time(clock.parse_utc(transition["at"]))  # pages show times for people
     assert f"Shared by u-lead, {at}: reviewed for duty-manager handoff" in page
     assert f"by u-lead at {at}" in index
-    others = [e.digest_id for e in ws.list_digests(layout) if e.digest_id != digest_id]
+    others = [e.digest_id for e in list_digests(layout) if e.digest_id != digest_id]
     assert "Shared" not in (layout.digest_dir(others[0]) / "digest.html").read_text()
     with pytest.raises(WorkspaceError, match="already shared"):
         ws.share(layout, digest_id, by="u-other")
@@ -537,10 +538,10 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
     _, layout = full_run
     copy = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "copy"), create=False)
     assert verify_audit(copy) == []
-    first, second, third, fourth, *_ = [e.digest_id for e in ws.list_digests(copy)]
+    first, second, third, fourth, *_ = [e.digest_id for e in list_digests(copy)]
     from digestkit import review as rv
 
-    fifth = ws.list_digests(copy)[4].digest_id
+    fifth = list_digests(copy)[4].digest_id
     rv.add_review(copy.root, fifth, claim_id="CHG-01", verdict="accepted", reviewer="u-lead")
     assert verify_audit(copy) == []  # a recorded review is logged with the file's hash
     reviews = copy.digest_dir(fifth) / "reviews.jsonl"
@@ -577,7 +578,7 @@ def test_audit_verify_checks_each_digest_folder_against_the_log(full_run, tmp_pa
 def test_a_moved_workspace_re_renders_from_where_it_is_now(full_run, tmp_path) -> None:
     _, layout = full_run
     moved = ws.open_workspace(shutil.copytree(layout.root, tmp_path / "restored"), create=False)
-    digest_id = ws.list_digests(moved)[-1].digest_id
+    digest_id = list_digests(moved)[-1].digest_id
     before = (layout.digest_dir(digest_id) / "digest.html").read_text()
     ws.clarify(moved, digest_id, author="u-lead", text="Checked against the registry today.")
     assert (
@@ -590,7 +591,7 @@ def test_a_moved_workspace_re_renders_from_where_it_is_now(full_run, tmp_path) -
 
 def test_a_clarification_outside_the_digest_scope_is_refused_and_not_written(full_run) -> None:
     _, layout = full_run
-    digest_id = ws.list_digests(layout)[-1].digest_id
+    digest_id = list_digests(layout)[-1].digest_id
     before = ws.load_audit(layout, digest_id)
     log = layout.audit_log.read_text()
     with pytest.raises(ScopeError, match="refusing the clarification: concession"):

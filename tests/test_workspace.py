@@ -15,6 +15,7 @@ from digestkit import workspace as ws
 from digestkit.audit import GENESIS, append_audit, entry_hash, verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import WorkspaceError
+from digestkit.index import list_digests, write_index
 
 PLANT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
@@ -223,10 +224,10 @@ def test_index_lists_digests_newest_first_with_counts_and_escapes(layout: ws.Lay
     planted["header"].update(runbook_id="x<b>", revision="r1", published_at="2026-01-01T00:00:00Z")
     for d in (older, DIGEST, planted):
         _post(layout, d)
-    entries = ws.list_digests(layout)
+    entries = list_digests(layout)
     assert [e.revision for e in entries] == ["r7", "r6", "r1"]
     assert (entries[0].changed_steps, entries[0].flags, entries[0].open_questions) == (1, 1, 1)
-    page = ws.write_index(layout).read_text(encoding="utf-8")
+    page = write_index(layout).read_text(encoding="utf-8")
     assert page.index("premium-s1-escalation@r7") < page.index("premium-s1-escalation@r6")
     assert "x&lt;b&gt;" in page and "x<b>" not in page
 

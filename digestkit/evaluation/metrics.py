@@ -83,6 +83,7 @@ from digestkit.evaluation.tables import (
     records,
     timestamp,
 )
+from digestkit.index import list_digests
 from digestkit.policy import check_digest
 from digestkit.resolve import resolve_source
 from digestkit.review import SIMULATED_REVIEWER
@@ -245,7 +246,7 @@ class DigestMetrics:
 def _posted(layout: ws.Layout) -> list[tuple[dict[str, Any], ws.AuditRecord]]:
     return [
         (ws.load_digest(layout, entry.digest_id), ws.load_audit(layout, entry.digest_id))
-        for entry in ws.list_digests(layout)
+        for entry in list_digests(layout)
     ]
 
 

@@ -24,6 +24,7 @@ from digestkit.evaluation.corrections import review_part
 from digestkit.evaluation.gold import IssueMatch, load_gold, match_gold
 from digestkit.evaluation.tables import timestamp
 from digestkit.exceptions import SourceError
+from digestkit.index import list_digests
 from digestkit.resolve import SourceRef
 from digestkit.review import SIMULATED_REVIEWER
 
@@ -109,7 +110,7 @@ def simulate_reviews(
     existing = rv.load_reviews(layout)
     done = set(existing.loc[existing["reviewer"] == reviewer, "digest_id"])
     written: list[rv.ReviewRecord] = []
-    for entry in sorted(ws.list_digests(layout), key=lambda e: e.digest_id):
+    for entry in sorted(list_digests(layout), key=lambda e: e.digest_id):
         digest_id = entry.digest_id
         if digest_id in done:
             continue
