@@ -17,6 +17,7 @@ __all__ = ["URGENCY", "Brief", "Cite", "Context", "Item", "QuotedSource", "Statu
 URGENCY: tuple[str, ...] = (
     "ownership_conflict",
     "unknown_reference",
+    "ambiguous_reference",
     "exception_expired",
     "exception_not_approved",
     "ambiguous_carve_out",

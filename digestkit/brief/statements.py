@@ -19,6 +19,7 @@ __all__ = ["KIND_LABELS", "Names", "change_words", "flag_words", "question", "re
 KIND_LABELS = {
     "ownership_conflict": "ownership conflict",
     "unknown_reference": "unknown reference",
+    "ambiguous_reference": "ambiguous registry name",
     "exception_expired": "exception expired",
     "exception_not_approved": "exception not approved",
     "ambiguous_carve_out": "ambiguous carve-out",
@@ -155,6 +156,13 @@ def _kind_words(claim: Mapping[str, Any], names: Names, publisher: str) -> tuple
             f"{deviating} of {count(accounts, 'active ' + d['tier'] + ' account')} have "
             f"contract terms other than the runbook's {d['minutes']}-minute initial update.",
             f"Confirm with the runbook approver ({publisher}) whether they need their own step.",
+        )
+    if kind == "ambiguous_reference":
+        ids = ", ".join(d["product_ids"])
+        return (
+            f"The runbook names {d['value']}, a name {len(d['product_ids'])} registry products "
+            f"carry ({ids}).",
+            f"Confirm with the registry's owners which product is meant ({ids}).",
         )
     if kind == "unknown_reference":
         return (

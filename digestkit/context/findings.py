@@ -14,6 +14,7 @@ __all__ = [
     "CARRIED_KINDS",
     "FLAG_KINDS",
     "AmbiguousCarveOutDetails",
+    "AmbiguousReferenceDetails",
     "CarriedKind",
     "Details",
     "EntitlementDetails",
@@ -52,6 +53,7 @@ FlagKind = Literal[
     "ambiguous_carve_out",
     "unsupported_impact_assumption",
     "unknown_reference",
+    "ambiguous_reference",
     "open_question",
     "customer_data_redacted",
 ]
@@ -102,6 +104,14 @@ class StaleOwnershipDetails(TypedDict):
 class UnknownReferenceDetails(TypedDict):
     reference_kind: ReferenceKind
     value: str
+
+
+class AmbiguousReferenceDetails(TypedDict):
+    """A product name several registry products carry: every one of them, never a guess."""
+
+    reference_kind: ReferenceKind
+    value: str
+    product_ids: list[str]
 
 
 class ExceptionDetails(TypedDict):
@@ -155,6 +165,7 @@ Details = (
     | PagerConflictDetails
     | StaleOwnershipDetails
     | UnknownReferenceDetails
+    | AmbiguousReferenceDetails
     | ExceptionDetails
     | OrphanedExceptionDetails
     | AmbiguousCarveOutDetails

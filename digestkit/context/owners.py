@@ -58,7 +58,7 @@ class _Owners:
             name = product_cell[1]
             product = r.product_by_name.get(norm_name(name))
             if product is None:
-                findings.append(r.unknown("product", name, unit))
+                findings.append(r.ambiguous(name, unit) or r.unknown("product", name, unit))
                 continue
             for header, value in unit.cells.items():
                 h = header.lower()
@@ -100,10 +100,16 @@ class _Owners:
         each cites its own lines."""
         r = self.r
         findings: list[Finding] = []
-        names = tuple(p.product_name for p in r.product_by_name.values())
+        names = tuple(p.product_name for p in r.product_by_name.values()) + tuple(
+            found[0].product_name for found in r.ambiguous_products.values()
+        )
         for unit in r.units(kinds=("paragraph", "list_item", "blockquote")):
             for statement in prose_statements(unit.norm, names):
-                product = r.product_by_name[norm_name(statement.product)]
+                product = r.product_by_name.get(norm_name(statement.product))
+                if product is None:  # a name several products carry
+                    flag = r.ambiguous(statement.product, unit)
+                    findings += [flag] if flag is not None else []
+                    continue
                 if statement.kind == "owner":
                     findings += self._ownership(unit, product, statement.value, "prose")
                 elif statement.value not in r.known_pagers:

@@ -12,7 +12,7 @@ import bisect
 import itertools
 
 from digestkit.context.findings import Finding, ReferenceKind, SourceRef
-from digestkit.context.tables import ContextTables
+from digestkit.context.tables import ContextTables, norm_name
 from digestkit.runbook import Runbook, Unit
 
 __all__ = ["Reading"]
@@ -38,6 +38,7 @@ class Reading:
         self.baseline = baseline
         lookups = context.lookups
         self.product_by_name = lookups.product_by_name
+        self.ambiguous_products = lookups.ambiguous_products
         self.team_by_display = lookups.team_by_display
         self.team_display = lookups.team_display
         self.known_pagers = lookups.known_pagers
@@ -91,6 +92,22 @@ class Reading:
             ):
                 out.append(unit)
         return out
+
+    def ambiguous(self, value: str, unit: Unit) -> Finding | None:
+        """The flag for a product name several registry products carry, citing each of them;
+        None when the name is not ambiguous."""
+        products = self.ambiguous_products.get(norm_name(value))
+        if products is None:
+            return None
+        ids = [p.product_id for p in products]
+        return Finding(
+            "ambiguous_reference",
+            f"The runbook names product {value}, which {len(ids)} registry products carry "
+            f"({', '.join(ids)}) as of {self.as_of:%Y-%m-%d}; which one is meant is not resolved "
+            "here.",
+            (self.lines(unit), *(self.registry(pid, "product_name") for pid in ids)),
+            {"reference_kind": "product", "value": value, "product_ids": ids},
+        )
 
     def unknown(
         self, what: ReferenceKind, value: str, unit: Unit, column: str | None = None

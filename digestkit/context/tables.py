@@ -52,6 +52,8 @@ class Lookups(NamedTuple):
     team_display: dict[str, str]  # team slug -> display name
     known_pagers: set[str]
     exceptions: pd.DataFrame  # indexed by exception_id
+    # normalized product name several product ids carry -> their records (never resolved to one)
+    ambiguous_products: dict[str, tuple[Product, ...]]
 
 
 class EntitlementCounts(NamedTuple):
@@ -188,9 +190,15 @@ def load_context(sources: src_mod.DataSources, *, as_of: pd.Timestamp) -> Contex
 def _lookups(context: ContextTables) -> Lookups:
     products, teams = context.products, context.teams
     records = products[list(Product._fields)].itertuples(index=False, name=None)
-    product_by_name = {
-        norm_name(n): Product(*row)
-        for n, row in zip(products["product_name"], records, strict=True)
+    by_name: dict[str, list[Product]] = {}
+    for n, row in zip(products["product_name"], records, strict=True):
+        by_name.setdefault(norm_name(n), []).append(Product(*row))
+    # Two products with one name: which one the runbook means is not guessed, it is flagged.
+    product_by_name = {k: found[0] for k, found in by_name.items() if len(found) == 1}
+    ambiguous_products = {
+        k: tuple(sorted(found, key=lambda p: p.product_id))
+        for k, found in by_name.items()
+        if len(found) > 1
     }
     team_by_display = {
         norm_name(n): t for n, t in zip(teams["display_name"], teams["team"], strict=True)
@@ -198,7 +206,9 @@ def _lookups(context: ContextTables) -> Lookups:
     team_display = dict(zip(teams["team"], teams["display_name"], strict=True))
     known_pagers = set(products["escalation_pager"]) | set(teams["pager"])
     exceptions = context.exceptions.set_index("exception_id", drop=False)
-    return Lookups(product_by_name, team_by_display, team_display, known_pagers, exceptions)
+    return Lookups(
+        product_by_name, team_by_display, team_display, known_pagers, exceptions, ambiguous_products
+    )
 
 
 def _in_force(context: ContextTables, runbook_id: str) -> InForce:
