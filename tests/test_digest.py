@@ -26,6 +26,7 @@ FLAG_VOCABULARY = {
     "ambiguous_carve_out",
     "unsupported_impact_assumption",
     "unknown_reference",
+    "ambiguous_reference",
     "open_question",
     "customer_data_redacted",
 }
