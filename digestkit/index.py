@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from digestkit import clock, render
+from digestkit import render
+from digestkit.brief.wording import human_when
 from digestkit.exceptions import DigestkitError
 from digestkit.fileio import read_json, read_jsonl, write_atomic
 from digestkit.workspace import AuditRecord, DigestState, Layout, Transition, state_transition
@@ -111,22 +112,13 @@ def index_html(
                     **asdict(e),
                     "current": e is current,
                     "text": e.digest_id in texts,
-                    "published": _human(e.published_at),
-                    "transition": {**moved, "at": _human(moved["at"])} if moved else None,
+                    "published": human_when(e.published_at),
+                    "transition": {**moved, "at": human_when(moved["at"])} if moved else None,
                 }
             )
         shown.append({"runbook_id": runbook_id, "title": items[0].title, "entries": rows})
-    listed = [{**p, "at": _human(p.get("at"))} for p in problems or []]
+    listed = [{**p, "at": human_when(p.get("at"))} for p in problems or []]
     return render.page("index.html.j2", groups=shown, problems=listed, report=report)
-
-
-def _human(text: str | None) -> str:
-    if not text:
-        return "—"
-    try:
-        return clock.human_time(clock.parse_utc(text))
-    except ValueError:
-        return text
 
 
 def event_problems(layout: Layout) -> list[dict[str, Any]]:
