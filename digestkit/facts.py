@@ -83,7 +83,9 @@ _AMOUNT = "(\\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
 _WITHIN_RE = re.compile(r"within\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
 _EVERY_RE = re.compile(r"every\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
-_DURATION_RE = re.compile(_AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
+# Bare durations are digits; a duration in words is read after "after" (escalate after two
+# hours): an alternation of number words tried at every position of the text is slow.
+_DURATION_RE = re.compile(r"(\d+)\s*" + _UNIT + r"|after\s+" + _AMOUNT + r"\s*" + _UNIT)
 _CELL_DURATION_RE = re.compile(r"\b" + _AMOUNT + r"\s*" + _UNIT, re.IGNORECASE)
 _ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$")  # on lower-cased text
 # "Premium Support" is the name of the service, not a tier.
@@ -276,7 +278,8 @@ class FactFinder:
                 continue  # part of a checkpoint, or digits inside a word
             unit_start = starts[bisect_right(starts, at) - 1]
             escalate = _ESCALATE_RE.search(low, unit_start, at) is not None
-            add(at, "duration", _minutes(m.group(1), m.group(2)), _ESCALATE if escalate else None)
+            amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            add(at, "duration", _minutes(amount, unit), _ESCALATE if escalate else None)
         for m in _TIER_RE.finditer(doc):
             if _after_word(doc, m.start()):
                 add(m.start(), "tier", m.group(1))
