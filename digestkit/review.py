@@ -151,6 +151,29 @@ def digest_claims(digest: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [c for part in PARTS for c in digest.get(part, [])]
 
 
+def _judgement(
+    verdict: Verdict,
+    reviewer: str,
+    *,
+    claim_id: str | None = None,
+    text: str | None = None,
+    rating: int | None = None,
+    part: str | None = None,
+    kind: str | None = None,
+    source: SourceRef | None = None,
+) -> _Judgement:
+    return {
+        "claim_id": claim_id,
+        "verdict": verdict,
+        "text": text,
+        "rating": rating,
+        "part": part,
+        "kind": kind,
+        "source": source,
+        "reviewer": reviewer,
+    }
+
+
 def _append(
     layout: ws.Layout, digest_id: str, judgement: _Judgement, at: str | None
 ) -> ReviewRecord:
@@ -223,16 +246,9 @@ def add_review(
     if text:
         ws.refuse_sensitive(text, src, what="review text")
     claim = claims[claim_id]
-    judgement: _Judgement = {
-        "claim_id": claim_id,
-        "verdict": verdict,
-        "text": text,
-        "rating": None,
-        "part": claim["part"],
-        "kind": claim["kind"],
-        "source": None,
-        "reviewer": reviewer,
-    }
+    judgement = _judgement(
+        verdict, reviewer, claim_id=claim_id, text=text, part=claim["part"], kind=claim["kind"]
+    )
     return _append(layout, digest_id, judgement, at)
 
 
@@ -279,16 +295,14 @@ def add_missed(
             "give it as SYSTEM:ID[:LOCATOR]"
         )
     _check_resolves(ref, src)
-    judgement: _Judgement = {
-        "claim_id": None,
-        "verdict": "missed",
-        "text": text.strip(),
-        "rating": None,
-        "part": part,
-        "kind": kind,
-        "source": {"system": ref["system"], "id": ref["id"], "locator": ref.get("locator")},
-        "reviewer": reviewer,
-    }
+    judgement = _judgement(
+        "missed",
+        reviewer,
+        text=text.strip(),
+        part=part,
+        kind=kind,
+        source={"system": ref["system"], "id": ref["id"], "locator": ref.get("locator")},
+    )
     return _append(layout, digest_id, judgement, at)
 
 
@@ -316,16 +330,7 @@ def add_usefulness(
     text = text.strip() if text else None
     if text:
         ws.refuse_sensitive(text, src, what="review text")
-    judgement: _Judgement = {
-        "claim_id": None,
-        "verdict": "rated",
-        "text": text,
-        "rating": rating,
-        "part": None,
-        "kind": None,
-        "source": None,
-        "reviewer": reviewer,
-    }
+    judgement = _judgement("rated", reviewer, text=text, rating=rating)
     return _append(layout, digest_id, judgement, at)
 
 
@@ -334,7 +339,7 @@ def _reviewer(reviewer: str, src: src_mod.DataSources | None, simulated: bool) -
     if reviewer == SIMULATED_REVIEWER and not simulated:
         raise UsageError(
             f"--reviewer {SIMULATED_REVIEWER} is reserved for the seeded simulation, whose records "
-            "are set aside once a person reviews; use your own user id"
+            "are shown apart from people's; use your own user id"
         )
     return reviewer
 
