@@ -224,9 +224,9 @@ def diff_revisions(
     teams = sources.load_teams(src)
     names = [*teams["team"].tolist(), *teams["display_name"].tolist()]
     pagers = teams["pager"].tolist()
-    revs = [sources.get_revision(src, runbook_id, rev) for rev in (old, new)]
+    revs = [sources.read_revision(src, runbook_id, rev) for rev in (old, new)]
     old_rb, new_rb = (
-        parse_runbook(r["text"], path=str(r["path"]), products=products, teams=names, pagers=pagers)
+        parse_runbook(r.text, path=r.path, products=products, teams=names, pagers=pagers)
         for r in revs
     )
     return diff_runbooks(old_rb, new_rb, score_cutoff=score_cutoff)

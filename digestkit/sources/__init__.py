@@ -7,11 +7,20 @@ per source system: :mod:`~digestkit.sources.runbooks` (folder or git repository)
 :mod:`~digestkit.sources.register` (append-only CSVs), :mod:`~digestkit.sources.feed` (the
 change feed); :mod:`~digestkit.sources.config` says where each lives (``sources.toml``),
 :mod:`~digestkit.sources.validate` checks and types their rows, and
-:mod:`~digestkit.sources.summary` describes them.
+:mod:`~digestkit.sources.summary` describes them. :mod:`~digestkit.sources.revisions` reads the
+runbook repository as records, without pandas or SQLAlchemy.
+
+``import digestkit.sources`` stays light: the loaders are imported from their modules on first
+use (and are those modules' own objects), so a command that only reads revisions never imports
+pandas or SQLAlchemy.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from digestkit.exceptions import SourceError
-from digestkit.sources.cases import load_cases as load_cases  # `as`: an explicit re-export
 from digestkit.sources.config import (
     DEFAULT_DATA,
     DEFAULT_MAX_REVISION_BYTES,
@@ -21,30 +30,16 @@ from digestkit.sources.config import (
     file_key,
     open_sources,
 )
-from digestkit.sources.crm import (
-    MAX_IN_LIST,
-    count_entitlement_accounts,
-    crm_file,
-    load_accounts,
-    load_contacts,
-    load_entitlements,
-)
-from digestkit.sources.feed import FeedLine, iter_feed, load_feed
-from digestkit.sources.register import load_exceptions
-from digestkit.sources.registry import (
-    NAMED_TABLES,
-    load_known_issues,
-    load_products,
-    load_teams,
-    name_conflicts,
-    name_key,
-)
-from digestkit.sources.runbooks import (
+from digestkit.sources.revisions import (
+    Repository,
+    Revision,
     RevisionProblem,
-    get_revision,
-    load_revisions,
-    revision_history,
+    RevisionState,
+    read_repository,
+    read_revision,
     revision_problems,
+    revision_records,
+    revision_states,
 )
 from digestkit.sources.schema import (
     EVENT_TYPES,
@@ -61,8 +56,58 @@ from digestkit.sources.schema import (
     Column,
     sensitive_columns,
 )
-from digestkit.sources.summary import schema_markdown, snapshot_sha256, summarize
-from digestkit.sources.validate import TimeLike
+
+if TYPE_CHECKING:
+    from digestkit.sources.cases import load_cases as load_cases  # `as`: an explicit re-export
+    from digestkit.sources.crm import (
+        MAX_IN_LIST,
+        count_entitlement_accounts,
+        crm_file,
+        load_accounts,
+        load_contacts,
+        load_entitlements,
+    )
+    from digestkit.sources.feed import FeedLine, iter_feed, load_feed
+    from digestkit.sources.register import load_exceptions
+    from digestkit.sources.registry import (
+        NAMED_TABLES,
+        load_known_issues,
+        load_products,
+        load_teams,
+        name_conflicts,
+        name_key,
+    )
+    from digestkit.sources.runbooks import get_revision, load_revisions, revision_history
+    from digestkit.sources.summary import schema_markdown, snapshot_sha256, summarize
+    from digestkit.sources.validate import TimeLike
+
+# Public name -> the module that defines it (each imports pandas, and crm SQLAlchemy).
+_LAZY = {
+    "load_cases": "digestkit.sources.cases",
+    "MAX_IN_LIST": "digestkit.sources.crm",
+    "count_entitlement_accounts": "digestkit.sources.crm",
+    "crm_file": "digestkit.sources.crm",
+    "load_accounts": "digestkit.sources.crm",
+    "load_contacts": "digestkit.sources.crm",
+    "load_entitlements": "digestkit.sources.crm",
+    "FeedLine": "digestkit.sources.feed",
+    "iter_feed": "digestkit.sources.feed",
+    "load_feed": "digestkit.sources.feed",
+    "load_exceptions": "digestkit.sources.register",
+    "NAMED_TABLES": "digestkit.sources.registry",
+    "load_known_issues": "digestkit.sources.registry",
+    "load_products": "digestkit.sources.registry",
+    "load_teams": "digestkit.sources.registry",
+    "name_conflicts": "digestkit.sources.registry",
+    "name_key": "digestkit.sources.registry",
+    "get_revision": "digestkit.sources.runbooks",
+    "load_revisions": "digestkit.sources.runbooks",
+    "revision_history": "digestkit.sources.runbooks",
+    "schema_markdown": "digestkit.sources.summary",
+    "snapshot_sha256": "digestkit.sources.summary",
+    "summarize": "digestkit.sources.summary",
+    "TimeLike": "digestkit.sources.validate",
+}
 
 __all__ = [
     "DEFAULT_DATA",
@@ -84,7 +129,10 @@ __all__ = [
     "DataSources",
     "FeedLine",
     "FileStamp",
+    "Repository",
+    "Revision",
     "RevisionProblem",
+    "RevisionState",
     "SourceError",
     "SourcesLike",
     "TimeLike",
@@ -105,10 +153,26 @@ __all__ = [
     "name_conflicts",
     "name_key",
     "open_sources",
+    "read_repository",
+    "read_revision",
     "revision_history",
     "revision_problems",
+    "revision_records",
+    "revision_states",
     "schema_markdown",
     "sensitive_columns",
     "snapshot_sha256",
     "summarize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'digestkit.sources' has no attribute '{name}'")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

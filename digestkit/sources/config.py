@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal, NamedTuple
-
-import sqlalchemy as sa
+from urllib.parse import quote
 
 from digestkit.exceptions import SourceError
 
@@ -189,8 +188,17 @@ def _size_limit(config: dict[str, object], toml_path: Path) -> int:
 
 
 def _crm_url(root: Path, configured: str | None) -> str:
+    if configured is None:
+        # The default needs no URL parser: a command that never opens the CRM (a diff) then
+        # never imports SQLAlchemy. Quoted as SQLAlchemy renders a database path.
+        database = root / "crm.sqlite"
+        if not database.is_file():
+            raise SourceError("CRM database not found", path=database, field="crm_url")
+        return "sqlite:///" + quote(str(database), safe=" +/")
+    import sqlalchemy as sa
+
     try:
-        url = sa.make_url(configured or f"sqlite:///{root / 'crm.sqlite'}")
+        url = sa.make_url(configured)
     except sa.exc.ArgumentError as exc:
         raise SourceError(
             f"not a SQLAlchemy URL: {exc}", path="sources.toml", field="crm_url"

@@ -1,4 +1,5 @@
-"""The runbook repository: a folder of ``<runbook_id>/<revision>.md`` files or a git repository.
+"""The runbook repository read as records: a folder of ``<runbook_id>/<revision>.md`` files or a
+git repository.
 
 Each revision file starts with YAML front matter (read by :mod:`digestkit.frontmatter`). In a git
 repository (a work tree or a bare one) a revision file may sit anywhere in the tree: any ``.md``
@@ -10,6 +11,9 @@ repository as it stood after one commit (HEAD by default).
 
 A revision file that cannot be read (too big, not UTF-8, broken front matter, ambiguous) is a
 :class:`RevisionProblem`: it is left out and reported, and every other revision still loads.
+
+This module needs neither pandas nor SQLAlchemy, so a command that only reads revisions (``digestkit
+diff``) starts quickly; :mod:`~digestkit.sources.runbooks` gives the same revisions as tables.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ import re
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-import pandas as pd
-
+from digestkit.clock import as_utc, parse_utc
 from digestkit.exceptions import RevisionError, SourceError
 from digestkit.frontmatter import FrontMatterError, natural_key, parse_front_matter
 from digestkit.sources.config import (
@@ -36,21 +40,26 @@ from digestkit.sources.config import (
     file_key,
     resolve_sources,
 )
-from digestkit.sources.schema import FRONT_MATTER_KEYS, REVISION_STATUSES, SCHEMAS
-from digestkit.sources.validate import TimeLike, coerce, utc_timestamp
+from digestkit.sources.schema import FRONT_MATTER_KEYS, REVISION_STATUSES
+
+if TYPE_CHECKING:
+    from digestkit.sources.validate import TimeLike
 
 __all__ = [
+    "Repository",
+    "Revision",
     "RevisionProblem",
-    "get_revision",
-    "load_revisions",
-    "revision_history",
+    "RevisionState",
+    "read_repository",
+    "read_revision",
     "revision_problems",
+    "revision_records",
+    "revision_states",
 ]
 
 log = logging.getLogger(__name__)
 
 _NULLABLE_KEYS = ("supersedes", "approved_by", "published_at")
-_COLUMNS = [c.name for c in SCHEMAS["revisions"]]
 # A front matter line that names a revision: enough to tell a broken revision file from a README.
 _NAMING_KEY = re.compile(r"(runbook_id|revision)\s*:")
 _FENCES = ("---", "...")
@@ -59,6 +68,29 @@ _PEEK_BYTES = 64 * 1024
 _UNSHALLOW = "fetch the full history (git fetch --unshallow)"
 
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One readable revision: a row of the ``revisions`` table (see ``SCHEMAS``)."""
+
+    runbook_id: str
+    revision: str
+    seq: int  # position in its runbook's history, by revision id in natural order (r2 < r10)
+    title: str
+    status: str
+    supersedes: str | None
+    approved_by: str | None
+    published_at: datetime | None  # UTC
+    change_reason: str
+    path: str  # in its repository (folder or git tree)
+    sha256: str  # of the file's bytes
+    text: str  # the whole file, front matter included
+
+    @property
+    def key(self) -> Key:
+        """``(runbook_id, revision)``."""
+        return (self.runbook_id, self.revision)
 
 
 class RevisionProblem(NamedTuple):
@@ -79,9 +111,32 @@ class RevisionProblem(NamedTuple):
         return (self.runbook_id, self.revision)
 
 
+@dataclass(frozen=True, eq=False)  # compared (and cached on) by identity: one per state read
+class Repository:
+    """The repository at one point: its readable revisions (by runbook_id and seq) and the
+    files that could not be read (by file)."""
+
+    root: Path
+    revisions: tuple[Revision, ...]
+    problems: tuple[RevisionProblem, ...]
+
+
+class RevisionState(NamedTuple):
+    """One recorded state of a revision: what it was after one commit (see
+    :func:`revision_states`). ``status`` is None and ``problem`` set when it could not be read."""
+
+    commit: str | None  # None in a folder repository, which keeps only the current state
+    committed_at: datetime | None
+    status: str | None
+    published_at: datetime | None
+    sha256: str | None
+    path: str | None
+    problem: str | None
+
+
 @dataclass(frozen=True)
 class _Parsed:
-    """A checked revision file: its row of the revisions table (but seq) and where its keys are."""
+    """A checked revision file: its fields (but seq) and where its keys are."""
 
     row: dict[str, Any]
     where: str
@@ -96,70 +151,77 @@ class _Parsed:
 _Entry = _Parsed | RevisionProblem
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """The repository at one point: the revisions table and the files that could not be read."""
-
-    frame: pd.DataFrame
-    problems: tuple[RevisionProblem, ...]
-
-
 # --- public API ----------------------------------------------------------------------------------
 
 
-def load_revisions(
+def read_repository(
     src: SourcesLike = None,
     *,
     runbook_id: str | None = None,
     as_of: TimeLike | None = None,
     strict: bool = False,
-) -> pd.DataFrame:
-    """Every readable revision of every runbook (or of ``runbook_id``), by runbook_id and seq.
-
-    ``seq`` orders a runbook's revisions by their ids in natural order (r2 < r10). With ``as_of``,
-    a git repository gives each revision as it stood then; revisions published after it are hidden
-    (drafts stay, ``status`` says which). Files that cannot be read are left out and logged
-    (:func:`revision_problems` lists them); ``strict=True`` raises the first one instead.
+) -> Repository:
+    """The whole repository (at ``as_of`` in a git repository), checked as a read of
+    ``runbook_id`` is: an unknown runbook is a RevisionError, and with ``strict=True`` the first
+    file that cannot be read raises instead of being listed. Read again only when it changed.
     """
     sources = resolve_sources(src)
-    snapshot = _snapshot(sources, as_of)
-    if strict and snapshot.problems:
-        raise snapshot.problems[0].error
-    frame = snapshot.frame
+    repository = _snapshot(sources, as_of)
+    if strict and repository.problems:
+        raise repository.problems[0].error
     if runbook_id is not None:
-        if runbook_id not in set(frame["runbook_id"]):
-            known = ", ".join(sorted(set(frame["runbook_id"])))
+        known = {r.runbook_id for r in repository.revisions}
+        if runbook_id not in known:
             raise RevisionError(
-                f"unknown runbook '{runbook_id}' in {sources.runbooks}; known: {known}"
-                + _problem_note(snapshot.problems, runbook_id)
+                f"unknown runbook '{runbook_id}' in {sources.runbooks}; "
+                f"known: {', '.join(sorted(known))}"
+                + _problem_note(repository.problems, runbook_id)
             )
-        frame = frame[frame["runbook_id"] == runbook_id]
-    if as_of is not None:
-        frame = frame[~(frame["published_at"] > utc_timestamp(as_of, "as_of")).fillna(False)]
-    return frame.reset_index(drop=True)
+    return repository
 
 
-def get_revision(src: SourcesLike, runbook_id: str, revision: str) -> pd.Series[Any]:
-    """The one revision ``runbook_id``/``revision`` as a row of :func:`load_revisions`.
+def revision_records(
+    src: SourcesLike = None,
+    *,
+    runbook_id: str | None = None,
+    as_of: TimeLike | None = None,
+    strict: bool = False,
+) -> list[Revision]:
+    """Every readable revision of every runbook (or of ``runbook_id``), by runbook_id and seq.
+
+    With ``as_of``, a git repository gives each revision as it stood then; revisions published
+    after it are hidden (drafts stay, ``status`` says which). Files that cannot be read are left
+    out and logged (:func:`revision_problems` lists them); ``strict=True`` raises the first one.
+    """
+    repository = read_repository(src, runbook_id=runbook_id, as_of=as_of, strict=strict)
+    when = None if as_of is None else _utc(as_of, "as_of")
+    return [
+        r
+        for r in repository.revisions
+        if (runbook_id is None or r.runbook_id == runbook_id)
+        and not (when is not None and r.published_at is not None and r.published_at > when)
+    ]
+
+
+def read_revision(src: SourcesLike, runbook_id: str, revision: str) -> Revision:
+    """The one revision ``runbook_id``/``revision``.
 
     A revision whose file cannot be read is a RevisionError quoting the file's problem.
     """
     sources = resolve_sources(src)
-    snapshot = _snapshot(sources, None)
-    for problem in snapshot.problems:
+    repository = _snapshot(sources, None)
+    for problem in repository.problems:
         if problem.key == (runbook_id, revision):
             raise RevisionError(f"{runbook_id}@{revision} cannot be read: {problem.error}")
-    frame = load_revisions(sources, runbook_id=runbook_id)
-    match = frame[frame["revision"] == revision]
-    if match.empty:
-        known = ", ".join(
-            f"{r} ({s})" for r, s in zip(frame["revision"], frame["status"], strict=True)
-        )
-        raise RevisionError(
-            f"unknown revision '{revision}' of {runbook_id}; known: {known}"
-            + _problem_note(snapshot.problems, runbook_id)
-        )
-    return match.iloc[0]
+    revisions = revision_records(sources, runbook_id=runbook_id)
+    for record in revisions:
+        if record.revision == revision:
+            return record
+    known = ", ".join(f"{r.revision} ({r.status})" for r in revisions)
+    raise RevisionError(
+        f"unknown revision '{revision}' of {runbook_id}; known: {known}"
+        + _problem_note(repository.problems, runbook_id)
+    )
 
 
 def revision_problems(
@@ -169,60 +231,58 @@ def revision_problems(
     return list(_snapshot(resolve_sources(src), as_of).problems)
 
 
-def revision_history(src: SourcesLike, runbook_id: str, revision: str) -> pd.DataFrame:
+def revision_states(src: SourcesLike, runbook_id: str, revision: str) -> list[RevisionState]:
     """Each recorded state of one revision, oldest first: what it was after each commit.
 
-    Columns: ``commit`` and ``committed_at`` (None in a folder repository, which keeps only the
-    current state), ``status``, ``published_at``, ``sha256`` and ``path``; a state where the file
-    could not be read has ``status`` None and ``problem`` set.
+    A folder repository keeps only the current state (``commit`` None).
     """
     sources = resolve_sources(src)
-    columns = ["commit", "committed_at", "status", "published_at", "sha256", "path", "problem"]
     key = (runbook_id, revision)
-    rows: list[dict[str, Any]] = []
+    states: list[RevisionState] = []
     if sources.runbooks_are_git:
         history = _git_history(*_git_identity(sources))
         for index, entry in history.key_states(key):
-            rows.append(
-                {"commit": history.commits[index], "committed_at": history.times[index]}
-                | _state_row(entry)
-            )
+            states.append(_state(entry, history.commits[index], history.times[index]))
     else:
-        snapshot = _snapshot(sources, None)
-        match = snapshot.frame[
-            (snapshot.frame["runbook_id"] == runbook_id) & (snapshot.frame["revision"] == revision)
-        ]
-        for _, row in match.iterrows():
-            state = {str(k): v for k, v in row.items()}
-            rows.append({"commit": None, "committed_at": None} | _state_row(state))
-        for problem in snapshot.problems:
-            if problem.key == key:
-                rows.append({"commit": None, "committed_at": None} | _state_row(problem))
-    if not rows:
+        repository = _snapshot(sources, None)
+        states += [_state(r, None, None) for r in repository.revisions if r.key == key]
+        states += [_state(p, None, None) for p in repository.problems if p.key == key]
+    if not states:
         raise RevisionError(f"{runbook_id}@{revision} was never in {sources.runbooks}")
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True)
-    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True, format="ISO8601")
-    return frame
+    return states
 
 
 # --- shared parsing ------------------------------------------------------------------------------
 
 
-def _state_row(entry: _Entry | dict[str, Any]) -> dict[str, Any]:
-    """One state of a revision for :func:`revision_history`."""
+def _utc(value: TimeLike, name: str) -> datetime:
+    """``value`` as an aware UTC datetime (naive means UTC); SourceError naming ``name``."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        return parse_utc(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SourceError("is not an ISO-8601 date or time", field=name) from exc
+
+
+def _state(
+    entry: _Entry | Revision, commit: str | None, committed_at: datetime | None
+) -> RevisionState:
+    """One state of a revision for :func:`revision_states`."""
     if isinstance(entry, RevisionProblem):
-        nothing = dict.fromkeys(("status", "published_at", "sha256", "path"))
-        return nothing | {"problem": str(entry.error)}
-    row = entry.row if isinstance(entry, _Parsed) else entry
-    published = row["published_at"]
-    return {
-        "status": str(row["status"]),
-        "published_at": None if pd.isna(published) else published,
-        "sha256": row["sha256"],
-        "path": row["path"],
-        "problem": None,
-    }
+        return RevisionState(commit, committed_at, None, None, None, None, str(entry.error))
+    row = entry.row if isinstance(entry, _Parsed) else vars(entry)
+    return RevisionState(
+        commit,
+        committed_at,
+        str(row["status"]),
+        row["published_at"],
+        row["sha256"],
+        row["path"],
+        None,
+    )
 
 
 def _problem_note(problems: Iterable[RevisionProblem], runbook_id: str) -> str:
@@ -352,7 +412,7 @@ def _parse_revision(data: bytes, *, path: str, where: str, location: Key | None)
     published_at = meta["published_at"]
     if published_at is not None:
         try:
-            published_at = utc_timestamp(published_at, "published_at").isoformat()
+            published_at = _utc(published_at, "published_at")
         except SourceError:
             fail("published_at", "is not an ISO-8601 timestamp such as 2024-05-01T09:30:00Z")
     if meta["status"] == "published":
@@ -373,8 +433,8 @@ def _parse_revision(data: bytes, *, path: str, where: str, location: Key | None)
     )
 
 
-def _assemble(root: Path, entries: Sequence[_Entry], *, require: bool) -> _Snapshot:
-    """The revisions table of the readable files; duplicates and dangling supersedes reported.
+def _assemble(root: Path, entries: Sequence[_Entry], *, require: bool) -> Repository:
+    """The readable revisions; duplicates and dangling supersedes reported.
 
     ``require``: a repository without a single revision file is an error (not when looking back
     to before its first one).
@@ -417,22 +477,23 @@ def _assemble(root: Path, entries: Sequence[_Entry], *, require: bool) -> _Snaps
     if require and not good and not problems:
         raise SourceError("no revision files found", path=root)
     good.sort(key=lambda p: (p.row["runbook_id"], natural_key(p.row["revision"])))
-    frame = pd.DataFrame([item.row for item in good], columns=[c for c in _COLUMNS if c != "seq"])
-    frame["seq"] = frame.groupby("runbook_id").cumcount() + 1
-    frame = coerce(frame, "revisions", where=str(root), locate=lambda i: good[i].where)
+    seqs: dict[str, int] = {}
+    revisions = []
+    for item in good:
+        seq = seqs[item.key[0]] = seqs.get(item.key[0], 0) + 1
+        revisions.append(Revision(seq=seq, **item.row))
     problems.sort(key=lambda p: (p.error.path or "", str(p.error)))
-    return _Snapshot(frame, tuple(problems))
+    return Repository(root, tuple(revisions), tuple(problems))
 
 
-def _snapshot(sources: DataSources, as_of: TimeLike | None) -> _Snapshot:
+def _snapshot(sources: DataSources, as_of: TimeLike | None) -> Repository:
     if sources.runbooks_are_git:
         history = _git_history(*_git_identity(sources))
         count = len(history.commits)
         if as_of is not None:
-            when = utc_timestamp(as_of, "as_of")
+            when = _utc(as_of, "as_of")
             count = bisect.bisect_right(history.times, when)
         return _git_snapshot(history, count)
-    # Every digest and event reads the repository; parse it again only when a file changed.
     paths = sorted(
         p
         for p in sources.runbooks.rglob("*.md")
@@ -446,9 +507,9 @@ def _snapshot(sources: DataSources, as_of: TimeLike | None) -> _Snapshot:
 
 
 @functools.lru_cache(maxsize=16)
-def _folder_snapshot(root: Path, stamps: tuple[FileStamp, ...], limit: int) -> _Snapshot:
-    # Keyed on the files' stamps; callers only filter or sort what they get (new frames), so the
-    # cached frame stays intact.
+def _folder_snapshot(root: Path, stamps: tuple[FileStamp, ...], limit: int) -> Repository:
+    # Keyed on the files' stamps: every digest and event reads the repository, and parses it
+    # again only when a file changed.
     entries: list[_Entry] = []
     for stamp in stamps:
         path = Path(stamp.path)
@@ -491,7 +552,7 @@ class _GitHistory:
 
     root: Path
     commits: tuple[str, ...]
-    times: tuple[pd.Timestamp, ...]
+    times: tuple[datetime, ...]
     changes: tuple[dict[str, _Entry | None], ...]
 
     def key_states(self, key: Key) -> list[tuple[int, _Entry]]:
@@ -567,14 +628,14 @@ def _git_history(repo: Path, head: str, limit: int) -> _GitHistory:
         head,
     )
     commits: list[str] = []
-    times: list[pd.Timestamp] = []
+    times: list[datetime] = []
     changes: list[_Change] = []
     tokens = iter(log_out.decode("utf-8", errors="surrogateescape").split("\0"))
     for token in tokens:
         token = token.lstrip("\n")
         if token.startswith("commit "):
             _, commit, seconds = token.split()
-            when = pd.Timestamp(int(seconds), unit="s", tz="UTC")
+            when = datetime.fromtimestamp(int(seconds), UTC)
             commits.append(commit)
             times.append(max(when, times[-1]) if times else when)
         elif token.startswith(":"):
@@ -673,7 +734,7 @@ def _blob_head(repo: Path, blob: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=32)
-def _git_snapshot(history: _GitHistory, count: int) -> _Snapshot:
+def _git_snapshot(history: _GitHistory, count: int) -> Repository:
     """The repository after its first ``count`` commits."""
     current: dict[str, _Entry] = {}
     for changed in history.changes[:count]:
