@@ -220,13 +220,13 @@ def diff_revisions(
     from digestkit import sources
 
     src = sources.open_sources(data)
-    products = sources.load_products(src)["product_name"].tolist()
-    teams = sources.load_teams(src)
-    names = [*teams["team"].tolist(), *teams["display_name"].tolist()]
-    pagers = teams["pager"].tolist()
+    registry = sources.registry_names(src)
+    names = [*registry.teams, *registry.display_names]
     revs = [sources.read_revision(src, runbook_id, rev) for rev in (old, new)]
     old_rb, new_rb = (
-        parse_runbook(r.text, path=r.path, products=products, teams=names, pagers=pagers)
+        parse_runbook(
+            r.text, path=r.path, products=registry.products, teams=names, pagers=registry.pagers
+        )
         for r in revs
     )
     return diff_runbooks(old_rb, new_rb, score_cutoff=score_cutoff)

@@ -30,6 +30,7 @@ from digestkit.sources.config import (
     file_key,
     open_sources,
 )
+from digestkit.sources.names import RegistryNames, registry_names
 from digestkit.sources.revisions import (
     Repository,
     Revision,
@@ -129,6 +130,7 @@ __all__ = [
     "DataSources",
     "FeedLine",
     "FileStamp",
+    "RegistryNames",
     "Repository",
     "Revision",
     "RevisionProblem",
@@ -155,6 +157,7 @@ __all__ = [
     "open_sources",
     "read_repository",
     "read_revision",
+    "registry_names",
     "revision_history",
     "revision_problems",
     "revision_records",
