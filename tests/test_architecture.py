@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -113,21 +115,83 @@ def test_each_concept_is_written_once(concept: str, pattern: str, home: str) -> 
     assert hits == [home], f"{concept} should live in {home} only; found in {hits}"
 
 
+HEAVY_PROBE = (
+    "import sys, runpy\n"
+    "sys.argv = ['digestkit', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('digestkit', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "heavy = sorted(m for m in ('pandas', 'sqlalchemy', 'papermill') if m in sys.modules)\n"
+    "print('HEAVY', ','.join(heavy))\n"
+)
+
+
+def _run_light(argv: list[str]) -> tuple[str, str]:
+    """The command's output, and the heavy libraries it imported (comma separated)."""
+    out = subprocess.run(
+        [sys.executable, "-c", HEAVY_PROBE, *argv], capture_output=True, text=True, check=True
+    ).stdout
+    printed, _, last = out.rstrip("\n").rpartition("\n")
+    assert last.startswith("HEAVY"), out
+    return printed, last.removeprefix("HEAVY").strip()
+
+
 def test_light_commands_do_not_import_heavy_libraries(tmp_path: Path) -> None:
     old = tmp_path / "old.md"
     new = tmp_path / "new.md"
     old.write_text("# Runbook\n\n1. Page the primary.\n", "utf-8")
     new.write_text("# Runbook\n\n1. Page the primary on-call.\n", "utf-8")
-    probe = (
-        "import sys, runpy\n"
-        "sys.argv = ['digestkit', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('digestkit', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('pandas', 'sqlalchemy', 'papermill') if m in sys.modules)\n"
-        "print('HEAVY', ','.join(heavy))\n"
-    )
     for argv in (["--help"], ["diff", str(old), str(new)]):
-        out = subprocess.run(
-            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
-        ).stdout
-        assert out.strip().splitlines()[-1] == "HEAVY", f"digestkit {argv[0]} imported: {out}"
+        _, heavy = _run_light(argv)
+        assert heavy == "", f"digestkit {argv[0]} imported {heavy}"
+
+
+@pytest.fixture(scope="module")
+def git_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample world with its runbooks read from a git repository (``sample --git``)."""
+    from digestkit.sample import write_git_repository
+    from digestkit.sources.config import SAMPLE_DATA
+
+    root = tmp_path_factory.mktemp("git-world")
+    world = root / "world"
+    shutil.copytree(SAMPLE_DATA, world, ignore=shutil.ignore_patterns("runbooks"))
+    repo = write_git_repository(
+        SAMPLE_DATA / "runbooks", root / "repo", feed=SAMPLE_DATA / "feed" / "events.jsonl"
+    )
+    (world / "sources.toml").write_text(f"runbooks = {json.dumps(str(repo))}\n", "utf-8")
+    return world
+
+
+@pytest.mark.parametrize("pair", [("r8", "r9"), ("r1", "r9")])
+@pytest.mark.parametrize("repository", ["folder", "git"])
+def test_a_diff_of_revision_ids_imports_no_heavy_library_and_prints_the_same(
+    repository: str, pair: tuple[str, str], git_world: Path
+) -> None:
+    from digestkit import sources
+    from digestkit.diff import diff_runbooks, to_markdown
+    from digestkit.runbook import parse_runbook
+    from digestkit.sources.config import SAMPLE_DATA
+
+    data = git_world if repository == "git" else SAMPLE_DATA
+    assert sources.open_sources(data).runbooks_are_git == (repository == "git")
+    printed, heavy = _run_light(
+        ["diff", *pair, "--runbook", "premium-s1-escalation", "--data", str(data)]
+    )
+    assert heavy == "", f"digestkit diff --runbook ({repository}) imported {heavy}"
+    # The same diff built in this process through the pandas tables, as the command did before.
+    teams = sources.load_teams(data)
+    revs = [sources.get_revision(data, "premium-s1-escalation", r) for r in pair]
+    old, new = (
+        parse_runbook(
+            r["text"],
+            path=r["path"],
+            products=sources.load_products(data)["product_name"].tolist(),
+            teams=[*teams["team"], *teams["display_name"]],
+            pagers=teams["pager"].tolist(),
+        )
+        for r in revs
+    )
+    expected = to_markdown(diff_runbooks(old, new))
+    assert printed == expected
+    if pair == ("r1", "r9"):  # a pair whose report depends on the registry's names
+        unnamed = [parse_runbook(r["text"], path=r["path"]) for r in revs]
+        assert to_markdown(diff_runbooks(*unnamed)) != expected
