@@ -29,7 +29,8 @@ _QUOTE_INTRO = re.compile(
     r"from|replaced|reworded|renamed|changed|label(?:led)?|phrase|sentence|instruction|line|"
     # an edit to the runbook's text: "the diff adds '...'", "r8 removed '...'"
     r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
-    r"mentions|mentioned|cites|cited)\s*[:,]?\s*(?:as\s+|to\s+)?"
+    r"mentions|mentioned|mention\s+of|cites|cited|references?|referenced|refers|referring)"
+    r"\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
