@@ -81,7 +81,7 @@ _FRAME = re.compile(
     r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|"
     r"would|could|"
     r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|what\s+if\s+(?:we|you)|"
-    r"worthy|(?:isn['’]?t|is\s+not|not)\s+(?:really|actually|truly)|"
+    r"worthy|deserving|(?:isn['’]?t|is\s+not|not)\s+(?:really|actually|truly)|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
     r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion|book)|imo|to\s+me|"

@@ -49,7 +49,8 @@ _THING = (
     r"polic(?:y|ies)|rules?|approvals?|process|workflows?|teams?|apis?|services?|forms?|amounts?|"
     r"ledger|caps?|tiers?|rates?|calculations?|handling|issuance|decisions?|eligibility|sections?|"
     r"clauses?|language|wording|fields?|rows?|columns?|entries|tables?|data|history|reports?|"
-    r"totals?|owners?|queues?|time|desk|portal|paths?|steps?|engine|ops|operations)"
+    r"totals?|owners?|queues?|time|desk|portal|paths?|steps?|engine|ops|operations|status(?:es)?|"
+    r"windows?|deadlines?|tickets?|ids?|references?|numbers?|controls?)"
 )
 
 CONCESSION = Rule(
@@ -83,7 +84,10 @@ CONCESSION = Rule(
         # "Refund Bellweather for the rush fee", "credit Selwyn with $500" (not "Refund requests
         # for ...", "Credit Card Gateway ...": a concession word naming a thing)
         rf"{LEAD}(?P<hit>\b(?:credit|refund|comp)\s+(?!{_THING}\b){window(3)}(?:for\s+(?:the|their|"
-        r"its|this|that|a|an|all|any|every|last|\d)|with\s+(?:a|an|the|\$|\d)|\$|\d)\b)",
+        rf"its|this|that|all|any|every|last|\d)\s+{window(3)}(?:outages?|downtime|incidents?|trouble|"
+        r"inconvenience|charges?|fees?|invoices?|bills?|months?|days?|hours?|weeks?|delays?|"
+        r"disruption|breach|overages?|subscription|seats?|licen[cs]es?|setup|migration|period|"
+        r"quarter|sla|usage)|with\s+(?:a|an|the|\$|\d)|\$|\d)\b)",
         # "Make Tallgrass Energy whole with a service credit"
         rf"{LEAD}(?P<hit>\bmake\s+{window(4)}whole\b)",
         # "A goodwill discount should be applied to their renewal"
@@ -173,6 +177,8 @@ _OWNER_OF = (
     r"ic|incident\s+commander|dri)\s+(?:of|for|on)\s+"
 )
 _NOT_SEV = rf"(?!(?:a\s+|an\s+)?{SEV})"
+# A name as written, capitalised: "Data Pipelines", "EMEA", "Identity".
+_NAME = r"(?-i:[A-Z][\w&'’-]*+)"
 # Where a case is moved from: "from Tier 2 into ...", "out of Tier 1 and into ..."
 _FROM = (
     r"(?:(?:out\s+of|from|off)\s+(?:[\w@'’&-]++\s+){1,4}?(?:(?:and|then)\s+)?"
@@ -265,8 +271,12 @@ CASE_ROUTING = Rule(
         rf"{LEAD}(?P<hit>\b(?:have|get|let|ask|tell)\s+(?:the\s+)?[\w@-]+(?:\s+[\w@-]+){{0,2}}?\s+"
         rf"(?:to\s+)?(?:{_OWN_VERBS}|work\s+on|look\s+at)\s+{CASE_OBJ})",
         # "Put identity-eng on this incident", "assign an engineer from Data Pipelines to INC-1"
-        rf"{LEAD}(?P<hit>\b(?:put|assign|place|staff|stick|get|throw|slot)\s+"
-        rf"(?:(?![\w'’-]*ed\b)[\w@'’-]++\s+){{0,5}}?(?:on|onto|to)\s+{CASE_REF})",
+        rf"{LEAD}(?P<hit>\b(?:put|assign|place|staff)\s+(?:[\w@'’-]++\s+){{0,5}}?(?:on|onto|to)\s+"
+        rf"{CASE_REF})",
+        # "Let's get Data Pipelines on INC-4432", "stick Identity on the Halcyon escalation": a team
+        # by its name (capitalised), never "get sign-off on the case"
+        rf"{LEAD}(?P<hit>\b(?:get|stick|throw|slot)\s+(?:the\s+)?{_NAME}(?:\s+{_NAME}){{0,3}}\s+"
+        rf"(?:(?:team|crew|folks|people|on-?call|desk|rotation)\s+)?(?:on|onto)\s+{CASE_REF})",
         # "Put the EMEA desk on point for ticket 70111", "put Storage in the driver's seat on
         # INC-6610", "make Messaging Platform the lead on incident 3317"
         rf"{LEAD}(?P<hit>\b(?:put|have|get|keep|leave|make|stick|place|set|name)\s+{window(4)}"
@@ -323,7 +333,7 @@ _SEV_WORDS = (
 _SET_VERBS = (
     r"(?:set|reset|change|bump|drop|reduce|increase|elevate|raise|lower|downgrade|upgrade|"
     r"escalate|de-?escalate|move|update|adjust|lift|promote|demote|keep|put|take|knock|"
-    r"re-?prioriti[sz]e|re-?open|reopen|bring|dial|walk|ratchet|roll|scale|leave|hold|park|"
+    r"re-?prioriti[sz]e|re-?open|reopen|bring|dial|walk|ratchet|roll|scale|leave|"
     # "re-rate it to SEV-3", "re-grade INC-1290 to Sev 2", "re-tier the Ledger incident to P2"
     r"re-?(?:rate|score|grade|tier|sev|level|classify|categori[sz]e|triage|assess)|"
     r"classify|categori[sz]e|rate|grade|score|"
@@ -389,14 +399,12 @@ SEVERITY_DECLARATION = Rule(
         rf"(?:a|an)\s+{_TYPICAL}|(?:reads?|smells?|looks?|feels?|sounds?|seems?)\s+(?:to\s+me\s+)?"
         rf"like\s+(?:a\s+|an\s+)?(?:{_TYPICAL})?)\s*{SEV}"
         rf"(?:[\s-]+(?:incident|outage|issue|event|case|ticket|page))?(?:\s+to\s+me)?{_CLAUSE_END})",
-        # "The Halcyon login outage merits a P1", "ticket 40091 qualifies as SEV-2", "this
-        # degradation is deserving of a Sev-2", "is worthy of a P2 at least"
+        # "Ticket 40091 qualifies as SEV-2", "the Halcyon login outage rates a P1" classify the
+        # case; a judgement of what it deserves ("merits", "warrants", "is worthy of") is left to
+        # the confirm level
         rf"(?P<hit>\b{_INCIDENT_SUBJ}\s+(?:(?:clearly|definitely|really|easily|arguably|probably|"
-        r"surely|certainly|still|now)\s+)?(?:merits?|warrants?|deserves?|justif(?:y|ies)|"
-        r"calls?\s+for|qualif(?:y|ies)\s+as|rates?|is\s+(?:\w++\s+)?(?:deserving|worthy)\s+of)\s+"
+        r"surely|certainly|still|now)\s+)?(?:qualif(?:y|ies)\s+as|rates?)\s+"
         rf"(?:(?:at\s+least|at\s+minimum|a|an)\s+)*{_SEV_VALUE})",
-        rf"(?<=\w\s)(?P<hit>(?:is|are|['’]s|seems?|looks?|feels?)\s+(?:\w++\s+){{0,2}}?"
-        rf"(?:worthy|deserving)\s+of\s+(?:a\s+|an\s+)?{_SEV_VALUE})",
         # "The login failures for Halcyon are SEV1-worthy", "this is P1 territory"
         rf"(?<=\w\s)(?P<hit>(?:is|are|seems?|looks?|feels?|sounds?)\s+(?:\w++\s+){{0,2}}?{SEV}"
         r"[\s-]*(?:worthy|territory|material)\b)",

@@ -144,6 +144,13 @@ SEV = (
 _CASE_NOUN = (
     r"(?:cases?|tickets?|incidents?|escalations?|issues?|requests?|outages?|pages?|bridges?|"
     r"customers?|accounts?|calls?)\b"
+    # "the escalation matrix", "the incident timeline", "the account managers" name a thing or a
+    # person, not a live case
+    r"(?![\s-]+(?:matri(?:x|ces)|paths?|steps?|sections?|polic(?:y|ies)|process(?:es)?|"
+    r"procedures?|contacts?|tables?|templates?|tiers?|levels?|rules?|criteria|definitions?|"
+    r"runbooks?|playbooks?|checklists?|forms?|fields?|workflows?|volumes?|counts?|rates?|"
+    r"managers?|owners?|summar(?:y|ies)|timelines?|history|reports?|notes?|logs?|channels?|"
+    r"numbers?|ids?|types?|categories|scale|model)\b)"
 )
 # A live case named by its number: "case 48213", "ticket #77410", "INC-8890".
 CASE_ID = (
