@@ -63,7 +63,8 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"better\s+placed|best\s+placed|(?:run|runs|running|ran|take|takes|taking|took)\s+point|"
         rf"{CASE_REF}\s+(?:go|goes|move|moves)\s+(?:straight\s+|directly\s+)?(?:to|with)|"
         # "Identity gets INC-7731"
-        r"(?:gets?|takes?|grabs?|owns?|drives?|leads?|runs?|quarterbacks?|steers?|has|keeps?)\s+"
+        r"(?:gets?|got|takes?|grabs?|owns?|drives?|leads?|runs?(?:\s+with)?|quarterbacks?|steers?|"
+        r"has|keeps?)\s+"
         rf"{CASE_ID})\b"
         r"|(?<=\s)(?:->|→)(?=\s)",
         re.IGNORECASE,

@@ -88,6 +88,11 @@ CONCESSION = Rule(
         r"inconvenience|charges?|fees?|invoices?|bills?|months?|days?|hours?|weeks?|delays?|"
         r"disruption|breach|overages?|subscription|seats?|licen[cs]es?|setup|migration|period|"
         r"quarter|sla|usage)|with\s+(?:a|an|the|\$|\d)|\$|\d)\b)",
+        # "Refund Juniper the setup fee", "comp Halberd two months of support"
+        rf"{LEAD}(?P<hit>\b(?:credit|refund|comp)\s+(?!{_THING}\b){window(3)}(?:the|their|its|a|an|"
+        rf"one|two|three|six|twelve|\d+)\s+{window(3)}(?:months?|weeks?|days?|quarters?|fees?|"
+        r"charges?|invoices?|bills?|costs?|overages?|subscription|seats?|licen[cs]es?|difference|"
+        r"amount|balance|usage)\b)",
         # "Make Tallgrass Energy whole with a service credit"
         rf"{LEAD}(?P<hit>\bmake\s+{window(4)}whole\b)",
         # "A goodwill discount should be applied to their renewal"
