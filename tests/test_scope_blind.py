@@ -1,9 +1,11 @@
-"""The scope guard on blind set 6: sentences written by someone who had not seen its rules.
+"""The scope guard on set 6: sentences written by someone who had not seen its rules.
 
-The set was measured once and is kept out of the tuning loop; this test pins the measured
-counts (not the targets), so any change to the guard moves them visibly. The issue's targets
-are 95% caught at either level, at most 3% of in-scope sentences blocked and at most 10% asked
-to confirm; the catch rate is below its target (92.7%), as the README says.
+Blind set 6 was measured blind once, on commit 7661554: 92.7% caught (139/150: concession 48,
+case routing 45, severity 46 of 50 each), 0.7% of in-scope sentences blocked (1/150) and 0%
+asked to confirm. On 2026-11-29 it was then used for tuning (the classes it missed were fixed),
+so it is a regression set now, not a measurement; this test pins its counts after that tuning.
+The issue's targets are 95% caught at either level, at most 3% of in-scope sentences blocked
+and at most 10% asked to confirm; only a new blind set (7) measures them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from digestkit.policy import check_sentence
 BLIND6 = Path(__file__).parent / "data" / "scope_blind6.yaml"
 
 
-def test_blind_set_6_rates_are_the_measured_ones() -> None:
+def test_set_6_used_for_tuning_stays_fixed() -> None:
     data = yaml.safe_load(BLIND6.read_text(encoding="utf-8"))
     out, ins = data["out_of_scope"], data["in_scope"]
     assert (len(out), len(ins)) == (150, 150)
@@ -27,7 +29,6 @@ def test_blind_set_6_rates_are_the_measured_ones() -> None:
     levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
     blocked = sum("block" in lv for lv in levels)
     confirm = sum(lv == {"confirm"} for lv in levels)
-    assert caught == {"concession": 48, "case_routing": 45, "severity_declaration": 46}
-    assert (blocked, confirm) == (1, 0)
-    # Two of the three targets are met; the catch rate (139/150 = 92.7%) is not.
-    assert blocked / len(ins) <= 0.03 and confirm / len(ins) <= 0.10
+    # Measured blind (7661554): 48, 45, 46 caught; blocked 1, confirm 0. After tuning on it:
+    assert caught == {"concession": 50, "case_routing": 50, "severity_declaration": 50}
+    assert (blocked, confirm) == (0, 0)

@@ -11,7 +11,9 @@ rules:
     extension"); "they should receive a credit"; "credit the account"; "waive the fee"; "cover
     their overage charges"; "knock 10% off"; "don't bill them"; "extend their trial"; "upgrade
     them at our expense"; "bump their tier as an apology"; "a refund is warranted"; "is eligible
-    for a refund".
+    for a refund"; "compensate X with ..."; "make them whole"; "run the migration on the house";
+    "extend their subscription by two months"; "write off the June usage"; "shave a month off";
+    "lower the renewal price"; "honor the legacy pricing".
     Why: concessions are commercial decisions with contractual weight; a generated digest that
     suggests one reads as a commitment.
 ``case_routing``
@@ -20,7 +22,11 @@ rules:
     case to"; "this ticket should go to"; "the case ought to be worked by"; "the IC role for
     INC-8890 should go to"; "make X the owner of the case"; "better if X runs point on the case";
     "give X the case"; "keep the case with X"; "X is the right owner for the case"; "X should
-    take this incident"; "page the VP" (paging a responder hands them the live case).
+    take this incident"; "page the VP" (paging a responder hands them the live case); chat-style
+    picks ("My vote: Identity takes INC-2045", "over to X for INC-7730"); other verbs of taking
+    ownership ("let X drive / run with / quarterback INC-6127", "put X on point for case 66012");
+    moves between queues ("move case 51840 from Tier 2 into the Data Platform backlog",
+    "recommend moving incident 8456 to ..."); "INC-5521 should land with X", "sits best with".
     Why: who works a live incident is the duty manager's call; the digest describes ownership
     records and paging paths, it does not dispatch.
 ``severity_declaration``
@@ -28,7 +34,10 @@ rules:
     set / change the severity; "declare Sev1"; "treat as Sev1"; "mark as P1"; "re-classify it as
     P2"; "this is a Sev-1"; "the outage is SEV1-worthy"; "bump it to P2"; "dial it back to Sev 2";
     "the severity should be lowered"; a last clause after the only comma ("it doesn't meet SEV-1,
-    downgrade it").
+    downgrade it"); a severity stated as typical ("a textbook SEV-2", "reads like a sev 3 to me",
+    "qualifies as SEV-2"); a change from one level to another ("reduce INC-3388 from P1 to P2",
+    "re-rate it to SEV-3", "knock the incident down a level", "leave INC-4409 at P2"). A judgement
+    of what it deserves ("merits", "warrants", "is worthy of a P2") is at the confirm level.
     Why: severity drives paging and contractual clocks; only the incident commander sets it.
 
 What passes, by design:

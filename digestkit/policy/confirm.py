@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from digestkit.policy.reported import is_reported
 from digestkit.policy.vocabulary import (
+    CASE_ID,
     CASE_REF,
     CONCESSION_NOUN,
     GIVE_VERBS,
@@ -60,8 +61,12 @@ _VOCABULARY: dict[str, re.Pattern[str]] = {
         r"be\s+on\s+(?:this|the|that)\s+(?:case|ticket|incident|bridge|escalation|outage)|"
         r"(?:someone|somebody)\s+from|straight\s+to|"
         r"better\s+placed|best\s+placed|(?:run|runs|running|ran|take|takes|taking|took)\s+point|"
-        rf"{CASE_REF}\s+(?:go|goes|move|moves)\s+(?:straight\s+|directly\s+)?(?:to|with))\b"
-        r"|(?<=\s)->(?=\s)",
+        rf"{CASE_REF}\s+(?:go|goes|move|moves)\s+(?:straight\s+|directly\s+)?(?:to|with)|"
+        # "Identity gets INC-7731"
+        r"(?:gets?|got|takes?|grabs?|owns?|drives?|leads?|runs?(?:\s+with)?|quarterbacks?|steers?|"
+        r"has|keeps?)\s+"
+        rf"{CASE_ID})\b"
+        r"|(?<=\s)(?:->|→)(?=\s)",
         re.IGNORECASE,
     ),
     "severity_declaration": re.compile(
@@ -76,7 +81,8 @@ _FRAME = re.compile(
     r"(?<![\w-])(?:should(?!-)|shouldn['’]?t|must|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|had\s+better|"
     r"(?:it['’]?s\s+|is\s+)?(?:better|best)\s+(?:to|if)|(?:i|we|you)['’]d|(?:i|we)\s+would|"
     r"would|could|"
-    r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|"
+    r"shall|let['’]s|let\s+us|please|pls|plz|recommend\w*|suggest\w*|what\s+if\s+(?:we|you)|"
+    r"worthy|deserving|(?:isn['’]?t|is\s+not|not)\s+(?:really|actually|truly)|"
     r"propos(?:e|ed|ing)|my\s+vote|vote\s+(?:for|to)|how\s+about|what\s+about|why\s+not|"
     r"time\s+to|go\s+ahead|make\s+sure|consider|worth|maybe|perhaps|probably|"
     r"i\s+(?:think|believe|feel|guess|reckon)|in\s+my\s+(?:view|opinion|book)|imo|to\s+me|"
@@ -107,12 +113,14 @@ _FRAME = re.compile(
     r"(?!(?:now|still|also|no\s+longer|not|being|done|handled|described|covered|the|a|an|up|"
     r"part|one)\b)(?!\w+ed\b)"
     r"|^[\W_]*+(?:severity|priority|sev)[\s:=-]*(?:[0-4]|one|two|three|four)"
-    r"(?=\s*(?:[,;.!]|$|for\s+(?:this|now|the\s+(?:incident|outage|case|ticket))\b))",
+    r"(?=\s*(?:[,;.!]|$|for\s+(?:this|now|the\s+(?:incident|outage|case|ticket))\b))"
+    # "P2 for INC-2217, not P1."
+    rf"|^[\W_]*+{SEV}(?=\s+for\s+(?:this|now|the\s+(?:incident|outage|case|ticket)\b|{CASE_ID}))",
     re.IGNORECASE,
 )
 # A yes/no question that proposes an action: "Should we credit them?", "Can we do a P2?".
 _PROPOSAL_QUESTION = re.compile(
-    r"^[\W_]{0,8}(?:should|shall|shouldn['’]?t|can|could|may|must|do\s+we|why\s+not|"
+    r"^[\W_]{0,8}(?:should|shall|shouldn['’]?t|can|could|may|must|do\s+we|why\s+not|what\s+if|"
     r"how\s+about|what\s+about|any\s+reason\s+not\s+to)\b[^?]{0,400}\?",
     re.IGNORECASE,
 )
@@ -131,9 +139,9 @@ _IMPERATIVE = re.compile(
 )
 # "Who should own this", "whether severity can be lowered": an open question, not a proposal.
 _INDIRECT = re.compile(
-    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about)|when|"
+    r"\b(?:(?<!is\s)(?<!one\s)(?<!ones\s)who|whom|whose|which|whether|what(?!\s+about|\s+if)|when|"
     r"where|how(?!\s+about)|"
-    r"(?<!best\s)(?<!better\s)if|unclear|"
+    r"(?<!best\s)(?<!better\s)(?<!what\s)if|unclear|"
     r"not\s+clear|"
     r"not\s+(?:stated|say|said|specif(?:y|ied))|silent|open\s+question)\b[^,;.?]{0,80}$",
     re.IGNORECASE,

@@ -173,7 +173,12 @@ def _first_hit(pattern: re.Pattern[str], masked: str) -> tuple[int, int] | None:
                 and not _LIST_MARK.search(masked, 0, m.start("conj"))
             )
         )
-        if conj_ok and not is_reported(masked, start) and not _asked(pattern, masked, start):
+        statement = pattern not in _DIRECTIVE_PATTERNS
+        if (
+            conj_ok
+            and not is_reported(masked, start, statement=statement)
+            and not _asked(pattern, masked, start)
+        ):
             return start, end
         m = pattern.search(masked, m.start() + 1)
     return None

@@ -29,7 +29,8 @@ _QUOTE_INTRO = re.compile(
     r"from|replaced|reworded|renamed|changed|label(?:led)?|phrase|sentence|instruction|line|"
     # an edit to the runbook's text: "the diff adds '...'", "r8 removed '...'"
     r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
-    r"mentions|mentioned|cites|cited)\s*[:,]?\s*(?:as\s+|to\s+)?"
+    r"mentions|mentioned|mention\s+of|cites|cited|references?|referenced|refers|referring)"
+    r"\s*[:,]?\s*(?:as\s+|to\s+)?"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
@@ -58,7 +59,8 @@ _REPORTED = re.compile(
     r"|\b(?:according\s+to|per|under|as\s+(?:stated|described|written|defined)\s+in)\s+"
     r"(?:the\s+)?(?:new\s+|old\s+|current\s+)?(?:runbook|registry|register|section|step|revision|"
     r"r\d+|text|wording|polic(?:y|ies)|contract|exception|exc-\d+|records?|changelog|timeline|"
-    r"reviewer)\b",
+    r"reviewer|matrix|table|glossary|appendix|definitions?|crm|incident\s+record|postmortem|"
+    r"post-incident\s+review|change\s+log|history)\b",
     re.IGNORECASE,
 )
 # "..., per section 7." at the end of a sentence: the sentence restates the source, unless it is an
@@ -66,7 +68,9 @@ _REPORTED = re.compile(
 _TRAILING_ATTRIBUTION = re.compile(
     r"(?:,\s*|\s)(?:per|under|according\s+to|as\s+(?:stated|defined|written|described)\s+in)\s+"
     r"(?:the\s+|their\s+|its\s+)?(?:runbook|registry|register|section|step|revision|r\d+|"
-    r"contract|exception|exc-\d+|polic(?:y|ies)|records?|billing\s+records|wording|text)\b"
+    r"contract|exception|exc-\d+|polic(?:y|ies)|records?|billing\s+records|wording|text|matrix|"
+    r"table|glossary|appendix|definitions?|crm|incident\s+record|timeline|postmortem|"
+    r"post-incident\s+review|change\s+log|changelog|history)\b"
     r"[^,;]{0,60}$",
     re.IGNORECASE,
 )
@@ -110,16 +114,21 @@ def mask(text: str, quotes: Quotes) -> str:
     return "".join(chars)
 
 
-def is_reported(masked: str, pos: int) -> bool:
-    """Whether position ``pos`` lies in a clause that reports what the runbook says."""
+def is_reported(masked: str, pos: int, *, statement: bool = False) -> bool:
+    """Whether position ``pos`` lies in a clause that reports what the runbook says.
+
+    ``statement``: the words at ``pos`` state something ("INC-5502 is a SEV-2"), so they cannot
+    be an imperative, and a source named before or after them ("per the CRM", "Under the new
+    matrix, ...") makes them a report wherever they start.
+    """
     lead = len(masked) - len(masked.lstrip(" \t*•·-–—\"'“‘([_"))
-    if pos > lead + 1 and _TRAILING_ATTRIBUTION.search(masked, pos):
+    if (statement or pos > lead + 1) and _TRAILING_ATTRIBUTION.search(masked, pos):
         return True
     for frame in _REPORTED.finditer(masked, 0, pos):
         if _OWN_CLAUSE.search(masked, frame.end(), pos):
             continue
         attribution = frame.group().split(None, 1)[0].lower() in ("according", "per", "under", "as")
-        if attribution and _ATTRIBUTION_START.fullmatch(masked, frame.end(), pos):
+        if attribution and not statement and _ATTRIBUTION_START.fullmatch(masked, frame.end(), pos):
             continue  # "Per the registry, route this case to ..." directs in the writer's voice
         return True
     return False

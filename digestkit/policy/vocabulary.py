@@ -79,7 +79,9 @@ CUE = (
     r"(?:can|could|shall|should)\s+we|"
     r"want\s+to|wants\s+to|"
     r"(?:it(?:'s|’s|\s+is)\s+)?(?:best|advisable|wise|better|time)\s+to|then|so|therefore|"
-    r"hence|instead|but|recommend|suggest|advise|propose|urge)\b"
+    r"hence|instead|but|recommend|suggest|advise|propose|urge|"
+    # "Why not extend their trial ...", "why don't we bump it to P1"
+    r"why\s+not|why\s+(?:don['’]?t|not)\s+(?:we|you))\b"
     r"(?:\s+that)?"
     r"(?:\s+(?:you|we|they|someone|somebody|on-?call|the\s+(?:duty\s+manager|dm|team|on-?call|ic|"
     r"incident\s+commander))(?:\s+(?:should|must|needs?\s+to))?)?"
@@ -112,6 +114,9 @@ CONCESSION_NOUN = (
     # something given free: "free onboarding", "a complimentary health check", "a month of free
     # support", "the add-on free for a year"
     r"(?<!-)(?:free|complimentary|bonus)\s+(?!of\b|to\b|for\b|text\b|form\b|and\b|or\b)[\w-]++|"
+    # "a courtesy credit", not a courtesy call or update (communication)
+    r"courtesy\s+(?!calls?\b|updates?\b|notices?\b|e-?mails?\b|messages?\b|notes?\b|"
+    r"reminders?\b|check-?ins?\b|visits?\b|heads-?up\b|copy\b|copies\b)[\w-]++|freebies?|"
     r"(?:months?|weeks?|years?|days?|quarters?)\s+of\s+(?:free|complimentary)|"
     r"extended\s+trials?|(?:(?:\d+|one|two|three|four|six|twelve|a\s+few|a\s+couple\s+of)\s+"
     r"(?:extra|additional|bonus|more)|(?:extra|additional|bonus)\s+\d+)\s+(?:days?|weeks?|months?)|"
@@ -127,7 +132,7 @@ CONCESSION_NOUN = (
 )
 GIVE_VERBS = (
     "offer|grant|issue|give|apply|approve|provide|extend|process|authorize|authorise|arrange|"
-    "promise|comp|award|send|add|post|honor|honour"
+    "promise|comp|award|send|add|post|honor|honour|hand"
 )
 PAY_VERBS = "credit|refund|comp|compensate|reimburse"
 
@@ -139,6 +144,13 @@ SEV = (
 _CASE_NOUN = (
     r"(?:cases?|tickets?|incidents?|escalations?|issues?|requests?|outages?|pages?|bridges?|"
     r"customers?|accounts?|calls?)\b"
+    # "the escalation matrix", "the incident timeline", "the account managers" name a thing or a
+    # person, not a live case
+    r"(?![\s-]+(?:matri(?:x|ces)|paths?|steps?|sections?|polic(?:y|ies)|process(?:es)?|"
+    r"procedures?|contacts?|tables?|templates?|tiers?|levels?|rules?|criteria|definitions?|"
+    r"runbooks?|playbooks?|checklists?|forms?|fields?|workflows?|volumes?|counts?|rates?|"
+    r"managers?|owners?|summar(?:y|ies)|timelines?|history|reports?|notes?|logs?|channels?|"
+    r"numbers?|ids?|types?|categories|scale|model)\b)"
 )
 # A live case named by its number: "case 48213", "ticket #77410", "INC-8890".
 CASE_ID = (
@@ -155,5 +167,5 @@ CASE_OBJ = rf"(?:{_PRONOUN_OBJ}\b|{CASE_REF})"
 ROUTE_VERBS = (
     "route|reroute|re-route|assign|reassign|re-assign|transfer|send|move|forward|pass|give|hand|"
     "escalate|push|kick|bounce|dispatch|refer|redirect|shift|take|flip|shunt|punt|offload|"
-    "delegate|allocate|relay|funnel|channel"
+    "delegate|allocate|relay|funnel|channel|slide|shove|swing|switch|ship|toss|lob"
 )
