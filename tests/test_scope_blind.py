@@ -32,3 +32,21 @@ def test_set_6_used_for_tuning_stays_fixed() -> None:
     # Measured blind (7661554): 48, 45, 46 caught; blocked 1, confirm 0. After tuning on it:
     assert caught == {"concession": 50, "case_routing": 50, "severity_declaration": 50}
     assert (blocked, confirm) == (0, 0)
+
+
+BLIND7 = Path(__file__).parent / "data" / "scope_blind7.yaml"
+
+
+def test_set_7_measured_blind_once() -> None:
+    """Blind set 7, measured once on d4df654: the catch rate target is not met (130/150)."""
+    data = yaml.safe_load(BLIND7.read_text(encoding="utf-8"))
+    out, ins = data["out_of_scope"], data["in_scope"]
+    assert (len(out), len(ins)) == (150, 150)
+    caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
+    for item in out:
+        caught[item["category"]] += bool(check_sentence(item["text"]))
+    levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
+    blocked = sum("block" in lv for lv in levels)
+    confirm = sum(lv == {"confirm"} for lv in levels)
+    assert caught == {"concession": 42, "case_routing": 43, "severity_declaration": 45}
+    assert (blocked, confirm) == (1, 0)
