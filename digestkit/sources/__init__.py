@@ -23,8 +23,10 @@ from digestkit.sources.config import (
 )
 from digestkit.sources.crm import (
     MAX_IN_LIST,
+    NameCandidates,
     count_entitlement_accounts,
     crm_file,
+    find_name_candidates,
     load_accounts,
     load_contacts,
     load_entitlements,
@@ -84,6 +86,7 @@ __all__ = [
     "DataSources",
     "FeedLine",
     "FileStamp",
+    "NameCandidates",
     "RevisionProblem",
     "SourceError",
     "SourcesLike",
@@ -91,6 +94,7 @@ __all__ = [
     "count_entitlement_accounts",
     "crm_file",
     "file_key",
+    "find_name_candidates",
     "get_revision",
     "iter_feed",
     "load_accounts",

@@ -365,16 +365,18 @@ def _affix_conditions(
         )
         plain = part.op("GLOB")(f"[{chars}]" * _AFFIX)
         compared = part if how == "digits" else sa.collate(part, "NOCASE")
-        found = [compared.in_(list(affixes))] if affixes else []
-        return [*found, sa.not_(plain)]
+        if affixes:
+            return [compared.in_(list(affixes)), sa.not_(plain)]
+        return [sa.not_(plain)]
     # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
     chars = "0123456789" if how == "digits" else _ALNUM
     part = sa.func.left(column, _AFFIX) if how == "start" else sa.func.right(column, _AFFIX)
     plain = part.op("~")(f"^[{chars}]{{{_AFFIX}}}$")
     compared = part if how == "digits" else sa.func.lower(part)
     array = sa.literal(list(affixes), postgresql.ARRAY(sa.String()))
-    found = [compared == sa.any_(array)] if affixes else []
-    return [*found, sa.not_(plain)]
+    if affixes:
+        return [compared == sa.any_(array), sa.not_(plain)]
+    return [sa.not_(plain)]
 
 
 def count_entitlement_accounts(
