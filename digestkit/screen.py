@@ -74,6 +74,7 @@ _MIN_PHONE_DIGITS = 7
 _MIN_PHRASE_WORDS = 5  # a clause or summary shorter than this is not matched as a whole
 _MAX_GIVEN_WORDS = 3  # "Mary Ann Jo Smith" at most
 _DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")
+_NON_DIGIT = re.compile(r"\D")
 
 NameKey = tuple[str, ...]
 # What identifies the content screened against: the files' stat, else the CRM's URL.
@@ -148,7 +149,7 @@ def _registry_words(src: sources.DataSources) -> set[str]:
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+    return _NON_DIGIT.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,17 @@ def _read(text: str) -> _Text:
         if len(local) >= _MIN_PHONE_DIGITS:
             tails.add(local[-_MIN_PHONE_DIGITS:])
     return _Text(folded, tokens, words, givens, frozenset(tails))
+
+
+def _may_name(name: str, surnames: set[str], givens: set[str]) -> bool:
+    """Whether a contact's name may have its surname in ``surnames`` or its first given name in
+    ``givens``, judged without building its key when it is plain ASCII words (most names)."""
+    if not name.isascii():
+        return True
+    words = name.lower().split()
+    if not all(map(str.isalnum, words)):  # punctuation: only _key says what its words are
+        return True
+    return len(words) >= 2 and (words[-1] in surnames or words[0] in givens)
 
 
 class _Lookup:
@@ -263,13 +275,13 @@ class _Lookup:
         givens: set[str],
         tails: set[str],
     ) -> None:
-        key = _key(str(name)) if name is not None else ()
+        key = _key(name) if name is not None and _may_name(name, words, givens) else ()
         if len(key) >= 2:
             if key[-1] in words:
                 self.contacts.setdefault(key[-1], []).append((key[:-1], contact_id))
             if key[0] in givens:
                 self.by_given.setdefault(key[0], []).append((key[-1], contact_id))
-        digits = _digits(str(phone or ""))
+        digits = _digits(str(phone or "")) if tails else ""
         if len(digits) >= _MIN_PHONE_DIGITS and digits[-_MIN_PHONE_DIGITS:] in tails:
             self.phones.setdefault(digits[-_MIN_PHONE_DIGITS:], []).append((digits, contact_id))
 
