@@ -428,6 +428,16 @@ def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
     hits = []
     i = 0
     while i < len(tokens):
+        word = words[i]
+        if not (
+            word in found.phrases
+            or (word, words[i + 1]) in found.accounts
+            or word in found.one_word
+            or word in found.by_given
+            or any(w in found.contacts for w in words[i : i + _MAX_GIVEN_WORDS + 1])
+        ):
+            i += 1  # no record's name, clause or summary can start here: most words
+            continue
         matches = [
             m
             for m in (
