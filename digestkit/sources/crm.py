@@ -332,17 +332,13 @@ def _candidates(
                 budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 2 * len(wanted)
         # Shorter values cannot equal a name's first or last four characters: such names are
         # among those SQL cannot judge (see _affix_conditions).
-        affixes = [
-            sorted(
-                {v[:_AFFIX] if how == "start" else v[-_AFFIX:] for v in values if len(v) >= _AFFIX}
-            )
-            for how, _, values in wanted
-        ]
-        scans = max(1, math.ceil(sum(map(len, affixes)) / budget))
+        long = [sorted(v for v in values if len(v) >= _AFFIX) for _, _, values in wanted]
+        per_value = [1 if how == "digits" else 2 for how, _, _ in wanted]
+        scans = max(1, math.ceil(sum(map(len, long)) * max(per_value, default=1) / budget))
         rows: dict[str, tuple[Any, ...]] = {}
         for part in range(scans):
             conditions = []
-            for (how, column, _), values in zip(wanted, affixes, strict=True):
+            for (how, column, _), values in zip(wanted, long, strict=True):
                 conditions += _affix_conditions(dialect, how, t.c[column], values[part::scans])
             for row in conn.execute(select.where(sa.or_(*conditions))):
                 rows.setdefault(str(row[0]), (str(row[0]), *row[1:]))
@@ -350,33 +346,53 @@ def _candidates(
 
 
 def _affix_conditions(
-    dialect: str, how: str, column: sa.ColumnElement[Any], affixes: Sequence[str]
+    dialect: str, how: str, column: sa.ColumnElement[Any], values: Sequence[str]
 ) -> list[sa.ColumnElement[bool]]:
-    """``column``'s first or last four characters among ``affixes`` (any letter case), or not
-    plain ASCII letters and digits there (so SQL cannot judge it: the caller does).
+    """``column`` starting or ending with a word of ``values`` (any letter case), or with its
+    first or last four characters not plain ASCII letters and digits (SQL cannot judge it: the
+    caller does). For "digits", the last four characters of ``column`` and of a value match.
 
-    A value shorter than four characters cannot equal an affix and always counts as unjudged.
+    The four characters are compared first, a cheap filter; the whole first or last word of
+    ``column`` only where they match. A word followed (or preceded) by a character that is not
+    ASCII may continue in it once folded, so it counts too.
     """
-    if dialect == "sqlite":
+    sqlite = dialect == "sqlite"
+    affixes = sorted({v[:_AFFIX] if how == "start" else v[-_AFFIX:] for v in values})
+    if how == "start":
+        part = sa.func.substr(column, 1, _AFFIX)
+    else:
+        part = sa.func.substr(column, -_AFFIX) if sqlite else sa.func.right(column, _AFFIX)
+    if sqlite:
         # GLOB ranges are code points in SQLite (and a spelled-out class is slow to match).
-        chars = "0-9" if how == "digits" else "0-9A-Za-z"
-        part = (
-            sa.func.substr(column, 1, _AFFIX) if how == "start" else sa.func.substr(column, -_AFFIX)
-        )
-        plain = part.op("GLOB")(f"[{chars}]" * _AFFIX)
-        compared = part if how == "digits" else sa.collate(part, "NOCASE")
-        if affixes:
-            return [compared.in_(list(affixes)), sa.not_(plain)]
-        return [sa.not_(plain)]
-    # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
-    chars = "0123456789" if how == "digits" else _ALNUM
-    part = sa.func.left(column, _AFFIX) if how == "start" else sa.func.right(column, _AFFIX)
-    plain = part.op("~")(f"^[{chars}]{{{_AFFIX}}}$")
-    compared = part if how == "digits" else sa.func.lower(part)
-    array = sa.literal(list(affixes), postgresql.ARRAY(sa.String()))
-    if affixes:
-        return [compared == sa.any_(array), sa.not_(plain)]
-    return [sa.not_(plain)]
+        plain = part.op("GLOB")(("[0-9]" if how == "digits" else "[0-9A-Za-z]") * _AFFIX)
+    else:
+        # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
+        chars = "0123456789" if how == "digits" else _ALNUM
+        plain = part.op("~")(f"^[{chars}]{{{_AFFIX}}}$")
+    unjudged = sa.not_(plain)
+    if not affixes:
+        return [unjudged]
+    if how == "digits":
+        return [_among(dialect, part, affixes), unjudged]
+    if how == "start":
+        run = sa.func.length(column) - sa.func.length(sa.func.ltrim(column, _ALNUM))
+        word, beside = sa.func.substr(column, 1, run), sa.func.substr(column, run + 1, 1)
+    else:
+        keep = sa.func.length(sa.func.rtrim(column, _ALNUM))
+        word, beside = sa.func.substr(column, keep + 1), sa.func.substr(column, keep, 1)
+    code = sa.func.unicode(beside) if sqlite else sa.func.ascii(beside)
+    whole = sa.or_(_among(dialect, word, values, fold=True), code > 127)
+    return [sa.and_(_among(dialect, part, affixes, fold=True), whole), unjudged]
+
+
+def _among(
+    dialect: str, value: sa.ColumnElement[Any], values: Sequence[str], *, fold: bool = False
+) -> sa.ColumnElement[bool]:
+    """``value`` IN ``values`` (lower-case ones, any case of ``value`` with ``fold``)."""
+    if dialect == "sqlite":
+        return (sa.collate(value, "NOCASE") if fold else value).in_(list(values))
+    array = sa.literal(list(values), postgresql.ARRAY(sa.String()))
+    return (sa.func.lower(value) if fold else value) == sa.any_(array)
 
 
 def count_entitlement_accounts(
