@@ -266,7 +266,12 @@ def build_digest(
 
     context = _context(sources, when)
     names = _names(context)
-    # Customer data the runbook names is replaced before anything reads the text (minimize).
+    # Customer data the runbook names is replaced before anything reads the text (minimize);
+    # the CRM is asked once about the words of every text screened below.
+    screened_texts = [new_row["text"], new_row["title"], new_row["change_reason"]]
+    if old_row is not None:
+        screened_texts.append(old_row["text"])
+    minimize.prefetch([str(t) for t in screened_texts], sources)
     new_text = minimize.redact_revision(str(new_row["text"]), sources)
     new = _parse(new_text.text, new_row["path"], names)
     old_text, old = None, None

@@ -7,7 +7,8 @@ contact id) or a neutral placeholder (``[e-mail]``, ``[phone]``, ``[contact]``,
 ``[contract clause]``, ``[exception summary]``) before the revision is parsed, so change text,
 details, redlines, the JSON, HTML, notebook and audit record only ever carry the replacement.
 Line breaks are kept, so every line number still points at the file.
-:func:`redaction_findings` states, per line, what was replaced there (by kind and id).
+:func:`redaction_findings` states, per line, what was replaced there (by kind and id), and
+:func:`prefetch` asks the sources once about every text a digest is about to redact.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from functools import lru_cache
 from digestkit import sources as src_mod
 from digestkit.context import Finding, RedactionDetails, SourceRef
 from digestkit.frontmatter import parse_front_matter
-from digestkit.screen import Hit, Stamp, content_stamp, find_hits
+from digestkit.screen import Hit, Stamp, content_stamp, find_hits, prefetch
 
-__all__ = ["Redacted", "Redaction", "redact_revision", "redact_text", "redaction_findings"]
+__all__ = [
+    "Redacted",
+    "Redaction",
+    "prefetch",
+    "redact_revision",
+    "redact_text",
+    "redaction_findings",
+]
 
 
 @dataclass(frozen=True)

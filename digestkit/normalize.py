@@ -10,6 +10,7 @@ the original character it came from, so a match in the folded text can be cut ou
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -19,6 +20,8 @@ from anyascii import anyascii
 from confusable_homoglyphs import confusables
 
 __all__ = ["Folded", "fold", "fold_char"]
+
+_ASCII_RUN_OR_CHAR = re.compile(r"[\x00-\x7f]+|.", re.DOTALL)
 
 
 class Folded(NamedTuple):
@@ -81,8 +84,11 @@ def fold(text: str) -> Folded:
         return Folded(text.lower(), range(len(text)))
     chars: list[str] = []
     origin: list[int] = []
-    for i, char in enumerate(text):
-        folded = fold_char(char)
+    # ASCII runs fold in one piece: a long text with a few dashes or accents is mostly ASCII.
+    for run in _ASCII_RUN_OR_CHAR.finditer(text):
+        start, end = run.span()
+        piece = run.group(0)
+        folded = piece.lower() if piece.isascii() else fold_char(piece)
         chars.append(folded)
-        origin.extend([i] * len(folded))
+        origin.extend(range(start, end) if piece.isascii() else [start] * len(folded))
     return Folded("".join(chars), origin)

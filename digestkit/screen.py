@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,6 +49,7 @@ __all__ = [
     "find_hits",
     "find_sensitive",
     "find_sensitive_in_digest",
+    "prefetch",
 ]
 
 MIN_SINGLE_WORD = 4
@@ -62,6 +64,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 # dates, line ranges and ids are not phone numbers.
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})(?!\w)")
 _TOKEN = re.compile(r"[a-z0-9]+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 # Legal forms dropped from account names, so "Montague Bicycle Works" matches
 # "Montague Bicycle Works Pte. Ltd.".
 _LEGAL_FORMS = frozenset(("pte", "ltd", "limited", "inc", "incorporated", "llc", "llp", "gmbh",
@@ -71,6 +74,7 @@ _MIN_PHONE_DIGITS = 7
 _MIN_PHRASE_WORDS = 5  # a clause or summary shorter than this is not matched as a whole
 _MAX_GIVEN_WORDS = 3  # "Mary Ann Jo Smith" at most
 _DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")
+_NON_DIGIT = re.compile(r"\D")
 
 NameKey = tuple[str, ...]
 # What identifies the content screened against: the files' stat, else the CRM's URL.
@@ -101,25 +105,18 @@ _Account = tuple[NameKey, NameKey, str]  # (stem words, all words, account id)
 _Contact = tuple[NameKey, str]  # (given-name words, contact id)
 
 
-@dataclass(frozen=True)
-class _Index:
-    """The sources' sensitive values, bucketed so a text is matched by looking up its own words.
-
-    A million accounts cost one pass to build it; matching a text costs lookups per word.
-    """
-
-    accounts: dict[tuple[str, str], list[_Account]]  # first two words of the stem -> accounts
-    contacts: dict[str, list[_Contact]]  # surname -> contacts
-    given: frozenset[str]  # every contact's first given name
-    by_initial: dict[str, list[str]]  # letter -> surnames starting with it
-    singles: dict[str, _Entry]  # one word refused alone: a rare surname, a one-word account
-    phrases: dict[str, dict[int, dict[str, _Entry]]]  # first word -> length -> words -> entry
-    phones: dict[str, list[tuple[str, str]]]  # last 7 digits -> (all digits, contact id)
-
-
 def _key(text: str) -> NameKey:
     folded = text.lower() if text.isascii() else fold(text).text
     return tuple(map(sys.intern, _TOKEN.findall(folded)))
+
+
+def _first_word(text: str) -> str:
+    """The first word of ``_key(text)``, without folding or splitting all of an ASCII text."""
+    if not text.isascii():
+        key = _key(text)
+        return key[0] if key else ""
+    found = _ASCII_WORD.search(text)
+    return found.group(0).lower() if found else ""
 
 
 def _stem(key: NameKey) -> NameKey:
@@ -152,93 +149,209 @@ def _registry_words(src: sources.DataSources) -> set[str]:
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+    return _NON_DIGIT.sub("", text)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text folded and split into words, with the keys the sources are asked about."""
+
+    folded: Folded
+    tokens: list[re.Match[str]]
+    words: list[str]  # the tokens' words and a sentinel "": every match may look one ahead
+    givens: frozenset[str]  # words before an initial ("Given L.")
+    tails: frozenset[str]  # the last seven digits of every digit run long enough for a phone
+
+
+@lru_cache(maxsize=16)
+def _read(text: str) -> _Text:
+    # Cached: a text is read once to ask the sources (prefetch) and once to match.
+    folded = fold(text)
+    tokens = list(_TOKEN.finditer(folded.text))
+    words = [t.group(0) for t in tokens] + [""]
+    givens = frozenset(words[i] for i in range(len(tokens)) if len(words[i + 1]) == 1)
+    tails = set()
+    for m in _DIGIT_RUN.finditer(folded.text):
+        local = _digits(m.group(0)).lstrip("0")
+        if len(local) >= _MIN_PHONE_DIGITS:
+            tails.add(local[-_MIN_PHONE_DIGITS:])
+    return _Text(folded, tokens, words, givens, frozenset(tails))
+
+
+def _may_name(name: str, surnames: set[str], givens: set[str]) -> bool:
+    """Whether a contact's name may have its surname in ``surnames`` or its first given name in
+    ``givens``, judged without building its key when it is plain ASCII words (most names)."""
+    if not name.isascii():
+        return True
+    words = name.lower().split()
+    if not all(map(str.isalnum, words)):  # punctuation: only _key says what its words are
+        return True
+    return len(words) >= 2 and (words[-1] in surnames or words[0] in givens)
+
+
+class _Lookup:
+    """The sources' sensitive values for the words looked up so far, complete for each such word.
+
+    The CRM is asked only about words a screened text contains
+    (:func:`digestkit.sources.find_name_candidates`), once per word, so screening costs in
+    proportion to the text rather than to the CRM; whether a word is refused alone (wordfreq) is
+    judged only for words that name a record.
+    """
+
+    def __init__(self, src: sources.DataSources) -> None:
+        self.src = src
+        self.lock = threading.Lock()
+        self.words: set[str] = set()  # looked up as a first word (names, clauses) and a surname
+        self.givens: set[str] = set()  # looked up as a contact's first given name
+        self.tails: set[str] = set()  # looked up as a phone number's last seven digits
+        self.accounts: dict[tuple[str, str], list[_Account]] = {}  # first two words -> accounts
+        self.one_word: dict[str, str] = {}  # a one-word stem -> its first account's id
+        self.contacts: dict[str, list[_Contact]] = {}  # surname -> contacts
+        self.by_given: dict[str, list[tuple[str, str]]] = {}  # given name -> (surname, id)
+        self.phrases: dict[str, dict[int, dict[str, _Entry]]] = {}  # first word -> length -> ...
+        self.phones: dict[str, list[tuple[str, str]]] = {}  # last 7 digits -> (digits, id)
+        self._summaries: dict[str, list[tuple[str, str]]] | None = None
+        self._common: set[str] | None = None
+
+    def ensure(self, words: Iterable[str], givens: Iterable[str], tails: Iterable[str]) -> None:
+        """Ask the sources about whichever of these keys were not asked about yet."""
+        with self.lock:
+            new_words = set(words) - self.words - {""}
+            new_givens = set(givens) - self.givens
+            new_tails = set(tails) - self.tails
+            if not (new_words or new_givens or new_tails):
+                return
+            found = sources.find_name_candidates(
+                self.src,
+                first_words=new_words,
+                last_words=new_words,
+                given_words=new_givens,
+                phone_tails=new_tails,
+            )
+            # Candidates are a superset: each is kept only under the keys asked about now, so
+            # every key's records arrive together, in id order.
+            for account_id, name in found.accounts:
+                key = _key(str(name)) if name is not None else ()
+                if key and key[0] in new_words:
+                    self._add_account(key, str(account_id))
+            for entitlement_id, clause in found.clauses:
+                what = f"a contract clause of CRM entitlement {entitlement_id}"
+                self._add_phrase(
+                    str(clause), new_words, _Entry("clause", what, "[contract clause]")
+                )
+            for word in new_words:
+                for exception_id, summary in self._register().get(word, ()):
+                    what = f"the summary of exception {exception_id}"
+                    self._add_phrase(
+                        summary, new_words, _Entry("summary", what, "[exception summary]")
+                    )
+            for contact_id, contact_name, phone in found.contacts:
+                self._add_contact(
+                    str(contact_id), contact_name, phone, new_words, new_givens, new_tails
+                )
+            self.words |= new_words
+            self.givens |= new_givens
+            self.tails |= new_tails
+
+    def _add_account(self, key: NameKey, account_id: str) -> None:
+        stem = _stem(key)
+        if len(key) >= 2:
+            self.accounts.setdefault((key[0], key[1]), []).append((stem, key, account_id))
+        if len(stem) == 1:
+            self.one_word.setdefault(stem[0], account_id)
+
+    def _add_phrase(self, text: str, words: set[str], entry: _Entry) -> None:
+        key = _key(text)
+        if len(key) >= _MIN_PHRASE_WORDS and key[0] in words:
+            by_length = self.phrases.setdefault(key[0], {}).setdefault(len(key), {})
+            by_length.setdefault(" ".join(key), entry)
+
+    def _add_contact(
+        self,
+        contact_id: str,
+        name: str | None,
+        phone: str | None,
+        words: set[str],
+        givens: set[str],
+        tails: set[str],
+    ) -> None:
+        key = _key(name) if name is not None and _may_name(name, words, givens) else ()
+        if len(key) >= 2:
+            if key[-1] in words:
+                self.contacts.setdefault(key[-1], []).append((key[:-1], contact_id))
+            if key[0] in givens:
+                self.by_given.setdefault(key[0], []).append((key[-1], contact_id))
+        digits = _digits(str(phone or "")) if tails else ""
+        if len(digits) >= _MIN_PHONE_DIGITS and digits[-_MIN_PHONE_DIGITS:] in tails:
+            self.phones.setdefault(digits[-_MIN_PHONE_DIGITS:], []).append((digits, contact_id))
+
+    def _register(self) -> dict[str, list[tuple[str, str]]]:
+        """The register's summaries by first word (read once: the context has loaded the file)."""
+        if self._summaries is None:
+            register = sources.load_exceptions(self.src, history=True, include_sensitive=True)
+            summaries: dict[str, list[tuple[str, str]]] = {}
+            for exception_id, summary in zip(
+                register["exception_id"].tolist(), register["summary"].tolist(), strict=True
+            ):
+                text = str(summary)
+                summaries.setdefault(_first_word(text), []).append((str(exception_id), text))
+            self._summaries = summaries
+        return self._summaries
+
+    def first_of(self, people: list[tuple[str, str]]) -> str:
+        """Of contacts (surname, id) in id order, the one a "Given L." names: the first of the
+        surname first seen in the CRM (by contact id), as a scan of every contact would meet it."""
+        surnames = list(dict.fromkeys(surname for surname, _ in people))
+        if len(surnames) > 1:
+            self.ensure(surnames, (), ())
+            surnames.sort(key=lambda surname: self.contacts[surname][0][1])
+        return next(contact_id for surname, contact_id in people if surname == surnames[0])
+
+    def single(self, word: str) -> _Entry | None:
+        """What ``word`` alone names: a one-word account name or a surname, unless it is short,
+        an ordinary English word or a word of a registry product or team name."""
+        if len(word) < MIN_SINGLE_WORD:
+            return None
+        account_id = self.one_word.get(word)
+        people = self.contacts.get(word)
+        if account_id is None and not people:
+            return None
+        if self._common is None:
+            self._common = _registry_words(self.src)
+        if word in self._common or _ordinary(word):
+            return None
+        if account_id is not None:
+            return _Entry("account", f"the name of CRM account {account_id}", account_id)
+        # A surname shared by several contacts names none of them: a placeholder, no id.
+        ids = {contact_id for _, contact_id in people or ()}
+        if len(ids) == 1:
+            (only,) = ids
+            return _Entry("contact", f"the surname of CRM contact {only}", only)
+        return _Entry("contact", "the surname of a CRM contact", "[contact]")
 
 
 @lru_cache(maxsize=4)
-def _sensitive_index(src: sources.DataSources, stamp: Stamp) -> _Index:
-    """Every sensitive name, clause, summary and phone of the sources (see :class:`_Index`).
-
-    ``stamp`` is only part of the cache key: changed files get a new index.
-    """
-    common = _registry_words(src)
-
-    def refusable_alone(word: str) -> bool:
-        return len(word) >= MIN_SINGLE_WORD and word not in common and not _ordinary(word)
-
-    accounts: dict[tuple[str, str], list[_Account]] = {}
-    singles: dict[str, _Entry] = {}
-    frame = sources.load_accounts(
-        src, columns=["account_id", "account_name"], include_sensitive=True
-    )
-    for account_id, name in zip(
-        frame["account_id"].tolist(), frame["account_name"].tolist(), strict=True
-    ):
-        words = _key(str(name))
-        stem = _stem(words)
-        if len(words) >= 2:
-            accounts.setdefault((words[0], words[1]), []).append((stem, words, str(account_id)))
-        if len(stem) == 1 and refusable_alone(stem[0]):
-            singles.setdefault(
-                stem[0], _Entry("account", f"the name of CRM account {account_id}", str(account_id))
-            )
-    contacts: dict[str, list[_Contact]] = {}
-    phones: dict[str, list[tuple[str, str]]] = {}
-    frame = sources.load_contacts(
-        src, columns=["contact_id", "contact_name", "phone"], include_sensitive=True
-    )
-    for contact_id, name, phone in zip(
-        frame["contact_id"].tolist(),
-        frame["contact_name"].tolist(),
-        frame["phone"].tolist(),
-        strict=True,
-    ):
-        words = _key(str(name))
-        if len(words) >= 2:
-            contacts.setdefault(words[-1], []).append((words[:-1], str(contact_id)))
-        digits = _digits(str(phone or ""))
-        if len(digits) >= _MIN_PHONE_DIGITS:
-            phones.setdefault(digits[-_MIN_PHONE_DIGITS:], []).append((digits, str(contact_id)))
-    by_initial: dict[str, list[str]] = {}
-    for surname, people in contacts.items():
-        by_initial.setdefault(surname[0], []).append(surname)
-        if refusable_alone(surname):
-            # A surname shared by several contacts names none of them: a placeholder, no id.
-            ids = {contact_id for _, contact_id in people}
-            only = next(iter(ids)) if len(ids) == 1 else None
-            singles.setdefault(
-                surname,
-                _Entry("contact", f"the surname of CRM contact {only}", only)
-                if only
-                else _Entry("contact", "the surname of a CRM contact", "[contact]"),
-            )
-    given = frozenset(g[0] for people in contacts.values() for g, _ in people if g)
-    phrases: dict[str, dict[int, dict[str, _Entry]]] = {}
-
-    def add_phrase(text: object, entry: _Entry) -> None:
-        words = _key(str(text))
-        if len(words) >= _MIN_PHRASE_WORDS:
-            by_length = phrases.setdefault(words[0], {}).setdefault(len(words), {})
-            by_length.setdefault(" ".join(words), entry)
-
-    frame = sources.load_entitlements(
-        src, columns=["entitlement_id", "contract_clause"], include_sensitive=True
-    ).dropna(subset=["contract_clause"])
-    for entitlement_id, clause in zip(
-        frame["entitlement_id"].tolist(), frame["contract_clause"].tolist(), strict=True
-    ):
-        what = f"a contract clause of CRM entitlement {entitlement_id}"
-        add_phrase(clause, _Entry("clause", what, "[contract clause]"))
-    register = sources.load_exceptions(src, history=True, include_sensitive=True)
-    for exception_id, summary in zip(register["exception_id"], register["summary"], strict=True):
-        what = f"the summary of exception {exception_id}"
-        add_phrase(summary, _Entry("summary", what, "[exception summary]"))
-    return _Index(accounts, contacts, given, by_initial, singles, phrases, phones)
+def _sources_lookup(src: sources.DataSources, stamp: Stamp) -> _Lookup:
+    """One lookup per sources; ``stamp`` is only part of the cache key: changed files start anew."""
+    return _Lookup(src)
 
 
-def _index(src: str | Path | sources.DataSources) -> _Index:
+def _lookup(src: str | Path | sources.DataSources, texts: Iterable[_Text]) -> _Lookup:
     data = sources.open_sources(src)
-    return _sensitive_index(data, content_stamp(data))
+    lookup = _sources_lookup(data, content_stamp(data))
+    texts = list(texts)
+    lookup.ensure(
+        (w for t in texts for w in t.words),
+        (g for t in texts for g in t.givens),
+        (d for t in texts for d in t.tails),
+    )
+    return lookup
+
+
+def prefetch(texts: Iterable[str], src: str | Path | sources.DataSources) -> None:
+    """Ask the sources at once about every word of ``texts``, so screening each of them
+    afterwards (:func:`find_hits`) asks nothing more: one CRM query instead of one per text."""
+    _lookup(src, map(_read, texts))
 
 
 def _pattern_hits(folded: Folded) -> list[Hit]:
@@ -250,17 +363,17 @@ def _pattern_hits(folded: Folded) -> list[Hit]:
     return hits
 
 
-def _account_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
+def _account_at(words: list[str], i: int, found: _Lookup) -> tuple[int, _Entry] | None:
     """The longest account name starting at word ``i``: all its words, its stem, or the first
     two words of a longer stem."""
     best: tuple[int, _Entry] | None = None
-    for stem, full, account_id in index.accounts.get((words[i], words[i + 1]), []):
+    for stem, full, account_id in found.accounts.get((words[i], words[i + 1]), []):
         for n, needs in (
             (len(full), full),
             (len(stem), stem),
             (2, stem[:2] if len(stem) >= 3 else ()),
         ):
-            # One word alone counts only under the rule for single words (``singles``).
+            # One word alone counts only under the rule for single words (``_Lookup.single``).
             if n >= 2 and tuple(words[i : i + n]) == needs and (best is None or n > best[0]):
                 entry = _Entry("account", f"the name of CRM account {account_id}", account_id)
                 best = (n, entry)
@@ -271,7 +384,7 @@ def _contact(contact_id: str) -> _Entry:
     return _Entry("contact", f"the name of CRM contact {contact_id}", contact_id)
 
 
-def _contact_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
+def _contact_at(words: list[str], i: int, found: _Lookup) -> tuple[int, _Entry] | None:
     """The longest contact name starting at word ``i``: "Given Last", "Last Given" (as in
     "Last, Given"), "G. Last" or "Given L."."""
     best: tuple[int, _Entry] | None = None
@@ -282,64 +395,72 @@ def _contact_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] |
             best = (n, _contact(contact_id))
 
     word, after = words[i], words[i + 1]
-    if word in index.given:
-        for j in range(i + 1, min(i + _MAX_GIVEN_WORDS + 1, len(words))):
-            for names, contact_id in index.contacts.get(words[j], []):
-                if names == tuple(words[i:j]):
-                    keep(j - i + 1, contact_id)
-        if len(after) == 1:  # "Given L."
-            for surname in index.by_initial.get(after, []):
-                for names, contact_id in index.contacts[surname]:
-                    if names and names[0] == word:
-                        keep(2, contact_id)
-    people = index.contacts.get(word, [])
-    for names, contact_id in people:  # "Last Given", "Last, Given"
+    for j in range(i + 1, min(i + _MAX_GIVEN_WORDS + 1, len(words))):
+        for names, contact_id in found.contacts.get(words[j], []):
+            if names == tuple(words[i:j]):
+                keep(j - i + 1, contact_id)
+    if len(after) == 1:  # "Given L."
+        people = [
+            (s, contact_id) for s, contact_id in found.by_given.get(word, []) if s[0] == after
+        ]
+        if people:
+            keep(2, found.first_of(people))
+    for names, contact_id in found.contacts.get(word, []):  # "Last Given", "Last, Given"
         if names and tuple(words[i + 1 : i + 1 + len(names)]) == names:
             keep(1 + len(names), contact_id)
     if len(word) == 1:  # "G. Last"
-        for names, contact_id in index.contacts.get(after, []):
+        for names, contact_id in found.contacts.get(after, []):
             if names and names[0][0] == word:
                 keep(2, contact_id)
     return best
 
 
-def _phrase_at(words: list[str], i: int, index: _Index) -> tuple[int, _Entry] | None:
-    for n, entries in sorted(index.phrases.get(words[i], {}).items(), reverse=True):
+def _phrase_at(words: list[str], i: int, found: _Lookup) -> tuple[int, _Entry] | None:
+    for n, entries in sorted(found.phrases.get(words[i], {}).items(), reverse=True):
         entry = entries.get(" ".join(words[i : i + n])) if i + n <= len(words) else None
         if entry is not None:
             return n, entry
     return None
 
 
-def _phrase_hits(folded: Folded, index: _Index) -> list[Hit]:
-    tokens = list(_TOKEN.finditer(folded.text))
-    words = [t.group(0) for t in tokens] + [""]  # a sentinel: every match may look one ahead
+def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
+    tokens, words = text.tokens, text.words
     hits = []
     i = 0
     while i < len(tokens):
-        found = [
+        word = words[i]
+        if not (
+            word in found.phrases
+            or (word, words[i + 1]) in found.accounts
+            or word in found.one_word
+            or word in found.by_given
+            or any(w in found.contacts for w in words[i : i + _MAX_GIVEN_WORDS + 1])
+        ):
+            i += 1  # no record's name, clause or summary can start here: most words
+            continue
+        matches = [
             m
             for m in (
-                _phrase_at(words, i, index),
-                _account_at(words, i, index),
-                _contact_at(words, i, index),
+                _phrase_at(words, i, found),
+                _account_at(words, i, found),
+                _contact_at(words, i, found),
             )
             if m is not None
         ]
-        single = index.singles.get(words[i])
+        single = found.single(words[i])
         if single is not None:
-            found.append((1, single))
-        if not found:
+            matches.append((1, single))
+        if not matches:
             i += 1
             continue
-        n, entry = max(found, key=lambda m: m[0])
-        span = folded.span(tokens[i].start(), tokens[i + n - 1].end())
+        n, entry = max(matches, key=lambda m: m[0])
+        span = text.folded.span(tokens[i].start(), tokens[i + n - 1].end())
         hits.append(Hit(*span, entry.kind, entry.what, entry.replacement))
         i += n
     return hits
 
 
-def _phone_hits(folded: Folded, index: _Index) -> list[Hit]:
+def _phone_hits(folded: Folded, found: _Lookup) -> list[Hit]:
     hits = []
     for m in _DIGIT_RUN.finditer(folded.text):
         typed = _digits(m.group(0))
@@ -348,7 +469,7 @@ def _phone_hits(folded: Folded, index: _Index) -> list[Hit]:
         local = typed.lstrip("0")
         if len(local) < _MIN_PHONE_DIGITS:
             continue
-        for digits, contact_id in index.phones.get(local[-_MIN_PHONE_DIGITS:], []):
+        for digits, contact_id in found.phones.get(local[-_MIN_PHONE_DIGITS:], []):
             if digits == typed or (digits.endswith(local) and len(digits) - len(local) <= 3):
                 what = f"the phone number of CRM contact {contact_id}"
                 hits.append(Hit(*folded.span(*m.span()), "phone", what, "[phone]"))
@@ -360,12 +481,12 @@ def find_hits(text: str, src: str | Path | sources.DataSources | None = None) ->
     """Every sensitive value in ``text`` with its span, in the order the screen looks for them:
     e-mail addresses, phone-number patterns, then (with ``src``) CRM and register names, clauses
     and summaries in text order, then CRM phone numbers. Spans may overlap."""
-    folded = fold(text)
-    hits = _pattern_hits(folded)
+    read = _read(text)
+    hits = _pattern_hits(read.folded)
     if src is not None:
-        index = _index(src)
-        hits += _phrase_hits(folded, index)
-        hits += _phone_hits(folded, index)
+        found = _lookup(src, [read])
+        hits += _phrase_hits(read, found)
+        hits += _phone_hits(read.folded, found)
     return hits
 
 
@@ -390,8 +511,11 @@ def find_sensitive_in_digest(
     """What customer-sensitive data a digest (the dict of ``docs/digest-json.md``) still carries,
     as "<where>: <what>" by claim id or header field, never the value. Its audit block (hashes,
     parameters) is not text a person reads and is left out."""
+    texts = list(_digest_texts(digest))
+    if src is not None:
+        prefetch([text for _, text in texts], src)
     found = []
-    for where, text in _digest_texts(digest):
+    for where, text in texts:
         found += [f"{where}: {what}" for what in find_sensitive(text, src)]
     return _unique(found)
 

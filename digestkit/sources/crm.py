@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -40,9 +42,11 @@ __all__ = [
     "CRM_TABLES",
     "MAX_IN_LIST",
     "CrmSpan",
+    "NameCandidates",
     "count_entitlement_accounts",
     "crm_file",
     "crm_spans",
+    "find_name_candidates",
     "load_accounts",
     "load_contacts",
     "load_entitlements",
@@ -106,6 +110,19 @@ _FAULTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
     )
 )
+
+
+# How many leading (or trailing) characters of a name the candidate lookup compares in SQL.
+_AFFIX = 4
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class NameCandidates(NamedTuple):
+    """CRM records that may carry a word of a text (:func:`find_name_candidates`), by id."""
+
+    accounts: list[tuple[str, str]]  # (account_id, account_name)
+    contacts: list[tuple[str, str | None, str | None]]  # (contact_id, contact_name, phone)
+    clauses: list[tuple[str, str]]  # (entitlement_id, contract_clause)
 
 
 class CrmSpan(NamedTuple):
@@ -239,6 +256,143 @@ def load_entitlements(
             locate=lambda i: f"entitlement_id {ids.iloc[i]}",
         )
     return frame
+
+
+def find_name_candidates(
+    src: SourcesLike = None,
+    *,
+    first_words: Collection[str] = (),
+    last_words: Collection[str] = (),
+    given_words: Collection[str] = (),
+    phone_tails: Collection[str] = (),
+) -> NameCandidates:
+    """The CRM records whose sensitive text may start or end with one of a text's words.
+
+    Words are lower-case ASCII letters and digits (as :func:`digestkit.normalize.fold` and a
+    word pattern leave them). Returned, each list in id order: accounts whose name, and
+    entitlements whose contract clause, starts with a word of ``first_words``; contacts whose name
+    ends with a word of ``last_words`` or starts with one of ``given_words``, or whose phone's last
+    seven digits are one of ``phone_tails``. It is a superset, filtered in SQL only as far as
+    plain ASCII allows: a name whose compared end is not ASCII letters and digits (accents,
+    punctuation, a word shorter than the compared part) comes back whatever it says, and the
+    caller folds and checks every record. A database other than SQLite or PostgreSQL returns
+    every record. Sensitive columns are read: this is for the sensitive-data screen.
+    """
+    sources = resolve_sources(src)
+    first, last, given = sorted(set(first_words)), sorted(set(last_words)), sorted(set(given_words))
+    tails = sorted({t[-4:] for t in phone_tails})
+    accounts: list[tuple[str, str]] = []
+    clauses: list[tuple[str, str]] = []
+    contacts: list[tuple[str, str | None, str | None]] = []
+    if first:
+        accounts = _candidates(
+            sources, "accounts", ["account_name"], [("start", "account_name", first)]
+        )
+        clauses = _candidates(
+            sources, "entitlements", ["contract_clause"], [("start", "contract_clause", first)]
+        )
+    wanted = [
+        ("end", "contact_name", last),
+        ("start", "contact_name", given),
+        ("digits", "phone", tails),
+    ]
+    if any(values for _, _, values in wanted):
+        contacts = _candidates(sources, "contacts", ["contact_name", "phone"], wanted)
+    return NameCandidates(accounts, contacts, clauses)
+
+
+def _candidates(
+    sources: DataSources,
+    table: str,
+    columns: Sequence[str],
+    wanted: Sequence[tuple[str, str, Sequence[str]]],
+) -> list[Any]:
+    """Rows (id first, then ``columns``) of ``table`` matching any ``(how, column, values)``:
+    ``how`` is "start" or "end" (the column's first or last letters, any case, against the values'
+    own) or "digits" (the column's last four characters against the values)."""
+    where = _crm_where(sources.crm_url, table)
+    id_col = KEYS[table][0]
+    with _connected(sources.crm_url, table) as conn:
+        db_columns = _column_types(conn, table, where)
+        check_header(list(db_columns), table, where=where, row=None)
+        t = sa.table(table, *(sa.column(n, sa.String()) for n in [id_col, *columns]))
+        # Sorted here: ORDER BY would walk the id index and fetch each row by it, a slower scan.
+        select = sa.select(*t.c)
+        dialect = conn.dialect.name
+        if table == "entitlements":
+            select = select.where(t.c.contract_clause.is_not(None))
+        wanted = [(how, column, values) for how, column, values in wanted if values]
+        if dialect not in ("sqlite", "postgresql"):
+            return [tuple(row) for row in conn.execute(select)]
+        budget = math.inf
+        if dialect == "sqlite":
+            # One bound value per word: stay under this build's limit, in as few scans as can be.
+            driver = conn.connection.driver_connection
+            if isinstance(driver, sqlite3.Connection):
+                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 2 * len(wanted)
+        # Shorter values cannot equal a name's first or last four characters: such names are
+        # among those SQL cannot judge (see _affix_conditions).
+        long = [sorted(v for v in values if len(v) >= _AFFIX) for _, _, values in wanted]
+        per_value = [1 if how == "digits" else 2 for how, _, _ in wanted]
+        scans = max(1, math.ceil(sum(map(len, long)) * max(per_value, default=1) / budget))
+        rows: dict[str, tuple[Any, ...]] = {}
+        for part in range(scans):
+            conditions = []
+            for (how, column, _), values in zip(wanted, long, strict=True):
+                conditions += _affix_conditions(dialect, how, t.c[column], values[part::scans])
+            for row in conn.execute(select.where(sa.or_(*conditions))):
+                rows.setdefault(str(row[0]), (str(row[0]), *row[1:]))
+        return sorted(rows.values(), key=lambda row: str(row[0]))
+
+
+def _affix_conditions(
+    dialect: str, how: str, column: sa.ColumnElement[Any], values: Sequence[str]
+) -> list[sa.ColumnElement[bool]]:
+    """``column`` starting or ending with a word of ``values`` (any letter case), or with its
+    first or last four characters not plain ASCII letters and digits (SQL cannot judge it: the
+    caller does). For "digits", the last four characters of ``column`` and of a value match.
+
+    The four characters are compared first, a cheap filter; the whole first or last word of
+    ``column`` only where they match. A word followed (or preceded) by a character that is not
+    ASCII may continue in it once folded, so it counts too.
+    """
+    sqlite = dialect == "sqlite"
+    affixes = sorted({v[:_AFFIX] if how == "start" else v[-_AFFIX:] for v in values})
+    if how == "start":
+        part = sa.func.substr(column, 1, _AFFIX)
+    else:
+        part = sa.func.substr(column, -_AFFIX) if sqlite else sa.func.right(column, _AFFIX)
+    if sqlite:
+        # GLOB ranges are code points in SQLite (and a spelled-out class is slow to match).
+        plain = part.op("GLOB")(("[0-9]" if how == "digits" else "[0-9A-Za-z]") * _AFFIX)
+    else:
+        # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
+        chars = "0123456789" if how == "digits" else _ALNUM
+        plain = part.op("~")(f"^[{chars}]{{{_AFFIX}}}$")
+    unjudged = sa.not_(plain)
+    if not affixes:
+        return [unjudged]
+    if how == "digits":
+        return [_among(dialect, part, affixes), unjudged]
+    if how == "start":
+        run = sa.func.length(column) - sa.func.length(sa.func.ltrim(column, _ALNUM))
+        word, beside = sa.func.substr(column, 1, run), sa.func.substr(column, run + 1, 1)
+    else:
+        keep = sa.func.length(sa.func.rtrim(column, _ALNUM))
+        word, beside = sa.func.substr(column, keep + 1), sa.func.substr(column, keep, 1)
+    code = sa.func.unicode(beside) if sqlite else sa.func.ascii(beside)
+    whole = sa.or_(_among(dialect, word, values, fold=True), code > 127)
+    return [sa.and_(_among(dialect, part, affixes, fold=True), whole), unjudged]
+
+
+def _among(
+    dialect: str, value: sa.ColumnElement[Any], values: Sequence[str], *, fold: bool = False
+) -> sa.ColumnElement[bool]:
+    """``value`` IN ``values`` (lower-case ones, any case of ``value`` with ``fold``)."""
+    if dialect == "sqlite":
+        return (sa.collate(value, "NOCASE") if fold else value).in_(list(values))
+    array = sa.literal(list(values), postgresql.ARRAY(sa.String()))
+    return (sa.func.lower(value) if fold else value) == sa.any_(array)
 
 
 def count_entitlement_accounts(
