@@ -64,12 +64,10 @@ class WarmKernel:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def session(self, cwd: Path) -> Iterator[Any]:
-        """A client of the kept kernel, its namespace emptied and its directory ``cwd``.
+    def start(self) -> None:
+        """Start the kernel unless it is running, without waiting for it to be ready.
 
-        A fresh client per notebook: nbclient leaves the one it ran with unable to take another
-        request, while the kernel itself is fine.
+        The event runner starts it before it builds a digest, so the kernel boots meanwhile.
         """
         # The async manager and client are what nbclient creates itself; both it and we drive
         # them through jupyter_core's run_sync, so they share one event loop.
@@ -80,6 +78,15 @@ class WarmKernel:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
             run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS)
             self.starts, self.runs = self.starts + 1, 0
+
+    @contextmanager
+    def session(self, cwd: Path) -> Iterator[Any]:
+        """A client of the kept kernel, its namespace emptied and its directory ``cwd``.
+
+        A fresh client per notebook: nbclient leaves the one it ran with unable to take another
+        request, while the kernel itself is fine.
+        """
+        self.start()
         kc = self.km.client()
         kc.start_channels()
         try:
