@@ -262,6 +262,8 @@ def build_event_digest(
     """
     from digestkit.digest import build_digest
 
+    if kernel is not None:
+        kernel.start()  # a kernel not running yet boots while the digest is built
     runbook_id, revision = event["runbook_id"], event["revision"]
     named = _named_content(sources, event, src_mod.get_revision(sources, runbook_id, revision))
     digest = build_digest(runbook_id, revision, data=named).to_dict()

@@ -244,6 +244,9 @@ def execute_notebook(
         kernel_name=KERNEL_NAME,
         progress_bar=False,
         log_output=False,
+        # One write when it ends (or fails) instead of one as each cell starts and completes:
+        # the output is a build file nobody reads while it runs.
+        request_save_on_cell_execute=False,
         extra_arguments=KERNEL_ARGS,
     )
     try:
@@ -261,6 +264,22 @@ def execute_notebook(
     return output
 
 
+@cache
+def _html_exporter(*, markdown: bool) -> Any:
+    """The exporter of :func:`notebook_to_html`, one per process: it compiles its templates on
+    first use, which cost as much as a whole export."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab",
+        template_file=str(TEMPLATE),
+        exclude_input=True,
+        exclude_markdown=not markdown,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
 def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool = False) -> Path:
     """Export an executed notebook to a standalone HTML page: no inputs, prompts or stderr.
 
@@ -269,7 +288,6 @@ def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool
     cell is never rendered: NotebookError names the cell.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
     for index, cell in enumerate(nb.cells):
@@ -291,14 +309,7 @@ def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
     nb.metadata["title"] = title
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
-        template_name="lab",
-        template_file=str(TEMPLATE),
-        exclude_input=True,
-        exclude_markdown=not markdown,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _html_exporter(markdown=markdown)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     output.write_text(body, encoding="utf-8")
     return output

@@ -770,3 +770,39 @@ def test_run_on_a_warm_kernel_posts_the_same_digest_pages(data, feed_lines, tmp_
             for path in [tmp_path / side / "digests" / o.digest_id / "digest.html"]
         ]
         assert pages[0] == pages[1]
+
+
+def test_history_reads_a_posted_digest_only_when_it_is_the_one_building_it_would_give(
+    full_run, data, tmp_path, monkeypatch
+) -> None:
+    from digestkit.brief import history
+
+    _, layout = full_run
+    posted = {e.digest_id for e in list_digests(layout)}
+    entry = next(
+        e
+        for e in list_digests(layout)
+        if e.baseline is not None and f"{e.runbook_id}@{e.baseline}" in posted
+    )
+    rebuilt = history.earlier_digests(entry.runbook_id, entry.baseline, data=data)
+    built, build = [], history._digest_of
+    monkeypatch.setattr(history, "_digest_of", lambda *key: built.append(key[1]) or build(*key))
+
+    read = history.earlier_digests(
+        entry.runbook_id, entry.baseline, data=data, workspace=layout.root
+    )
+    assert read == json.loads(json.dumps(rebuilt))  # the same digests, as their JSON
+    assert entry.baseline not in built  # read from the workspace, not built again
+
+    # An edited digest, or one of another data folder, is built again instead.
+    edited = shutil.copytree(layout.root, tmp_path / "edited")
+    path = edited / "digests" / f"{entry.runbook_id}@{entry.baseline}" / "digest.json"
+    path.write_bytes(path.read_bytes() + b"\n")  # still valid JSON, no longer what was hashed
+    other = shutil.copytree(data, tmp_path / "other")
+    for workspace, world in [(edited, data), (layout.root, other)]:
+        built.clear()
+        again = history.earlier_digests(
+            entry.runbook_id, entry.baseline, data=world, workspace=workspace
+        )
+        assert entry.baseline in built
+        assert json.loads(json.dumps(again)) == json.loads(json.dumps(rebuilt))

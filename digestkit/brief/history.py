@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["attention_claims", "earlier_digests", "flag_key", "open_since"]
+if TYPE_CHECKING:
+    from digestkit.sources import DataSources
+
+__all__ = ["attention_claims", "earlier_digests", "flag_key", "open_since", "posted_digest"]
 
 _KEY_FIELDS = {
     "ownership_conflict": ("product_id", "runbook_team", "runbook_pager"),
@@ -50,18 +55,85 @@ def open_since(key: tuple[str, ...], history: Sequence[Mapping[str, Any]]) -> st
 
 
 def earlier_digests(
-    runbook_id: str, baseline: str | None, *, data: Any = None, limit: int = 50
+    runbook_id: str,
+    baseline: str | None,
+    *,
+    data: Any = None,
+    limit: int = 50,
+    workspace: str | Path | None = None,
 ) -> list[dict[str, Any]]:
-    """The digests of ``baseline`` and the published revisions before it, newest first."""
+    """The digests of ``baseline`` and the published revisions before it, newest first.
+
+    With ``workspace``, a digest posted there stands in for building it again when it was built
+    as this would build it now (:func:`posted_digest`): the event runner posts each revision's
+    digest, so a burst of events builds each digest once, not once more as the next one's history.
+    """
     from digestkit import sources as src_mod
 
     out: list[dict[str, Any]] = []
-    root = str(src_mod.open_sources(data).root)
+    src = src_mod.open_sources(data)
+    root = str(src.root)
     while baseline is not None and len(out) < limit:
-        digest = _digest_of(runbook_id, baseline, root)
+        digest = posted_digest(workspace, runbook_id, baseline, src) if workspace else None
+        if digest is None:
+            digest = _digest_of(runbook_id, baseline, root)
         out.append(digest)
         baseline = digest["header"].get("baseline")
     return out
+
+
+def posted_digest(
+    workspace: str | Path, runbook_id: str, revision: str, src: DataSources
+) -> dict[str, Any] | None:
+    """The digest of ``runbook_id@revision`` posted in ``workspace``, if it is the one building it
+    now would give; else None.
+
+    It is when it is unedited (its sha256 is the one audit.json records) and was built from the
+    same data folder by this digestkit version with the default thresholds, as of its revision's
+    publication, from the bytes the repository holds now for the revision and for the baseline
+    it would default to now.
+    """
+    from digestkit import __version__, context
+    from digestkit import sources as src_mod
+    from digestkit.fileio import sha256_bytes
+
+    folder = Path(workspace) / "digests" / f"{runbook_id}@{revision}"
+    try:
+        raw = (folder / "digest.json").read_bytes()
+        audit = json.loads((folder / "audit.json").read_text(encoding="utf-8"))
+        digest: dict[str, Any] = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    built, header = digest.get("audit", {}), digest.get("header", {})
+    defaults = {
+        "stale_after_days": context.STALE_AFTER_DAYS,
+        "expiring_within_days": context.EXPIRING_WITHIN_DAYS,
+    }
+    if (
+        audit.get("digest_sha256") != sha256_bytes(raw)
+        or audit.get("parameters", {}).get("notebook", {}).get("data") != str(src.root)
+        or built.get("digestkit_version") != __version__
+        or built.get("parameters") != defaults
+        or header.get("as_of") != header.get("published_at")
+    ):
+        return None
+    revisions = src_mod.load_revisions(src, runbook_id=runbook_id)
+    row = revisions[revisions["revision"] == revision]
+    if len(row) != 1 or row["status"].iloc[0] != "published":
+        return None
+    if str(row["sha256"].iloc[0]) != built.get("revision_sha256"):
+        return None
+    earlier = revisions[
+        (revisions["status"] == "published") & (revisions["seq"] < row["seq"].iloc[0])
+    ].sort_values("seq")
+    base = (
+        (str(earlier["revision"].iloc[-1]), str(earlier["sha256"].iloc[-1]))
+        if len(earlier)
+        else (None, None)
+    )
+    if base != (header.get("baseline"), built.get("baseline_sha256")):
+        return None
+    return digest
 
 
 @lru_cache(maxsize=128)

@@ -26,17 +26,19 @@ def load_context(
     state: str = "draft",
     transition: Mapping[str, str] | None = None,
     pages: str | None = None,
+    workspace: str | Path | None = None,
 ) -> Context:
     """What :func:`build_brief` needs from the sources: earlier digests, registry, register, texts.
 
-    Only non-sensitive columns are read (the loaders leave the sensitive ones out).
+    Only non-sensitive columns are read (the loaders leave the sensitive ones out). Earlier
+    digests posted in ``workspace`` are read rather than built again when they are the same.
     """
     from digestkit import minimize
     from digestkit import sources as src_mod
 
     h = digest["header"]
     src = src_mod.open_sources(data)
-    history = earlier_digests(h["runbook_id"], h.get("baseline"), data=src)
+    history = earlier_digests(h["runbook_id"], h.get("baseline"), data=src, workspace=workspace)
     as_of = h.get("as_of")
     products = src_mod.load_products(src, as_of=as_of)
     teams = src_mod.load_teams(src, as_of=as_of)
@@ -95,5 +97,6 @@ def load_brief(
         state=state,
         transition={k: str(v) for k, v in transition.items()} if transition else None,
         pages=pages,
+        workspace=workspace,
     )
     return build_brief(digest, ctx)
