@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from digestkit.exceptions import DigestkitError, ScopeError
 from digestkit.policy.confirm import confirm_hits
+from digestkit.policy.net import net_hits
 from digestkit.policy.reported import Quotes, is_reported, mask
 from digestkit.policy.rules import RULES
 from digestkit.policy.vocabulary import (
@@ -140,8 +141,13 @@ def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
                 break
         else:
             unmatched.append(rule.name)
-    for name, (start, end) in confirm_hits(masked, unmatched).items():
-        found.append(Violation(name, sentence, sentence[start:end], where, level="confirm"))
+    paired = confirm_hits(masked, unmatched)
+    # The safety net reads the rules no block rule and no pairing matched.
+    paired.update(net_hits(masked, [name for name in unmatched if name not in paired]))
+    for name in unmatched:
+        if name in paired:
+            start, end = paired[name]
+            found.append(Violation(name, sentence, sentence[start:end], where, level="confirm"))
     return found
 
 
