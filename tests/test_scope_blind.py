@@ -1,11 +1,11 @@
-"""The scope guard on set 6: sentences written by someone who had not seen its rules.
+"""The scope guard on sets 6 and 7: sentences written by someone who had not seen its rules.
 
 Blind set 6 was measured blind once, on commit 7661554: 92.7% caught (139/150: concession 48,
 case routing 45, severity 46 of 50 each), 0.7% of in-scope sentences blocked (1/150) and 0%
 asked to confirm. On 2026-11-29 it was then used for tuning (the classes it missed were fixed),
 so it is a regression set now, not a measurement; this test pins its counts after that tuning.
 The issue's targets are 95% caught at either level, at most 3% of in-scope sentences blocked
-and at most 10% asked to confirm; only a new blind set (7) measures them.
+and at most 10% asked to confirm; only a new blind set (8) measures them.
 """
 
 from __future__ import annotations

@@ -99,10 +99,55 @@ _ACTION_VERBS = (
 # Gateway incidents page ...", "Change summary: ..."): imperative only before a determiner, a
 # pronoun, a number or a case.
 _NOUN_VERBS = frozenset(
-    "credit refund discount comp charge bill invoice page drop hold cap rate rank file post match "
-    "tag label net set cut cover call mark return change issue count close open clear pass place "
-    "push shift switch write zero transfer route escalate stop pause freeze restore move "
-    "promote".split()
+    [
+        "credit",
+        "refund",
+        "discount",
+        "comp",
+        "charge",
+        "bill",
+        "invoice",
+        "page",
+        "drop",
+        "hold",
+        "cap",
+        "rate",
+        "rank",
+        "file",
+        "post",
+        "match",
+        "tag",
+        "label",
+        "net",
+        "set",
+        "cut",
+        "cover",
+        "call",
+        "mark",
+        "return",
+        "change",
+        "issue",
+        "count",
+        "close",
+        "open",
+        "clear",
+        "pass",
+        "place",
+        "push",
+        "shift",
+        "switch",
+        "write",
+        "zero",
+        "transfer",
+        "route",
+        "escalate",
+        "stop",
+        "pause",
+        "freeze",
+        "restore",
+        "move",
+        "promote",
+    ]
 )
 _OBJECT = re.compile(
     r"\s+(?:the|a|an|their|them|it|its|this|that|these|those|our|his|her|him|all|every|each|both|"
