@@ -142,8 +142,10 @@ def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
         else:
             unmatched.append(rule.name)
     paired = confirm_hits(masked, unmatched)
-    # The safety net reads the rules no block rule and no pairing matched.
-    paired.update(net_hits(masked, [name for name in unmatched if name not in paired]))
+    if not found and not paired:
+        # The safety net reads only a sentence nothing else flagged: it catches what the rules
+        # did not foresee, and adds no second rule to a sentence already flagged.
+        paired = net_hits(masked, unmatched)
     for name in unmatched:
         if name in paired:
             start, end = paired[name]
