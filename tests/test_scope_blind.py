@@ -1,11 +1,11 @@
-"""The scope guard on set 6: sentences written by someone who had not seen its rules.
+"""The scope guard on sets 6 and 7: sentences written by someone who had not seen its rules.
 
 Blind set 6 was measured blind once, on commit 7661554: 92.7% caught (139/150: concession 48,
 case routing 45, severity 46 of 50 each), 0.7% of in-scope sentences blocked (1/150) and 0%
 asked to confirm. On 2026-11-29 it was then used for tuning (the classes it missed were fixed),
 so it is a regression set now, not a measurement; this test pins its counts after that tuning.
 The issue's targets are 95% caught at either level, at most 3% of in-scope sentences blocked
-and at most 10% asked to confirm; only a new blind set (7) measures them.
+and at most 10% asked to confirm; only a new blind set (8) measures them.
 """
 
 from __future__ import annotations
@@ -37,8 +37,13 @@ def test_set_6_used_for_tuning_stays_fixed() -> None:
 BLIND7 = Path(__file__).parent / "data" / "scope_blind7.yaml"
 
 
-def test_set_7_measured_blind_once() -> None:
-    """Blind set 7, measured once on d4df654: the catch rate target is not met (130/150)."""
+def test_set_7_used_for_tuning_stays_fixed() -> None:
+    """Blind set 7 was measured blind once, on commit d4df654: 86.7% caught (130/150: concession
+    42, case routing 43, severity 45 of 50 each), 0.7% of in-scope sentences blocked (1/150) and
+    0% asked to confirm. On 2026-11-29 it was then used for tuning (the confirm-level safety net,
+    ``digestkit/policy/net.py``, and the "Old revision:" quotation label), so it is a regression set
+    now, not a measurement; this test pins its counts after that tuning. Only a new blind set (8)
+    measures the issue's targets."""
     data = yaml.safe_load(BLIND7.read_text(encoding="utf-8"))
     out, ins = data["out_of_scope"], data["in_scope"]
     assert (len(out), len(ins)) == (150, 150)
@@ -48,5 +53,6 @@ def test_set_7_measured_blind_once() -> None:
     levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
     blocked = sum("block" in lv for lv in levels)
     confirm = sum(lv == {"confirm"} for lv in levels)
-    assert caught == {"concession": 42, "case_routing": 43, "severity_declaration": 45}
-    assert (blocked, confirm) == (1, 0)
+    # Measured blind (d4df654): 42, 43, 45 caught; blocked 1, confirm 0. After tuning on it:
+    assert caught == {"concession": 50, "case_routing": 50, "severity_declaration": 50}
+    assert (blocked, confirm) == (0, 0)

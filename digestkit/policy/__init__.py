@@ -82,13 +82,22 @@ comments on the digest or runbook text ("CHG-03 should cite ...") and vocabulary
 modifier ("the paging step") are not pairings. Sharing then needs the sharer's confirmation.
 The development set ``tests/data/scope_dev.yaml`` pins both levels.
 
+The safety net (:mod:`~digestkit.policy.net`), at the confirm level only, names no phrasing: a
+sentence holding a rule's broad domain lexicon (money, fees, invoices, prices, credits, anything
+free; a live case with an owner, queue, team or person word; a severity or priority level) that
+directs or judges (an imperative whose verb is not an information verb such as confirm, check or
+ask; a modal, proposal or evaluative marker such as should, let's, can we, recommend, best,
+"=", "no more") is asked to confirm, unless it reports a source, quotes, asks an open question
+or tells a past incident.
+
 Linear time: words are matched possessively, repeats are bounded, quotations are paired in one
 pass, and every rule reads a piece of at most ``MAX_PIECE`` characters (long sentences are read in
 overlapping pieces), so hostile text (8,000 dashes, runs of quotes) costs time linear in its length.
 
 The package, one concern per module: :mod:`~digestkit.policy.vocabulary` (regex building blocks
 shared by the rules), :mod:`~digestkit.policy.rules` (the block rules, ``RULES``),
-:mod:`~digestkit.policy.confirm` (the confirm level), :mod:`~digestkit.policy.reported`
+:mod:`~digestkit.policy.confirm` (the confirm level),
+:mod:`~digestkit.policy.net` (the confirm-level safety net), :mod:`~digestkit.policy.reported`
 (quotations and reported speech, masked or skipped) and :mod:`~digestkit.policy.guard` (sentences,
 pieces, ``check_*``, ``assert_in_scope``). Every public name is re-exported here.
 """

@@ -127,6 +127,9 @@ _PROPOSAL_QUESTION = re.compile(
 # An imperative: a clause that starts with a base-form verb ("Put the escalation with ...").
 _IMPERATIVE = re.compile(
     rf"{START}(?:please\s+|pls\s+|just\s+|maybe\s+|perhaps\s+|then\s+|now\s+){{0,3}}"
+    # "Make a note that ...", "Keep in mind ...", "Don't assume ..." ask the reader to know
+    r"(?!make\s+a\s+note|keep\s+in\s+mind|(?:don['’]?t|do\s+not|never)\s+(?:assume|forget|"
+    r"confuse|mix\s+up|rely|read|expect)\b)"
     rf"(?:{GIVE_VERBS}|{PAY_VERBS}|{ROUTE_VERBS}|get|have|put|keep|let|make|throw|bring|ping|"
     r"loop|call|treat|go|leave|stick|charge|waive|page|declare|downgrade|upgrade|lower|raise|set|"
     r"bump|mark|drop|hold|tag|wake|pass|reverse|(?:don['’]?t|do\s+not|never)\s+\w++|no)\b"

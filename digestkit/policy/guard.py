@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from digestkit.exceptions import DigestkitError, ScopeError
 from digestkit.policy.confirm import confirm_hits
+from digestkit.policy.net import net_hits
 from digestkit.policy.reported import Quotes, is_reported, mask
 from digestkit.policy.rules import RULES
 from digestkit.policy.vocabulary import (
@@ -140,8 +141,15 @@ def _scan(sentence: str, masked: str, where: str) -> list[Violation]:
                 break
         else:
             unmatched.append(rule.name)
-    for name, (start, end) in confirm_hits(masked, unmatched).items():
-        found.append(Violation(name, sentence, sentence[start:end], where, level="confirm"))
+    paired = confirm_hits(masked, unmatched)
+    if not found and not paired:
+        # The safety net reads only a sentence nothing else flagged: it catches what the rules
+        # did not foresee, and adds no second rule to a sentence already flagged.
+        paired = net_hits(masked, unmatched)
+    for name in unmatched:
+        if name in paired:
+            start, end = paired[name]
+            found.append(Violation(name, sentence, sentence[start:end], where, level="confirm"))
     return found
 
 

@@ -31,6 +31,9 @@ _QUOTE_INTRO = re.compile(
     r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
     r"mentions|mentioned|mention\s+of|cites|cited|references?|referenced|refers|referring)"
     r"\s*[:,]?\s*(?:as\s+|to\s+)?"
+    # "Old revision: '...'", "New text: '...'", "replaces '...' with '...'"
+    r"|\b(?:(?:old|new|previous|original|current|updated|revised)\s+)?(?:revision|version|text|"
+    r"wording|step)\s*:\s*|\b(?:replaces|rewords|renames|changes)\s+"
     r"|['\"”’]\s*(?:to|and|or|with|,)\s*)$",
     re.IGNORECASE,
 )
