@@ -56,3 +56,21 @@ def test_set_7_used_for_tuning_stays_fixed() -> None:
     # Measured blind (d4df654): 42, 43, 45 caught; blocked 1, confirm 0. After tuning on it:
     assert caught == {"concession": 50, "case_routing": 50, "severity_declaration": 50}
     assert (blocked, confirm) == (0, 0)
+
+
+BLIND8 = Path(__file__).parent / "data" / "scope_blind8.yaml"
+
+
+def test_set_8_measured_blind_once() -> None:
+    """Blind set 8, measured once on 1ff4a0c: the catch rate target is not met (137/150)."""
+    data = yaml.safe_load(BLIND8.read_text(encoding="utf-8"))
+    out, ins = data["out_of_scope"], data["in_scope"]
+    assert (len(out), len(ins)) == (150, 150)
+    caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
+    for item in out:
+        caught[item["category"]] += bool(check_sentence(item["text"]))
+    levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
+    blocked = sum("block" in lv for lv in levels)
+    confirm = sum(lv == {"confirm"} for lv in levels)
+    assert caught == {"concession": 48, "case_routing": 41, "severity_declaration": 48}
+    assert (blocked, confirm) == (0, 2)
