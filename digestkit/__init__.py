@@ -6,9 +6,10 @@ imported from their modules on first use, and are those modules' own function ob
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import lazy_loader
 
 from digestkit.exceptions import (
     DigestkitError,
@@ -32,14 +33,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-# Public name -> the module that defines it.
-_LAZY = {
-    "build_digest": "digestkit.digest",
-    "open_workspace": "digestkit.workspace",
-    "process_feed": "digestkit.events",
-    "run_event": "digestkit.events",
-    "watch": "digestkit.events",
-}
 
 __all__ = [
     "DigestkitError",
@@ -59,13 +52,15 @@ __all__ = [
     "watch",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'digestkit' has no attribute '{name}'")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+# The names imported under TYPE_CHECKING above, imported from their modules on first use.
+__getattr__, _, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "digest": ["build_digest"],
+        "events": ["process_feed", "run_event", "watch"],
+        "workspace": ["open_workspace"],
+    },
+)
 
 
 def __dir__() -> list[str]:

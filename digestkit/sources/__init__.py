@@ -17,8 +17,9 @@ pandas or SQLAlchemy.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import lazy_loader
 
 from digestkit.exceptions import SourceError
 from digestkit.sources.config import (
@@ -84,35 +85,6 @@ if TYPE_CHECKING:
     from digestkit.sources.summary import schema_markdown, snapshot_sha256, summarize
     from digestkit.sources.validate import TimeLike
 
-# Public name -> the module that defines it (each imports pandas, and crm SQLAlchemy).
-_LAZY = {
-    "load_cases": "digestkit.sources.cases",
-    "MAX_IN_LIST": "digestkit.sources.crm",
-    "count_entitlement_accounts": "digestkit.sources.crm",
-    "crm_file": "digestkit.sources.crm",
-    "NameCandidates": "digestkit.sources.crm",
-    "find_name_candidates": "digestkit.sources.crm",
-    "load_accounts": "digestkit.sources.crm",
-    "load_contacts": "digestkit.sources.crm",
-    "load_entitlements": "digestkit.sources.crm",
-    "FeedLine": "digestkit.sources.feed",
-    "iter_feed": "digestkit.sources.feed",
-    "load_feed": "digestkit.sources.feed",
-    "load_exceptions": "digestkit.sources.register",
-    "NAMED_TABLES": "digestkit.sources.registry",
-    "load_known_issues": "digestkit.sources.registry",
-    "load_products": "digestkit.sources.registry",
-    "load_teams": "digestkit.sources.registry",
-    "name_conflicts": "digestkit.sources.registry",
-    "name_key": "digestkit.sources.registry",
-    "get_revision": "digestkit.sources.runbooks",
-    "load_revisions": "digestkit.sources.runbooks",
-    "revision_history": "digestkit.sources.runbooks",
-    "schema_markdown": "digestkit.sources.summary",
-    "snapshot_sha256": "digestkit.sources.summary",
-    "summarize": "digestkit.sources.summary",
-    "TimeLike": "digestkit.sources.validate",
-}
 
 __all__ = [
     "DEFAULT_DATA",
@@ -174,13 +146,36 @@ __all__ = [
     "summarize",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'digestkit.sources' has no attribute '{name}'")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+# The names imported under TYPE_CHECKING above, imported from their modules on first use.
+__getattr__, _, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "cases": ["load_cases"],
+        "crm": [
+            "MAX_IN_LIST",
+            "NameCandidates",
+            "count_entitlement_accounts",
+            "crm_file",
+            "find_name_candidates",
+            "load_accounts",
+            "load_contacts",
+            "load_entitlements",
+        ],
+        "feed": ["FeedLine", "iter_feed", "load_feed"],
+        "register": ["load_exceptions"],
+        "registry": [
+            "NAMED_TABLES",
+            "load_known_issues",
+            "load_products",
+            "load_teams",
+            "name_conflicts",
+            "name_key",
+        ],
+        "runbooks": ["get_revision", "load_revisions", "revision_history"],
+        "summary": ["schema_markdown", "snapshot_sha256", "summarize"],
+        "validate": ["TimeLike"],
+    },
+)
 
 
 def __dir__() -> list[str]:
