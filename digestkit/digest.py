@@ -109,7 +109,9 @@ class Source:
 
     def to_dict(self) -> dict[str, str]:
         """The entry of the digest JSON's ``sources`` list."""
-        return asdict(self)
+        # Written out: dataclasses.asdict deep-copies every field, and a replay turns hundreds of
+        # thousands of these into JSON.
+        return {"ref": self.ref, "system": self.system, "id": self.id, "locator": self.locator}
 
 
 @dataclass(frozen=True)
