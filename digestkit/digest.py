@@ -267,7 +267,7 @@ def build_digest(
     when = _as_of(as_of, new_row)
 
     context = _context(sources, when)
-    names = _names(context)
+    names = context.registry_names
     # Customer data the runbook names is replaced before anything reads the text (minimize).
     new_text = minimize.redact_revision(str(new_row["text"]), sources)
     new = _parse(new_text.text, new_row["path"], names)
@@ -516,13 +516,6 @@ def _as_of(as_of: str | pd.Timestamp | None, row: pd.Series) -> pd.Timestamp:
             f"was published ({format_utc(published)}); pass a later time or omit --as-of"
         )
     return when
-
-
-def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    products = tuple(sorted(context.products["product_name"]))
-    teams = tuple(sorted(context.teams["display_name"]))
-    pagers = tuple(sorted(set(context.products["escalation_pager"]) | set(context.teams["pager"])))
-    return products, teams, pagers
 
 
 def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTables:

@@ -16,7 +16,7 @@ import pytest
 
 from digestkit import sources as S
 from digestkit.context import load_context
-from digestkit.sources.crm import TierCount, tier_entitlements
+from digestkit.sources.tally import TierCount, tier_entitlements
 
 P, PP, OK, EARLY, YEAR = "Premium", "Premium Plus", "approved", "2024-02-01T00:00:00Z", "2024-01-01"
 END = "2024-12-31"

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from digestkit import sources as src_mod
-from digestkit.sources.crm import TierCount, tier_entitlements
+from digestkit.sources.tally import TierCount, tier_entitlements
 
 __all__ = [
     "AmbiguousCarveOut",
@@ -99,6 +99,17 @@ class ContextTables:
     def lookups(self) -> Lookups:
         """The tables indexed for lookups; computed once, every digest of the context shares it."""
         return _lookups(self)
+
+    @cached_property
+    def registry_names(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The registry's product names, team display names and pagers, each sorted: the names a
+        revision's facts are found against, once per context rather than once per digest."""
+        products, teams = self.products, self.teams
+        return (
+            tuple(sorted(products["product_name"])),
+            tuple(sorted(teams["display_name"])),
+            tuple(sorted(set(products["escalation_pager"]) | set(teams["pager"]))),
+        )
 
     def in_force(self, runbook_id: str) -> InForce:
         """The runbook's approved, valid exceptions (see :class:`InForce`), once per runbook."""

@@ -10,7 +10,6 @@ SourceError naming the source and what to do.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import re
@@ -19,14 +18,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from digestkit.clock import format_utc
 from digestkit.exceptions import SourceError
-from digestkit.sources.config import DataSources, FileStamp, SourcesLike, file_key, resolve_sources
+from digestkit.sources.config import DataSources, SourcesLike, resolve_sources
 from digestkit.sources.schema import KEYS, SCHEMAS, TIERS, sensitive_columns
 from digestkit.sources.validate import (
     DAY_FORMAT,
@@ -42,15 +40,12 @@ __all__ = [
     "CRM_TABLES",
     "MAX_IN_LIST",
     "CrmSpan",
-    "TierCount",
-    "TierEntitlements",
     "count_entitlement_accounts",
     "crm_file",
     "crm_spans",
     "load_accounts",
     "load_contacts",
     "load_entitlements",
-    "tier_entitlements",
 ]
 
 CRM_TABLES = ("accounts", "contacts", "entitlements")
@@ -381,191 +376,6 @@ def _count_accounts(
         if name in frame:
             frame[name] = frame[name].astype("int64")
     return frame
-
-
-class TierCount(NamedTuple):
-    """One tier's approved entitlements active at a time, as of that time: the accounts, those
-    with terms other than a promised response time, how many such terms and the first of them
-    (the ``accounts``, ``deviating``, ``deviating_terms`` and ``deviating_term`` of
-    :func:`count_entitlement_accounts`)."""
-
-    accounts: int
-    deviating: int
-    deviating_terms: int
-    deviating_term: str | None
-
-
-class TierEntitlements:
-    """One tier's approved entitlements, counted at many times exactly as the SQL counts them.
-
-    A replay counts the same tier at dozens of as-of times. The first time is counted in SQL;
-    from a second time on, the tier's rows (account, days, update time and terms, as stored) are
-    read once and counted in memory. :meth:`counts` and :meth:`by_terms` return what
-    :func:`count_entitlement_accounts` returns with ``tiers=[tier], approved_only=True,
-    active_on=as_of, as_of=as_of`` (and ``count_deviating_from`` or ``deviating_from_minutes``,
-    ``group_by=["terms"]``), or None where only the SQL can say: the first time, a counted row
-    updated within as_of's own second (the SQL checks those exactly), or stored values SQLite
-    would not compare as Python compares them (anything but text days and times, whole minutes,
-    or a column with a collation).
-    """
-
-    def __init__(self, url: str, tier: str) -> None:
-        self.url = url
-        self.tier = tier
-        self._times: set[pd.Timestamp] = set()
-
-    def counts(self, as_of: pd.Timestamp, minutes: int) -> TierCount | None:
-        """The accounts and deviating accounts at ``as_of`` (None: count in SQL)."""
-        picked = self._pick(as_of, minutes)
-        if picked is None:
-            return None
-        rows, counted, deviating = picked
-        terms = rows.term[deviating]
-        return TierCount(
-            rows.accounts(counted),
-            rows.accounts(deviating),
-            int(np.unique(terms).size),
-            rows.term_names[int(terms.min())] if terms.size else None,
-        )
-
-    def by_terms(self, as_of: pd.Timestamp, minutes: int) -> pd.DataFrame | None:
-        """Deviating accounts per terms at ``as_of``, by terms (None: count in SQL)."""
-        picked = self._pick(as_of, minutes)
-        if picked is None:
-            return None
-        rows, _, deviating = picked
-        # Distinct (terms, account) pairs, then pairs per terms: COUNT(DISTINCT) per group.
-        pairs = np.unique(rows.term[deviating] * len(rows.account_ids) + rows.account[deviating])
-        codes, accounts = np.unique(pairs // len(rows.account_ids), return_counts=True)
-        return pd.DataFrame(
-            {"terms": [rows.term_names[c] for c in codes], "accounts": accounts.astype("int64")}
-        )
-
-    def _pick(
-        self, as_of: pd.Timestamp, minutes: int
-    ) -> tuple[_TierRows, np.ndarray, np.ndarray] | None:
-        self._times.add(as_of)
-        rows = self._rows if len(self._times) > 1 else None
-        counted = rows.counted(as_of) if rows is not None else None
-        if rows is None or counted is None:
-            return None
-        return rows, counted, counted & rows.deviates(minutes)
-
-    @functools.cached_property
-    def _rows(self) -> _TierRows | None:
-        with _connected(self.url, "entitlements") as conn:
-            if conn.dialect.name != "sqlite":
-                return None  # native types compare in the database's own way
-            types = _column_types(conn, "entitlements", _crm_where(self.url, "entitlements"))
-            names = _TierRows.COLUMNS
-            if any(getattr(types[n], "collation", None) for n in names):
-                return None
-            t = _typed_table(conn, "entitlements", types)
-            stmt = sa.select(*(t.c[n] for n in names)).where(
-                t.c.tier.in_([self.tier]), sa.func.coalesce(t.c.record_status, "") == "approved"
-            )
-            return _TierRows.read(conn.execute(stmt).all())
-
-
-class _TierRows:
-    """A tier's rows as codes: each text column by its rank among the column's values (SQLite
-    compares stored text as Python compares str), accounts and terms as small integers."""
-
-    COLUMNS = (
-        "account_id",
-        "starts_on",
-        "ends_on",
-        "updated_at",
-        "initial_response_minutes",
-        "notification_variant",
-    )
-
-    def __init__(self, columns: list[tuple[Any, ...]]) -> None:
-        accounts, starts, ends, updated, minutes, variants = columns
-        self.account_ids = sorted(set(accounts))
-        self.account = _codes(accounts, self.account_ids, missing=-1)
-        # NULL passes no comparison: its rank fails the test it is used in.
-        self.starts = sorted({v for v in starts if v is not None})
-        self.start = _codes(starts, self.starts, missing=len(self.starts))
-        self.ends = sorted({v for v in ends if v is not None})
-        self.end = _codes(ends, self.ends, missing=-1)
-        self.updates = sorted({v for v in updated if v is not None})
-        self.update = _codes(updated, self.updates, missing=len(self.updates))
-        self.variant = np.array([v is not None for v in variants], dtype=bool)
-        self.has_minutes = np.array([m is not None for m in minutes], dtype=bool)
-        self.minutes = np.array([0 if m is None else m for m in minutes], dtype=np.int64)
-        # The SQL's terms: the variant, or "<N>-minute initial response" (NULL with neither).
-        terms = [
-            v if v is not None else None if m is None else f"{m}-minute initial response"
-            for m, v in zip(minutes, variants, strict=True)
-        ]
-        self.term_names = sorted({v for v in terms if v is not None})
-        self.term = _codes(terms, self.term_names, missing=-1)
-
-    @classmethod
-    def read(cls, rows: Sequence[Any]) -> _TierRows | None:
-        """The rows as codes, or None when a value is not one the codes compare like SQLite."""
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in cls.COLUMNS]
-        texts = (0, 1, 2, 3, 5)
-        for k in texts:
-            if not all(v is None or isinstance(v, str) for v in columns[k]):
-                return None
-        if any(v is None for v in columns[0]) or not all(
-            v is None or type(v) is int for v in columns[4]
-        ):
-            return None
-        return cls(columns)
-
-    def counted(self, as_of: pd.Timestamp) -> np.ndarray | None:
-        """Which rows the SQL counts at ``as_of``; None when one of them was updated within
-        as_of's own second (the SQL then checks those rows' times exactly)."""
-        when = utc_timestamp(as_of, "as_of")
-        text = sa.String()
-        day = _day(sa.column("day", text), utc_timestamp(as_of, "active_on"))
-        bound, second = _sql_bound(when, text), _sql_second(when, text)
-        rows = (
-            (self.start < bisect.bisect_right(self.starts, day))
-            & (self.end >= bisect.bisect_left(self.ends, day))
-            & (self.update < bisect.bisect_right(self.updates, bound))
-        )
-        if (rows & (self.update >= bisect.bisect_left(self.updates, second))).any():
-            return None
-        return rows
-
-    def deviates(self, minutes: int) -> np.ndarray:
-        """Rows whose terms are other than ``minutes`` minutes (NULL minutes are not other)."""
-        other: np.ndarray = self.variant | (self.has_minutes & (self.minutes != int(minutes)))
-        return other
-
-    def accounts(self, rows: np.ndarray) -> int:
-        """Distinct accounts of ``rows``."""
-        seen = np.bincount(self.account[rows], minlength=len(self.account_ids))
-        return int(np.count_nonzero(seen))
-
-
-def _codes(values: Sequence[Any], ranked: list[Any], *, missing: int) -> np.ndarray:
-    rank = {v: k for k, v in enumerate(ranked)}
-    return np.array([rank.get(v, missing) if v is not None else missing for v in values], np.int64)
-
-
-@functools.lru_cache(maxsize=8)
-def _tier_entitlements(url: str, stamp: FileStamp, tier: str) -> TierEntitlements:
-    # Keyed on the CRM file's stamp: a changed file is read again.
-    return TierEntitlements(url, tier)
-
-
-def tier_entitlements(src: SourcesLike, tier: str) -> TierEntitlements | None:
-    """The :class:`TierEntitlements` of ``tier`` in a local SQLite CRM (None for other CRMs)."""
-    _check_tiers([tier])
-    sources = resolve_sources(src)
-    path = crm_file(sources)
-    if path is None:
-        return None
-    try:
-        (stamp,) = file_key([path])
-    except OSError:
-        return None
-    return _tier_entitlements(sources.crm_url, stamp, tier)
 
 
 @functools.cache
