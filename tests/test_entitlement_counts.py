@@ -178,3 +178,18 @@ def test_context_counts_are_the_same_with_and_without_the_tally(tiny_world):
             expected, expected_terms = _sql(tiny_world, "Premium", text, minutes)
             assert (total, deviating) == (expected.accounts, expected.deviating)
             assert by_terms.values.tolist() == expected_terms.values.tolist()
+
+
+def test_a_column_the_catalog_marks_sensitive_is_never_read_as_rows(tiny_world):
+    _crm(tiny_world, ROWS)
+    con = sqlite3.connect(tiny_world / "crm.sqlite")
+    con.execute(
+        "UPDATE column_catalog SET sensitive = 1 WHERE table_name = 'entitlements' "
+        "AND column_name = 'account_id'"
+    )
+    con.commit()
+    con.close()
+    tally = tier_entitlements(tiny_world, P)
+    assert tally is not None
+    for text in TIMES[:2]:
+        assert tally.counts(pd.Timestamp(text), 30) is None

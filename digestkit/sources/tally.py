@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from digestkit.sources.config import FileStamp, SourcesLike, file_key, resolve_sources
 from digestkit.sources.crm import (
+    _catalog_sensitive,
     _check_tiers,
     _column_types,
     _connected,
@@ -28,6 +29,7 @@ from digestkit.sources.crm import (
     _typed_table,
     crm_file,
 )
+from digestkit.sources.schema import sensitive_columns
 from digestkit.sources.validate import utc_timestamp
 
 __all__ = ["TierCount", "TierEntitlements", "tier_entitlements"]
@@ -56,7 +58,8 @@ class TierEntitlements:
     ``group_by=["terms"]``), or None where only the SQL can say: the first time, a counted row
     updated within as_of's own second (the SQL checks those exactly), or stored values SQLite
     would not compare as Python compares them (anything but text days and times, whole minutes,
-    or a column with a collation).
+    or a column with a collation), or a column it reads marked sensitive. Account ids are kept
+    only as ranks, and only counts leave it.
     """
 
     def __init__(self, url: str, tier: str) -> None:
@@ -110,6 +113,10 @@ class TierEntitlements:
             names = _TierRows.COLUMNS
             if any(getattr(types[n], "collation", None) for n in names):
                 return None
+            if set(names) & (
+                set(sensitive_columns("entitlements")) | _catalog_sensitive(conn, "entitlements")
+            ):
+                return None  # a column marked sensitive is never read as rows; the SQL counts
             t = _typed_table(conn, "entitlements", types)
             stmt = sa.select(*(t.c[n] for n in names)).where(
                 t.c.tier.in_([self.tier]), sa.func.coalesce(t.c.record_status, "") == "approved"
