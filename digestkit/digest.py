@@ -109,7 +109,9 @@ class Source:
 
     def to_dict(self) -> dict[str, str]:
         """The entry of the digest JSON's ``sources`` list."""
-        return asdict(self)
+        # Written out: dataclasses.asdict deep-copies every field, and a replay turns hundreds of
+        # thousands of these into JSON.
+        return {"ref": self.ref, "system": self.system, "id": self.id, "locator": self.locator}
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ def build_digest(
     when = _as_of(as_of, new_row)
 
     context = _context(sources, when)
-    names = _names(context)
+    names = context.registry_names
     # Customer data the runbook names is replaced before anything reads the text (minimize);
     # the CRM is asked once about the words of every text screened below.
     screened_texts = [new_row["text"], new_row["title"], new_row["change_reason"]]
@@ -519,13 +521,6 @@ def _as_of(as_of: str | pd.Timestamp | None, row: pd.Series) -> pd.Timestamp:
             f"was published ({format_utc(published)}); pass a later time or omit --as-of"
         )
     return when
-
-
-def _names(context: ctx.ContextTables) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    products = tuple(sorted(context.products["product_name"]))
-    teams = tuple(sorted(context.teams["display_name"]))
-    pagers = tuple(sorted(set(context.products["escalation_pager"]) | set(context.teams["pager"])))
-    return products, teams, pagers
 
 
 def _context(sources: src_mod.DataSources, when: pd.Timestamp) -> ctx.ContextTables:

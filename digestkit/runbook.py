@@ -202,8 +202,7 @@ def parse_runbook(
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
     _reject_non_markdown(body, name)
-    env: dict[str, Any] = {}
-    tokens = markdown_parser().parse(body, env)
+    tokens, env = _block_tokens(body)
     builder = _Builder(lines, env, FactFinder(products=products, teams=teams, pagers=pagers))
     builder.add_front_matter(front_matter, body_start)
     builder.walk(tokens)
@@ -225,6 +224,17 @@ def markdown_parser() -> MarkdownIt:
     # Line endings and NUL bytes are handled by _decode, so markdown-it's normalize rule is not
     # needed either.
     return MarkdownIt("commonmark").enable("table").disable(["normalize", "inline", "text_join"])
+
+
+@lru_cache(maxsize=32)
+def _block_tokens(body: str) -> tuple[tuple[Token, ...], dict[str, Any]]:
+    """markdown-it's block tokens of ``body`` and its env (the link reference definitions).
+
+    Revisions that differ only in their front matter (blanked in ``body``) have the same block
+    structure; the builder and inline parsing only read the tokens and env, so they are shared.
+    """
+    env: dict[str, Any] = {}
+    return tuple(markdown_parser().parse(body, env)), env
 
 
 def _decode(text: str | bytes, name: str) -> str:
@@ -424,7 +434,7 @@ class _Builder:
         return self.prefix[1]
 
     # -- token walk
-    def walk(self, tokens: list[Token]) -> None:
+    def walk(self, tokens: Sequence[Token]) -> None:
         # Ordered by frequency: every list item brings an inline and a paragraph open/close.
         owners = self.owners
         i = 0

@@ -9,12 +9,15 @@ forward.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 import pandas as pd
 
 from digestkit.context.findings import Finding, StatedIn
 from digestkit.context.reading import Reading
 from digestkit.context.tables import Product, norm_name
-from digestkit.ownership import prose_statements
+from digestkit.ownership import ProseStatement, prose_statements
 from digestkit.runbook import Unit
 
 __all__ = ["ownership_findings"]
@@ -24,6 +27,18 @@ def ownership_findings(reading: Reading, stale_after_days: int) -> list[Finding]
     """Paging paths, ownership and stale registry records: table rows first, then prose."""
     check = _Owners(reading)
     return check.table_rows(stale_after_days) + check.prose()
+
+
+@lru_cache(maxsize=8)
+def _statements(names: tuple[str, ...]) -> Callable[[str], tuple[ProseStatement, ...]]:
+    """:func:`prose_statements` about the products ``names``, remembered per text: a replay reads
+    the same paragraphs in many revisions against the same registry names."""
+
+    @lru_cache(maxsize=16384)
+    def statements(text: str) -> tuple[ProseStatement, ...]:
+        return tuple(prose_statements(text, names))
+
+    return statements
 
 
 def _cell(unit: Unit, *words: str) -> tuple[str, str] | None:
@@ -100,11 +115,12 @@ class _Owners:
         each cites its own lines."""
         r = self.r
         findings: list[Finding] = []
-        names = tuple(p.product_name for p in r.product_by_name.values()) + tuple(
+        names = {p.product_name for p in r.product_by_name.values()} | {
             found[0].product_name for found in r.ambiguous_products.values()
-        )
+        }
+        statements = _statements(tuple(sorted(names)))
         for unit in r.units(kinds=("paragraph", "list_item", "blockquote")):
-            for statement in prose_statements(unit.norm, names):
+            for statement in statements(unit.norm):
                 product = r.product_by_name.get(norm_name(statement.product))
                 if product is None:  # a name several products carry
                     flag = r.ambiguous(statement.product, unit)

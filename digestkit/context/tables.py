@@ -16,6 +16,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from digestkit import sources as src_mod
+from digestkit.sources.tally import TierCount, tier_entitlements
 
 __all__ = [
     "AmbiguousCarveOut",
@@ -99,6 +100,17 @@ class ContextTables:
         """The tables indexed for lookups; computed once, every digest of the context shares it."""
         return _lookups(self)
 
+    @cached_property
+    def registry_names(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The registry's product names, team display names and pagers, each sorted: the names a
+        revision's facts are found against, once per context rather than once per digest."""
+        products, teams = self.products, self.teams
+        return (
+            tuple(sorted(products["product_name"])),
+            tuple(sorted(teams["display_name"])),
+            tuple(sorted(set(products["escalation_pager"]) | set(teams["pager"]))),
+        )
+
     def in_force(self, runbook_id: str) -> InForce:
         """The runbook's approved, valid exceptions (see :class:`InForce`), once per runbook."""
         return self._in_force(runbook_id)
@@ -145,31 +157,46 @@ class ContextTables:
 def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> EntitlementCounts:
     count = src_mod.count_entitlement_accounts
     as_of = context.as_of
-    # One scan counts the accounts and, of them, those with other terms (an account may deviate
-    # in two ways, so the per-terms counts below need not add up to it).
-    first = count(
-        context.sources,
-        as_of=as_of,
-        tiers=[tier],
-        approved_only=True,
-        active_on=as_of,
-        count_deviating_from=minutes,
-    ).iloc[0]
-    total, deviating = int(first["accounts"]), int(first["deviating"])
-    if int(first["deviating_terms"]) == 1:
-        # One other terms: the deviating accounts are its accounts, so no second scan.
-        by_terms = pd.DataFrame(
-            {"terms": [str(first["deviating_term"])], "accounts": [deviating]}
-        ).astype({"accounts": "int64"})
-    elif deviating:
-        by_terms = count(
+    # A replay counts each tier at many times: from the second on, in memory (same numbers).
+    tally = tier_entitlements(context.sources, tier)
+    first = tally.counts(as_of, minutes) if tally is not None else None
+    if first is None:
+        # One scan counts the accounts and, of them, those with other terms (an account may
+        # deviate in two ways, so the per-terms counts below need not add up to it).
+        scanned = count(
             context.sources,
             as_of=as_of,
             tiers=[tier],
             approved_only=True,
             active_on=as_of,
-            deviating_from_minutes=minutes,
-            group_by=["terms"],
+            count_deviating_from=minutes,
+        ).iloc[0]
+        first = TierCount(
+            int(scanned["accounts"]),
+            int(scanned["deviating"]),
+            int(scanned["deviating_terms"]),
+            None if pd.isna(scanned["deviating_term"]) else str(scanned["deviating_term"]),
+        )
+    total, deviating = first.accounts, first.deviating
+    if first.deviating_terms == 1:
+        # One other terms: the deviating accounts are its accounts, so no second scan.
+        by_terms = pd.DataFrame(
+            {"terms": [str(first.deviating_term)], "accounts": [deviating]}
+        ).astype({"accounts": "int64"})
+    elif deviating:
+        in_memory = tally.by_terms(as_of, minutes) if tally is not None else None
+        by_terms = (
+            in_memory
+            if in_memory is not None
+            else count(
+                context.sources,
+                as_of=as_of,
+                tiers=[tier],
+                approved_only=True,
+                active_on=as_of,
+                deviating_from_minutes=minutes,
+                group_by=["terms"],
+            )
         )
     else:
         by_terms = pd.DataFrame(columns=["terms", "accounts"])
