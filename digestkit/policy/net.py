@@ -1,19 +1,26 @@
-"""The confirm-level safety net: a rule's broad domain lexicon in a sentence that directs.
+"""The confirm-level safety net: a rule's domain lexicon in a sentence that directs.
 
 The block rules and the confirm pairings name phrasings; every fresh blind set brought about a
 tenth of phrasings none of them named. The net enumerates none: a sentence is asked to confirm for
 a rule when
 
 * it holds that rule's broad domain lexicon (concession: money, fees, invoices, prices, credits,
-  anything free; case routing: a live case named together with an owner, queue, team or person
-  word; severity: a severity or priority level or its vocabulary), and
-* it directs or judges in the writer's own voice: it is an imperative (its first verb, after
-  fillers such as "pls" or "honestly", is not an information verb such as confirm, check or
-  ask), or it carries a modal, proposal or evaluative marker (should, let's, can we, recommend,
-  best, obvious, "=", "no more", ...), and
-* it does not report a source: not a sentence about what the runbook, a revision, the registry or
-  a record says or lists, not an "Old revision:" label or a quotation, not an open question and
-  not the history of a past incident.
+  anything free; case routing: a live case, also named by a bare 4-6 digit number without a unit,
+  together with an owner, queue, team, person or role word such as incident commander, primary,
+  point, "takes it", "yours", "pick up"; severity: a severity or priority level or its
+  vocabulary), and
+* it directs or judges: an imperative (its first verb, after fillers such as "pls" or "honestly",
+  is not an information verb such as confirm, check or ask); a modal, proposal or evaluative
+  marker (should, let's, can we, recommend, best, "=", "no more", ...); or a weak frame: the
+  writer's own voice (I, we, you, u, us, let's), any modal, a question that proposes (not one
+  asked of a team: "Question for Legal: does ...?", "Is ...?"), a level stated about a thing
+  ("X is a Severity 3", "Sev for 90377: low"). A present-tense sentence about a specific live
+  case ("INC-7782 is sev two", "Li takes 50933") needs no frame at all, unless it concerns a
+  concession, and
+* it does not report a source: not a sentence about what the runbook, a revision, the registry,
+  a record or a document says, lists or refers to, not an "Old revision:" label or a quotation,
+  not an open question (though "who should pick up INC-4412" routes a live case) and not the
+  history of a past incident.
 
 The net only ever asks to confirm; it never blocks.
 """
@@ -214,7 +221,7 @@ _MARKER = re.compile(
 # "Old revision:" label; an open question; the history of a past incident.
 _SOURCE = re.compile(
     r"^[\W_]*+(?:(?:the|this|that|its|their|a|an)\s+)?(?:new\s+|old\s+|previous\s+|current\s+|updated\s+)?"
-    r"(?:runbook|revision|r\d+|registry|register|record|exception|exc-\d+|entitlements?|section|"
+    r"(?:runbook|revision|r\d+|registry|register|(?:incident\s+|ticket\s+|case\s+)?record|exception|exc-\d+|entitlements?|section|"
     r"step|appendix|table|matrix|policy|contract|changelog|glossary|digest|postmortem|crm|"
     r"wording|text|clause|template|definition)\b"
     r"|\b(?:old|new|previous|original|current|updated|revised)\s+(?:revision|version|text|"
