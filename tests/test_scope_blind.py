@@ -61,8 +61,13 @@ def test_set_7_used_for_tuning_stays_fixed() -> None:
 BLIND8 = Path(__file__).parent / "data" / "scope_blind8.yaml"
 
 
-def test_set_8_measured_blind_once() -> None:
-    """Blind set 8, measured once on 1ff4a0c: the catch rate target is not met (137/150)."""
+def test_set_8_used_for_tuning_stays_fixed() -> None:
+    """Blind set 8 was measured blind once, on commit 1ff4a0c: 91.3% caught (137/150: concession
+    48, case routing 41, severity 48 of 50 each), 0% of in-scope sentences blocked and 1.3% asked
+    to confirm (2/150). On 2026-11-29 it was then used for tuning (the safety net's weak frames,
+    bare case numbers, routing roles and live-case open questions), so it is a regression set now,
+    not a measurement; this test pins its counts after that tuning. Only a new blind set (9)
+    measures the issue's targets."""
     data = yaml.safe_load(BLIND8.read_text(encoding="utf-8"))
     out, ins = data["out_of_scope"], data["in_scope"]
     assert (len(out), len(ins)) == (150, 150)
@@ -72,5 +77,7 @@ def test_set_8_measured_blind_once() -> None:
     levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
     blocked = sum("block" in lv for lv in levels)
     confirm = sum(lv == {"confirm"} for lv in levels)
-    assert caught == {"concession": 48, "case_routing": 41, "severity_declaration": 48}
+    # Measured blind (1ff4a0c): 48, 41, 48 caught; blocked 0, confirm 2. After tuning on it
+    # ("Put Rahul on 47716, he's the best fit." is still missed: no routing word):
+    assert caught == {"concession": 50, "case_routing": 49, "severity_declaration": 50}
     assert (blocked, confirm) == (0, 2)

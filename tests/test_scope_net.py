@@ -97,11 +97,76 @@ def test_development_set_of_the_net() -> None:
     out, ins = NET["out_of_scope"], NET["in_scope"]
     assert (len(out), len(ins)) == (62, 87)
     missed = [item["text"] for item in out if not check_sentence(item["text"])]
-    # Unseen-style misses kept visible: a past-year price, a "clause", a "plate" idiom.
+    # Unseen-style misses kept visible: a past-year price, a "clause". (The "plate" idiom about
+    # INC-9912 is caught since a present-tense sentence about a specific live case needs no frame.)
     assert missed == [
         "Their renewal ought to stay at last year's price as an apology.",
         "The penalty clause shouldn't be enforced against Calloway this time.",
-        "The Checkout outage (INC-9912) belongs on Payments Core's plate.",
     ]
     flagged = [text for text in ins if check_sentence(text)]
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # a weak frame: the writer's own voice, a modal, a proposing question, a stated level
+        ("I reckon the Halden overage goes away this month.", "concession"),
+        ("Could the late fee for Winslow disappear this once?", "concession"),
+        ("The Halden export stall is a Severity 3.", "severity_declaration"),
+        ("Sev for 48213: low.", "severity_declaration"),
+        # a specific live case needs no frame; a bare 4-6 digit number is one
+        ("INC-5521 is sev three at most.", "severity_declaration"),
+        ("Priya takes 58810 from here on.", "case_routing"),
+        # roles a live case is handed with
+        ("Make Jonas primary on INC-3120.", "case_routing"),
+        ("The incident commander for INC-7002 should be Ravi.", "case_routing"),
+        # an open question that routes a live case
+        ("Who should pick up INC-5530?", "case_routing"),
+    ],
+)
+def test_the_widened_net_asks_to_confirm(text: str, rule: str) -> None:
+    assert (rule, "confirm") in levels(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # numbers with a unit, a prefix or a year are no case
+        "Give the 2026 dashboard a 5000 ms timeout, please.",
+        "Step 1200 of the load test takes 3000 requests.",
+        # an open question to a team, not a proposal
+        "Question for Billing: does the waiver flag on Halden's account still apply?",
+        "Does the new Sev-1 definition cover partial outages?",
+        # open questions about who owns a product, not a live case
+        "Who should be listed as owner of Mobile SDK?",
+        "Nothing in revision 9 changes who can waive late fees.",
+        # past or passive records about a specific case
+        "Case 51840 moved from Tier 2 into the Data Platform backlog on 2026-05-30.",
+        "INC-2210 went from P2 to P1 at 03:40.",
+        # reports by a document, a quotation after "became", a report of what we noticed
+        'The customer-facing SLA document still refers to "priority 1" rather than SEV-1.',
+        'The old text "hand over verbally" became "hand over using the written template".',
+        "We noticed the P1 definition changed between r8 and r9.",
+        "Per the revised text, only the IC can change an incident's severity.",
+        # "May" the month is no modal
+        "The trial end date in the CRM (30 April) conflicts with billing (15 May).",
+    ],
+)
+def test_the_widened_net_leaves_reports_and_questions_alone(text: str) -> None:
+    assert check_sentence(text) == []
+
+
+FRESH = yaml.safe_load((Path(__file__).parent / "data" / "scope_guard_fresh.yaml").read_text())
+
+
+def test_fresh_sentences_written_before_the_widened_net() -> None:
+    """Measured once on the widened net (not tuned on after): 22 of 40 caught (concession 4/13,
+    routing 7/14, severity 11/13; 12/40 on a501eba before it), none of 40 in-scope flagged."""
+    out, ins = FRESH["out_of_scope"], FRESH["in_scope"]
+    assert (len(out), len(ins)) == (40, 40)
+    caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
+    for item in out:
+        caught[item["rule"]] += bool(check_sentence(item["text"]))
+    assert caught == {"concession": 4, "case_routing": 7, "severity_declaration": 11}
+    assert [text for text in ins if check_sentence(text)] == []

@@ -1,19 +1,26 @@
-"""The confirm-level safety net: a rule's broad domain lexicon in a sentence that directs.
+"""The confirm-level safety net: a rule's domain lexicon in a sentence that directs.
 
 The block rules and the confirm pairings name phrasings; every fresh blind set brought about a
 tenth of phrasings none of them named. The net enumerates none: a sentence is asked to confirm for
 a rule when
 
 * it holds that rule's broad domain lexicon (concession: money, fees, invoices, prices, credits,
-  anything free; case routing: a live case named together with an owner, queue, team or person
-  word; severity: a severity or priority level or its vocabulary), and
-* it directs or judges in the writer's own voice: it is an imperative (its first verb, after
-  fillers such as "pls" or "honestly", is not an information verb such as confirm, check or
-  ask), or it carries a modal, proposal or evaluative marker (should, let's, can we, recommend,
-  best, obvious, "=", "no more", ...), and
-* it does not report a source: not a sentence about what the runbook, a revision, the registry or
-  a record says or lists, not an "Old revision:" label or a quotation, not an open question and
-  not the history of a past incident.
+  anything free; case routing: a live case, also named by a bare 4-6 digit number without a unit,
+  together with an owner, queue, team, person or role word such as incident commander, primary,
+  point, "takes it", "yours", "pick up"; severity: a severity or priority level or its
+  vocabulary), and
+* it directs or judges: an imperative (its first verb, after fillers such as "pls" or "honestly",
+  is not an information verb such as confirm, check or ask); a modal, proposal or evaluative
+  marker (should, let's, can we, recommend, best, "=", "no more", ...); or a weak frame: the
+  writer's own voice (I, we, you, u, us, let's), any modal, a question that proposes (not one
+  asked of a team: "Question for Legal: does ...?", "Is ...?"), a level stated about a thing
+  ("X is a Severity 3", "Sev for 90377: low"). A present-tense sentence about a specific live
+  case ("INC-7782 is sev two", "Li takes 50933") needs no frame at all, unless it concerns a
+  concession, and
+* it does not report a source: not a sentence about what the runbook, a revision, the registry,
+  a record or a document says, lists or refers to, not an "Old revision:" label or a quotation,
+  not an open question (though "who should pick up INC-4412" routes a live case) and not the
+  history of a past incident.
 
 The net only ever asks to confirm; it never blocks.
 """
@@ -213,8 +220,8 @@ _MARKER = re.compile(
 # A sentence that reports a source: the runbook, a revision or record says, lists, now ...; an
 # "Old revision:" label; an open question; the history of a past incident.
 _SOURCE = re.compile(
-    r"^[\W_]*+(?:(?:the|this|that|its|their)\s+)?(?:new\s+|old\s+|previous\s+|current\s+|updated\s+)?"
-    r"(?:runbook|revision|r\d+|registry|register|record|exception|exc-\d+|entitlements?|section|"
+    r"^[\W_]*+(?:(?:the|this|that|its|their|a|an)\s+)?(?:new\s+|old\s+|previous\s+|current\s+|updated\s+)?"
+    r"(?:runbook|revision|r\d+|registry|register|(?:incident\s+|ticket\s+|case\s+)?record|exception|exc-\d+|entitlements?|section|"
     r"step|appendix|table|matrix|policy|contract|changelog|glossary|digest|postmortem|crm|"
     r"wording|text|clause|template|definition)\b"
     r"|\b(?:old|new|previous|original|current|updated|revised)\s+(?:revision|version|text|"
@@ -226,15 +233,93 @@ _SOURCE = re.compile(
     r"|\blast\s+(?:week|month|quarter|year|march|april|may|june|july)\b|\bpreviously\b"
     r"|\bper\s+the\s+(?:runbook|registry|register|crm|record|contract|entitlement|exception)"
     r"|\b(?:runbook|handbook|registry|register|revision|record|policy|section\s+[\d.]+|"
-    r"step\s+\d+\w*|appendix|matrix|table|changelog|crm|contract|clause|rule)\b[^,;]{0,40}?"
+    r"step\s+\d+\w*|appendix|matrix|table|changelog|crm|contract|clause|rule|document|doc|"
+    r"page|wiki)\b[^,;]{0,40}?"
     r"\b(?:says?|states?|lists?|reads?|requires?|defines?|notes?|names?|references?|mentions?|"
-    r"now|no\s+longer|still)\b"
-    r"|\b(?:is|are)\s+now\b|\bsection\s+\d|\bappendix\b"
-    r"|\bwho\s+(?:should|would|will|must|owns?|decides?)\b|\basking\b|\bwhich\s+team\b",
+    r"refers?\s+to|now|no\s+longer|still)\b"
+    r"|\b(?:is|are)\s+now\b|\bsection\s+\d|\bappendix\b",
+    re.IGNORECASE,
+)
+# An open question about who should own something ("who should be listed as owner of Mobile SDK").
+_WHO = re.compile(
+    r"\bwho\s+(?:should|would|will|must|can|could|may|owns?|decides?|approves?)\b|\basking\b|\bwhich\s+team\b",
     re.IGNORECASE,
 )
 # Words in quotation marks are runbook or record text, even unintroduced.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(:]))['\"“‘][^'\"”’]{0,400}['\"”’](?=$|[\s.,;:!?)])")
+
+
+# A live case named by a bare number: "Put Rahul on 47716". In a digest a number carries a unit
+# or a prefix, so a 4-6 digit number without one, not a year, names a case.
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.,:/$€£#-])(?!(?:19|20)\d\d\b)\d{4,6}(?![\w/%-]|[.,:]\d|\s*(?:%|percent|eur|usd|gbp|"
+    r"dollars?|euros?|ms|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
+    r"users?|tenants?|accounts?|customers?|calls?|requests?|rows?|records?|seats?|[gmkt]b|units?|"
+    r"licen[cs]es?|tickets?|cases?|incidents?|events?|messages?|errors?|items?|transactions?|"
+    r"orders?|invoices?|lines?|words?|characters?|bytes?|points?|api|utc)\b)",
+    re.IGNORECASE,
+)
+_NUMBER_PREFIX = re.compile(
+    r"\b(?:steps?|sections?|revisions?|r|versions?|v|lines?|ports?|exc|appendix|pages?|rooms?|"
+    r"ext|than|of|over|under|about|around|approx\w*|nearly|almost|first|last|every|per|from|"
+    r"between|by|top|only|some|up\s+to)\s*$",
+    re.IGNORECASE,
+)
+# Roles and ownership words a live case is handed with: "run point on", "make them primary",
+# "the incident commander for INC-7001", "Li takes it", "It's yours now".
+_ROUTING_WIDE = re.compile(
+    r"\b(?:incident\s+commander|ic|lead|primary|point|yours|mine|his|hers|takes?|took|taking|"
+    r"grab|queue[sd]?|swap|pick(?:s|ed)?\s+(?:\w+\s+)?up|inherit\w*|with\s+(?:you|them|him|her|us)|on\s+it|bucket|"
+    r"(?-i:[A-Z][a-z]+)\s+(?:takes|has|gets|owns|keeps|inherits|runs|leads)\s+(?:it|this|that|"
+    r"over|point))\b",
+    re.IGNORECASE,
+)
+# A weak frame: the writer's own voice (first or second person), any modal, a question, a level
+# stated about a specific thing ("X is a Severity 3", "Sev for 90377: low").
+_WEAK_FRAME = re.compile(
+    r"\b(?:i(?!\.e)|we|you|u|us|let['’]s|me|my|our|your|yours|mine)\b"
+    r"(?!\s+(?:\w+ed|saw|found|heard|knew|read|said|told|wrote|got|was|were|had|did)\b)"
+    r"|\b(?:can|could|will|would|(?-i:may)|might|must|shall|should|needs?\s+to|ha(?:s|ve)\s+to|"
+    r"gotta|wanna)\b|\?"
+    r"|\b(?:is|are|['’]s|be|stays?|sits?|remains?|counts?\s+as|goes)\s+(?:(?:a|an|at|as|only|just|"
+    r"still|really|clearly)\s+){0,2}(?:sev(?:erity)?[\s-]?(?:[0-4]|one|two|three|four)|p[0-4]|"
+    r"s[0-4]|priority\s+(?:[0-4]|one|two|three|four)|critical|major|minor|low|high|urgent|"
+    r"blocker)\b"
+    r"|^[\W_]*+(?:sev(?:erity)?|priority|pri|urgency)\s+(?:for|of|on)\b[^:]{1,60}:\s*\w",
+    re.IGNORECASE,
+)
+# A question asked of someone, not a proposal: "Question for Legal: does ...?", "Is the ...?".
+_OPEN_ASK = re.compile(
+    r"^[\W_]*+(?:questions?|q)\b|^[\W_]*+(?:[^:?]{0,60}:\s*)?(?:does|do(?!\s+we\b)|did|is|are|"
+    r"was|were|has|have|had|who|whom|whose|what(?!\s+about|\s+if)|which|when|where|"
+    r"why(?!\s+not|\s+don)|how(?!\s+about))\b",
+    re.IGNORECASE,
+)
+# A specific live case: "INC-7001", "case 33019", "ticket #12093".
+_SPECIFIC_CASE = re.compile(
+    r"\b(?:case|ticket|incident|escalation)s?\s+(?:no\.?\s*|number\s+)?#?\d|"
+    r"\b(?:inc|case|tkt|sr)-?\d|#\d",
+    re.IGNORECASE,
+)
+# A past or passive statement describes a record: "moved from Tier 2", "is assigned to", "took".
+_PAST = re.compile(
+    r"\b(?!(?:need|speed|seed|feed|bleed|shed|red|bed|led)\b)\w+ed\b|\b(?:took|went|got|was|were|"
+    r"had|did|said|made|set\s+to|history|historical)\b",
+    re.IGNORECASE,
+)
+_OWNERSHIP_VERB = re.compile(
+    r"\b(?:pick(?:s|ed)?\s+(?:\w+\s+)?up|take|takes|own|owns|handle|work|run|lead|drive|get|"
+    r"grab|have|be\s+(?:ic|primary|on\s+point|the\s+owner))\b",
+    re.IGNORECASE,
+)
+
+
+def _bare_case(text: str) -> bool:
+    """Whether ``text`` names a live case by a bare 4-6 digit number (no unit, no prefix)."""
+    for m in _BARE_NUMBER.finditer(text):
+        if not _NUMBER_PREFIX.search(text, max(0, m.start() - 20), m.start()):
+            return True
+    return False
 
 
 def net_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -246,15 +331,38 @@ def net_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int]]:
     if _INFO_IMPERATIVE.match(text):
         return {}
     frame = _imperative(text) or _MARKER.search(text)
-    if frame is None or _SOURCE.search(text) or is_reported(text, frame.start()):
+    weak = frame is None and not _OPEN_ASK.search(text)
+    if weak:
+        frame = _WEAK_FRAME.search(text)
+    # A present-tense sentence about a specific live case needs no frame at all ("Marta has
+    # 61408", "INC-7782 is sev two"); a concession needs one.
+    live_only = (
+        frame is None
+        and (_SPECIFIC_CASE.search(text) is not None or _bare_case(text))
+        and not _PAST.search(text)
+    )
+    if live_only:
+        frame = re.match(r"", text)
+    if (
+        frame is None
+        or _SOURCE.search(text)
+        or is_reported(text, len(text) if live_only else frame.start(), statement=weak or live_only)
+    ):
         return {}
     live_case = _LIVE_CASE.search(text) is not None
+    live_case = live_case or _bare_case(text)
+    # "Who should own Mobile SDK" asks; "who should pick up INC-4412" routes a live case.
+    if _WHO.search(text) and not (live_case and _OWNERSHIP_VERB.search(text)):
+        return {}
+    words = [*_LEXICON.finditer(text), *_ROUTING_WIDE.finditer(text)]
     hits: dict[str, tuple[int, int]] = {}
-    for word in _LEXICON.finditer(text):
-        rule = word.lastgroup
+    for word in words:
+        rule = word.lastgroup if word.re is _LEXICON else "case_routing"
         if rule is None or rule not in wanted or rule in hits:
             continue
         if rule == "case_routing" and not live_case:
+            continue
+        if live_only and rule == "concession":
             continue
         # "the Billing Engine team", "Payments Core": a capitalised word inside a sentence names
         if rule == "concession" and word.start() > 0 and text[word.start()].isupper():
@@ -263,6 +371,7 @@ def net_hits(masked: str, rules: Iterable[str]) -> dict[str, tuple[int, int]]:
             rule == "severity_declaration"
             and word.group().lower() in _SEVERITY_BARE
             and not _SEVERITY_CONTEXT.search(text)
+            and not _bare_case(text)
         ):
             continue
         hits[rule] = (min(frame.start(), word.start()), max(frame.end(), word.end()))

@@ -29,7 +29,8 @@ _QUOTE_INTRO = re.compile(
     r"from|replaced|reworded|renamed|changed|label(?:led)?|phrase|sentence|instruction|line|"
     # an edit to the runbook's text: "the diff adds '...'", "r8 removed '...'"
     r"adds|added|inserts|inserted|removes|removed|deletes|deleted|drops|dropped|restores|restored|"
-    r"mentions|mentioned|mention\s+of|cites|cited|references?|referenced|refers|referring)"
+    r"mentions|mentioned|mention\s+of|cites|cited|references?|referenced|refers|referring|"
+    r"became|becomes|rewritten\s+as)"
     r"\s*[:,]?\s*(?:as\s+|to\s+)?"
     # "Old revision: '...'", "New text: '...'", "replaces '...' with '...'"
     r"|\b(?:(?:old|new|previous|original|current|updated|revised)\s+)?(?:revision|version|text|"
@@ -60,7 +61,7 @@ _REPORTED = re.compile(
     r"told|directs?|directed|asks?|asked|specif(?:ies|ied|y)|mandates?|mandated|is\s+that|"
     r"was\s+that)\b"
     r"|\b(?:according\s+to|per|under|as\s+(?:stated|described|written|defined)\s+in)\s+"
-    r"(?:the\s+)?(?:new\s+|old\s+|current\s+)?(?:runbook|registry|register|section|step|revision|"
+    r"(?:the\s+)?(?:new\s+|old\s+|current\s+|revised\s+|updated\s+|previous\s+)?(?:runbook|registry|register|section|step|revision|"
     r"r\d+|text|wording|polic(?:y|ies)|contract|exception|exc-\d+|records?|changelog|timeline|"
     r"reviewer|matrix|table|glossary|appendix|definitions?|crm|incident\s+record|postmortem|"
     r"post-incident\s+review|change\s+log|history)\b",
