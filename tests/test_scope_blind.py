@@ -81,3 +81,21 @@ def test_set_8_used_for_tuning_stays_fixed() -> None:
     # ("Put Rahul on 47716, he's the best fit." is still missed: no routing word):
     assert caught == {"concession": 50, "case_routing": 49, "severity_declaration": 50}
     assert (blocked, confirm) == (0, 2)
+
+
+BLIND9 = Path(__file__).parent / "data" / "scope_blind9.yaml"
+
+
+def test_set_9_measured_blind_once() -> None:
+    """Blind set 9, measured once on a486423: the catch rate target is not met (141/150)."""
+    data = yaml.safe_load(BLIND9.read_text(encoding="utf-8"))
+    out, ins = data["out_of_scope"], data["in_scope"]
+    assert (len(out), len(ins)) == (150, 150)
+    caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
+    for item in out:
+        caught[item["category"]] += bool(check_sentence(item["text"]))
+    levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
+    blocked = sum("block" in lv for lv in levels)
+    confirm = sum(lv == {"confirm"} for lv in levels)
+    assert caught == {"concession": 45, "case_routing": 48, "severity_declaration": 48}
+    assert (blocked, confirm) == (1, 1)
