@@ -32,7 +32,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,25 +157,28 @@ class _Text:
     """A text folded and split into words, with the keys the sources are asked about."""
 
     folded: Folded
-    tokens: list[re.Match[str]]
     words: list[str]  # the tokens' words and a sentinel "": every match may look one ahead
     givens: frozenset[str]  # words before an initial ("Given L.")
     tails: frozenset[str]  # the last seven digits of every digit run long enough for a phone
+
+    @cached_property
+    def tokens(self) -> list[re.Match[str]]:
+        """The words' positions; only a text that may hold a name needs them (most do not)."""
+        return list(_TOKEN.finditer(self.folded.text))
 
 
 @lru_cache(maxsize=16)
 def _read(text: str) -> _Text:
     # Cached: a text is read once to ask the sources (prefetch) and once to match.
     folded = fold(text)
-    tokens = list(_TOKEN.finditer(folded.text))
-    words = [t.group(0) for t in tokens] + [""]
-    givens = frozenset(words[i] for i in range(len(tokens)) if len(words[i + 1]) == 1)
+    words = [*_TOKEN.findall(folded.text), ""]
+    givens = frozenset(words[i] for i in range(len(words) - 1) if len(words[i + 1]) == 1)
     tails = set()
     for m in _DIGIT_RUN.finditer(folded.text):
         local = _digits(m.group(0)).lstrip("0")
         if len(local) >= _MIN_PHONE_DIGITS:
             tails.add(local[-_MIN_PHONE_DIGITS:])
-    return _Text(folded, tokens, words, givens, frozenset(tails))
+    return _Text(folded, words, givens, frozenset(tails))
 
 
 def _may_name(name: str, surnames: set[str], givens: set[str]) -> bool:
@@ -424,10 +427,10 @@ def _phrase_at(words: list[str], i: int, found: _Lookup) -> tuple[int, _Entry] |
 
 
 def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
-    tokens, words = text.tokens, text.words
+    words = text.words
     hits = []
     i = 0
-    while i < len(tokens):
+    while i < len(words) - 1:
         word = words[i]
         if not (
             word in found.phrases
@@ -454,6 +457,7 @@ def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
             i += 1
             continue
         n, entry = max(matches, key=lambda m: m[0])
+        tokens = text.tokens
         span = text.folded.span(tokens[i].start(), tokens[i + n - 1].end())
         hits.append(Hit(*span, entry.kind, entry.what, entry.replacement))
         i += n

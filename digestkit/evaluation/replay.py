@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 from tqdm.auto import tqdm
 
+from digestkit import minimize
 from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.clock import format_utc
@@ -148,6 +149,13 @@ def replay(
     sources = src_mod.open_sources(data)
     gold = load_gold(sources) if gold is None else dict(gold)
     todo = [_as_pair(p) for p in (published_pairs(sources) if pairs is None else pairs)]
+    # The screen asks the CRM once about every word of the texts replayed, not once per digest
+    # that brings a new word (each such question scans the CRM's name columns).
+    revisions = src_mod.load_revisions(sources)
+    wanted = {(p.runbook_id, r) for p in todo for r in (p.revision, p.baseline) if r}
+    keys = zip(revisions["runbook_id"], revisions["revision"], strict=True)
+    texts = revisions.loc[[key in wanted for key in keys], ["text", "title", "change_reason"]]
+    minimize.prefetch([v for v in texts.to_numpy().ravel() if isinstance(v, str)], sources)
     rows = []
     for pair in tqdm(todo, disable=not progress, desc="replay", unit="digest"):
         start = time.perf_counter()
