@@ -215,6 +215,9 @@ class _Lookup:
         self.phones: dict[str, list[tuple[str, str]]] = {}  # last 7 digits -> (digits, id)
         self._summaries: dict[str, list[tuple[str, str]]] | None = None
         self._common: set[str] | None = None
+        # Texts already asked about, by hash(): asking again is skipped, not needed (screening a
+        # text asks about its words anyway), so a collision costs nothing but a later query.
+        self.asked: set[int] = set()
 
     def ensure(self, words: Iterable[str], givens: Iterable[str], tails: Iterable[str]) -> None:
         """Ask the sources about whichever of these keys were not asked about yet."""
@@ -339,9 +342,13 @@ def _sources_lookup(src: sources.DataSources, stamp: Stamp) -> _Lookup:
     return _Lookup(src)
 
 
-def _lookup(src: str | Path | sources.DataSources, texts: Iterable[_Text]) -> _Lookup:
+def _sources_of(src: str | Path | sources.DataSources) -> _Lookup:
     data = sources.open_sources(src)
-    lookup = _sources_lookup(data, content_stamp(data))
+    return _sources_lookup(data, content_stamp(data))
+
+
+def _lookup(src: str | Path | sources.DataSources, texts: Iterable[_Text]) -> _Lookup:
+    lookup = _sources_of(src)
     texts = list(texts)
     lookup.ensure(
         (w for t in texts for w in t.words),
@@ -354,7 +361,10 @@ def _lookup(src: str | Path | sources.DataSources, texts: Iterable[_Text]) -> _L
 def prefetch(texts: Iterable[str], src: str | Path | sources.DataSources) -> None:
     """Ask the sources at once about every word of ``texts``, so screening each of them
     afterwards (:func:`find_hits`) asks nothing more: one CRM query instead of one per text."""
-    _lookup(src, map(_read, texts))
+    lookup = _sources_of(src)
+    new = [text for text in dict.fromkeys(texts) if hash(text) not in lookup.asked]
+    _lookup(src, map(_read, new))
+    lookup.asked.update(map(hash, new))
 
 
 def _pattern_hits(folded: Folded) -> list[Hit]:
