@@ -439,17 +439,9 @@ def _phrase_at(words: list[str], i: int, found: _Lookup) -> tuple[int, _Entry] |
 def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
     words = text.words
     hits = []
-    i = 0
-    while i < len(words) - 1:
-        word = words[i]
-        if not (
-            word in found.phrases
-            or (word, words[i + 1]) in found.accounts
-            or word in found.one_word
-            or word in found.by_given
-            or any(w in found.contacts for w in words[i : i + _MAX_GIVEN_WORDS + 1])
-        ):
-            i += 1  # no record's name, clause or summary can start here: most words
+    reach = 0  # a match ends before here: the next one starts at it or later
+    for i in _starts(words, found):
+        if i < reach:
             continue
         matches = [
             m
@@ -464,14 +456,29 @@ def _phrase_hits(text: _Text, found: _Lookup) -> list[Hit]:
         if single is not None:
             matches.append((1, single))
         if not matches:
-            i += 1
             continue
         n, entry = max(matches, key=lambda m: m[0])
         tokens = text.tokens
         span = text.folded.span(tokens[i].start(), tokens[i + n - 1].end())
         hits.append(Hit(*span, entry.kind, entry.what, entry.replacement))
-        i += n
+        reach = i + n
     return hits
+
+
+def _starts(words: list[str], found: _Lookup) -> list[int]:
+    """The word positions where a record's name, clause or summary may start, in order: a first
+    word of one, or up to :data:`_MAX_GIVEN_WORDS` words before a surname. Most words are none."""
+    first = (
+        found.phrases.keys()
+        | {pair[0] for pair in found.accounts}
+        | found.one_word.keys()
+        | found.by_given.keys()
+    )
+    starts = {i for i, word in enumerate(words[:-1]) if word in first}
+    for i, word in enumerate(words[:-1]):
+        if word in found.contacts:
+            starts.update(range(max(0, i - _MAX_GIVEN_WORDS), i + 1))
+    return sorted(starts)
 
 
 def _phone_hits(folded: Folded, found: _Lookup) -> list[Hit]:
@@ -498,7 +505,9 @@ def find_hits(text: str, src: str | Path | sources.DataSources | None = None) ->
     read = _read(text)
     hits = _pattern_hits(read.folded)
     if src is not None:
-        found = _lookup(src, [read])
+        found = _sources_of(src)
+        if hash(text) not in found.asked:
+            _lookup(src, [read])
         hits += _phrase_hits(read, found)
         hits += _phone_hits(read.folded, found)
     return hits
