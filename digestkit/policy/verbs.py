@@ -12,7 +12,13 @@ from __future__ import annotations
 
 __all__ = ["INFO_VERBS", "NOUN_VERBS", "VERBS"]
 
-VERBS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` (the lists read as prose, one a word)."""
+    return frozenset(text.split())
+
+
+VERBS = _words(
     """
     absorb accept add adjust allow allocate apply approve arrange assign authorise authorize
     backdate babysit become begin bounce bring bump calculate cancel carry chase choose comp
@@ -27,19 +33,19 @@ VERBS = frozenset(
     wipe de-escalate deescalate accommodate cut dial dump gift hike loop ping rope strike
     settle sweeten tack quarterback staff shunt punt offload funnel ship lob relay
     redirect reallocate rehome resend retire hoist pin
-    """.split()
+    """
 )
-NOUN_VERBS = frozenset(
+NOUN_VERBS = _words(
     """
     bill call cap change charge clear close count cover credit drop file freeze invoice
     label lead man mark match net open page park place post rank rate restore route set slot
     stop pause tag tier transfer work write zero
-    """.split()
+    """
 )
-INFO_VERBS = frozenset(
+INFO_VERBS = _words(
     """
     ask audit check cite clarify compare confirm consult describe document double-check explain
     find follow identify inspect investigate list look monitor note quote read reconcile record
     refer remember report review search see summarise summarize track validate verify watch
-    """.split()
+    """
 )
