@@ -20,26 +20,25 @@ def _words(text: str) -> frozenset[str]:
 
 VERBS = _words(
     """
-    absorb accept add adjust allow allocate apply approve arrange assign authorise authorize
-    backdate babysit become begin bounce bring bump calculate cancel carry chase choose comp
-    compensate decide declare delegate demote deprioritise deprioritize discount dispatch
-    downgrade downrank down-tier downtier drive eat elevate eliminate erase escalate excuse extend
-    forgive forward get give go grab grant halve handle have help hold honor honour hurry keep
-    kill knock lean leave let lift lower make move nudge offer own pass pay phase pick promise
-    prorate provide pull push put raise reassign rebate reclassify reduce refund reimburse relieve
-    remove reopen reprioritise reprioritize reroute rerate re-rate retier re-tier return revoke
-    run scrap send shepherd shave shift shrink skip slash slide slip spare steer stick stretch
-    swallow swap switch take tell throw toss treat trim undo unlock upgrade void waive
-    wipe de-escalate deescalate accommodate cut dial dump gift hike loop ping rope strike
-    settle sweeten tack quarterback staff shunt punt offload funnel ship lob relay
-    redirect reallocate rehome resend retire hoist pin
+    absorb accept accommodate add adjust allocate allow apply approve arrange assign authorise
+    authorize babysit backdate become begin bounce bring bump calculate cancel carry chase
+    choose comp compensate de-escalate decide declare deescalate delegate demote deprioritise
+    deprioritize dial dispatch down-tier downrank downtier eat elevate eliminate erase escalate
+    excuse extend forgive forward funnel get give go grab grant halve have hike hoist honor
+    honour hurry keep knock lean leave let lift lob lower make move nudge offer offload own pass
+    pay phase pick promise prorate provide pull punt push put quarterback raise re-rate re-tier
+    reallocate reassign reclassify redirect reduce rehome reimburse relay relieve remove reopen
+    reprioritise reprioritize rerate reroute resend retier retire revoke rope scrap send settle
+    shave shepherd shift shrink shunt skip slash slide spare steer stick stretch strike swallow
+    sweeten tack take tell throw toss treat trim undo unlock void waive wipe
     """
 )
 NOUN_VERBS = _words(
     """
-    bill call cap change charge clear close count cover credit drop file freeze invoice
-    label lead man mark match net open page park place post rank rate restore route set slot
-    stop pause tag tier transfer work write zero
+    bill call cap change charge clear close count cover credit cut discount downgrade drive drop
+    dump file freeze gift handle help hold invoice kill label lead loop man mark match net open
+    page park pause pin ping place post rank rate rebate refund restore return route run set
+    ship slip slot staff stop swap switch tag tier transfer upgrade work write zero
     """
 )
 INFO_VERBS = _words(
