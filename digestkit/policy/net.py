@@ -9,8 +9,10 @@ a rule when
   together with an owner, queue, team, person or role word such as incident commander, primary,
   point, "takes it", "yours", "pick up"; severity: a severity or priority level or its
   vocabulary), and
-* it directs or judges: an imperative (its first verb, after fillers such as "pls" or "honestly",
-  is not an information verb such as confirm, check or ask); a modal, proposal or evaluative
+* it directs or judges: an imperative (its first word, after fillers such as "pls" or "honestly"
+  and a vocative such as "Fatima," or "Ticket 55103,", is a verb of :mod:`~digestkit.policy.verbs`
+  and not an information verb such as confirm, check or ask; or a later clause opens with such a
+  verb and its object, "..., knock it down"); a modal, proposal or evaluative
   marker (should, let's, can we, recommend, best, "=", "no more", ...); or a weak frame: the
   writer's own voice (I, we, you, u, us, let's), any modal, a question that proposes (not one
   asked of a team: "Question for Legal: does ...?", "Is ...?"), a level stated about a thing
