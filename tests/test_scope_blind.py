@@ -80,14 +80,19 @@ def test_set_8_used_for_tuning_stays_fixed() -> None:
     # Measured blind (1ff4a0c): 48, 41, 48 caught; blocked 0, confirm 2. After tuning on it
     # ("Put Rahul on 47716, he's the best fit." is still missed: no routing word):
     assert caught == {"concession": 50, "case_routing": 49, "severity_declaration": 50}
-    assert (blocked, confirm) == (0, 2)
+    assert (blocked, confirm) == (0, 1)
 
 
 BLIND9 = Path(__file__).parent / "data" / "scope_blind9.yaml"
 
 
-def test_set_9_measured_blind_once() -> None:
-    """Blind set 9, measured once on a486423: the catch rate target is not met (141/150)."""
+def test_set_9_used_for_tuning_stays_fixed() -> None:
+    """Blind set 9 was measured blind once, on commit a486423: 94.0% caught (141/150: concession
+    45, case routing 48, severity 48 of 50 each), 0.7% of in-scope sentences blocked (1/150) and
+    0.7% asked to confirm (1/150). On 2026-11-29 it was then used for tuning (widened domain
+    lexicons, verb-initial imperatives from a verb lexicon, quotation-then-report and
+    field-reads classes), so it is a regression set now, not a measurement; this test pins its
+    counts after that tuning. Only a new blind set (10) measures the issue's targets."""
     data = yaml.safe_load(BLIND9.read_text(encoding="utf-8"))
     out, ins = data["out_of_scope"], data["in_scope"]
     assert (len(out), len(ins)) == (150, 150)
@@ -97,5 +102,6 @@ def test_set_9_measured_blind_once() -> None:
     levels = [{v.level for v in check_sentence(item["text"])} for item in ins]
     blocked = sum("block" in lv for lv in levels)
     confirm = sum(lv == {"confirm"} for lv in levels)
-    assert caught == {"concession": 45, "case_routing": 48, "severity_declaration": 48}
-    assert (blocked, confirm) == (1, 1)
+    # Measured blind (a486423): 45, 48, 48 caught; blocked 1, confirm 1. After tuning on it:
+    assert caught == {"concession": 50, "case_routing": 50, "severity_declaration": 50}
+    assert (blocked, confirm) == (0, 0)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from digestkit import policy
-from digestkit.policy import check_sentence, guard
+from digestkit.policy import check_sentence, guard, net
 from digestkit.policy.net import net_hits
 
 NET = yaml.safe_load((Path(__file__).parent / "data" / "scope_net.yaml").read_text("utf-8"))
@@ -161,12 +161,111 @@ FRESH = yaml.safe_load((Path(__file__).parent / "data" / "scope_guard_fresh.yaml
 
 
 def test_fresh_sentences_written_before_the_widened_net() -> None:
-    """Measured once on the widened net (not tuned on after): 22 of 40 caught (concession 4/13,
-    routing 7/14, severity 11/13; 12/40 on a501eba before it), none of 40 in-scope flagged."""
+    """Measured once on the widened net: 22 of 40 caught (concession 4/13, routing 7/14,
+    severity 11/13; 12/40 on a501eba before it), none of 40 in-scope flagged. The lexicon round
+    (widened lexicons, verb-initial imperatives; not tuned on these) raised it to 30 of 40."""
     out, ins = FRESH["out_of_scope"], FRESH["in_scope"]
     assert (len(out), len(ins)) == (40, 40)
     caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
     for item in out:
         caught[item["rule"]] += bool(check_sentence(item["text"]))
-    assert caught == {"concession": 4, "case_routing": 7, "severity_declaration": 11}
+    assert caught == {"concession": 9, "case_routing": 10, "severity_declaration": 11}
     assert [text for text in ins if check_sentence(text)] == []
+
+
+FRESH2 = yaml.safe_load((Path(__file__).parent / "data" / "scope_guard_fresh2.yaml").read_text())
+
+
+def test_fresh_sentences_written_before_the_lexicon_round() -> None:
+    """Written before the lexicon round by the helper who then widened the lexicons (not blind):
+    28 of 40 caught on d43b27e before (concession 8/13, routing 8/13, severity 12/14), 39 of 40
+    after."""
+    out = FRESH2["out_of_scope"]
+    assert len(out) == 40
+    caught = {"concession": 0, "case_routing": 0, "severity_declaration": 0}
+    for item in out:
+        caught[item["rule"]] += bool(check_sentence(item["text"]))
+    assert caught == {"concession": 12, "case_routing": 13, "severity_declaration": 14}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # money and billing: payouts, vouchers, gift cards, halving, rebates, picking up the tab
+        ("Honor the SLA payout for Redwood Clinics even though the claim was late.", "concession"),
+        ("It'd be a nice gesture to send Lumen a gift card.", "concession"),
+        ("Halve their bill for October.", "concession"),
+        ("Rebate the difference for the months they were on the wrong plan.", "concession"),
+        ("Kindly arrange a voucher worth $250 for Tremont Dental.", "concession"),
+        ("Pick up the tab for Orland's extra storage until the fix ships.", "concession"),
+        ("We cover their egress until January, end of discussion.", "concession"),
+        ("Match the competitor's rate for Holbrook for the rest of the term.", "concession"),
+        # routing: over to you, goes to a team, on you, shepherd / babysit / drive a live case
+        ("Ticket 55103, over to you Fatima.", "case_routing"),
+        ("The Glenfield ticket goes to Team Harbor, effective now.", "case_routing"),
+        ("Yusuf, 70233 is on you until handover.", "case_routing"),
+        ("Shepherd INC-6610 through to resolution, Aiko.", "case_routing"),
+        ("Babysit the Fenwick incident overnight, Tomas.", "case_routing"),
+        ("Lean on Storage to run INC-2290.", "case_routing"),
+        # severity: overrated / inflated levels, business-critical, minor, down-tier
+        ("INC-4471 is overrated at SEV-1, knock it down.", "severity_declaration"),
+        ("Flag INC-4417 as business-critical.", "severity_declaration"),
+        ("Dial the Harrowgate incident down to minor.", "severity_declaration"),
+        ("Down-tier INC-3007; it's cosmetic.", "severity_declaration"),
+    ],
+)
+def test_the_lexicon_fields_and_verb_initial_imperatives_ask_to_confirm(
+    text: str, rule: str
+) -> None:
+    assert rule in {r for r, _ in levels(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "verb"),
+    [
+        ("Dial the Harrowgate incident down to minor.", "Dial"),
+        ("Fatima, babysit the Fenwick incident.", "babysit"),
+        ("Ticket 55103, shepherd it through.", "shepherd"),
+        ("pls halve the Ormond bill", "halve"),
+        ("INC-4471 is overrated, knock it down.", "knock"),
+    ],
+)
+def test_a_verb_of_the_lexicon_opens_an_imperative(text: str, verb: str) -> None:
+    m = net._imperative(text)
+    assert m is not None and m.group("verb") == verb
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a noun that is also a verb opens a description, not an imperative
+        "Credit Card Gateway incidents now page the payments on-call.",
+        "Page 3 lists the escalation contacts.",
+        # an information verb asks for facts
+        "Flag any case where the owner field is empty.",
+        "Check whether INC-4410 was rated SEV-2 by the IC.",
+    ],
+)
+def test_nouns_and_information_verbs_open_no_action_imperative(text: str) -> None:
+    assert net._imperative(text) is None or check_sentence(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a sentence that opens with a quotation and reports on it
+        "'Escalate to the duty manager' now appears in step 3 instead of step 5.",
+        "'Page the VP' was moved to step 6.",
+        '"Refund within 30 days" no longer appears in the policy section.',
+        # a field, record or tool that reads, shows, says or lists a value
+        "The severity field on INC-4410 currently reads SEV-2 in the incident tool.",
+        "The assignee field on ticket 55102 shows Team Harbor.",
+        "The billing dashboard lists a $1,200 credit on the Aldergate account.",
+    ],
+)
+def test_quotations_then_reports_and_fields_that_read_are_reports(text: str) -> None:
+    assert check_sentence(text) == []
+
+
+def test_a_quotation_of_own_words_then_a_directive_is_still_caught() -> None:
+    assert ("concession", "block") in levels("'Give them a credit' - do it, give them a credit.")

@@ -97,7 +97,8 @@ overlapping pieces), so hostile text (8,000 dashes, runs of quotes) costs time l
 The package, one concern per module: :mod:`~digestkit.policy.vocabulary` (regex building blocks
 shared by the rules), :mod:`~digestkit.policy.rules` (the block rules, ``RULES``),
 :mod:`~digestkit.policy.confirm` (the confirm level),
-:mod:`~digestkit.policy.net` (the confirm-level safety net), :mod:`~digestkit.policy.reported`
+:mod:`~digestkit.policy.net` (the confirm-level safety net), :mod:`~digestkit.policy.verbs` (the
+verb lexicon its imperatives read), :mod:`~digestkit.policy.reported`
 (quotations and reported speech, masked or skipped) and :mod:`~digestkit.policy.guard` (sentences,
 pieces, ``check_*``, ``assert_in_scope``). Every public name is re-exported here.
 """

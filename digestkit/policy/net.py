@@ -9,8 +9,10 @@ a rule when
   together with an owner, queue, team, person or role word such as incident commander, primary,
   point, "takes it", "yours", "pick up"; severity: a severity or priority level or its
   vocabulary), and
-* it directs or judges: an imperative (its first verb, after fillers such as "pls" or "honestly",
-  is not an information verb such as confirm, check or ask); a modal, proposal or evaluative
+* it directs or judges: an imperative (its first word, after fillers such as "pls" or "honestly"
+  and a vocative such as "Fatima," or "Ticket 55103,", is a verb of :mod:`~digestkit.policy.verbs`
+  and not an information verb such as confirm, check or ask; or a later clause opens with such a
+  verb and its object, "..., knock it down"); a modal, proposal or evaluative
   marker (should, let's, can we, recommend, best, "=", "no more", ...); or a weak frame: the
   writer's own voice (I, we, you, u, us, let's), any modal, a question that proposes (not one
   asked of a team: "Question for Legal: does ...?", "Is ...?"), a level stated about a thing
@@ -31,6 +33,7 @@ import re
 from collections.abc import Iterable
 
 from digestkit.policy.reported import is_reported
+from digestkit.policy.verbs import INFO_VERBS, NOUN_VERBS, VERBS
 
 __all__ = ["net_hits"]
 
@@ -50,16 +53,30 @@ _LEXICON = re.compile(
     r"reimburs\w*+|charg(?:e|es|ed|ing)|overages?|costs?|prorat\w*+|balance|payments?|paid|pay|"
     r"paying|cheque|check\s+for|complimentary|comp(?:ed|ing)?|make[\s-]?goods?|renewal|"
     r"subscription|concessions?|forgive|write[\s-]?off|zero[\s-]rate|percent|interest|"
-    rf"cancellation|on\s+us|on\s+the\s+house)\b{_NAMED_THING}"
+    r"cancellation|on\s+us|on\s+the\s+house|payouts?|pay[\s-]?outs?|vouchers?|coupons?|gift(?:s|\s+cards?)?|"
+    r"surcharges?|statements?|tab|dollars?|bucks|usd|eur|gbp|euros?|halv(?:e|ed|ing)|half|"
+    r"rebat(?:e|es|ed|ing)|absorb\w*+|swallow|eat\s+(?:the|their|it)|gestures?|apolog(?:y|ise|ize)|"
+    r"perks?|bonus|freebies?|make[\s-]?whole|"
+    r"(?:old|legacy|starter|discounted|lower|reduced|list|contract|annual|monthly|flat|standard|"
+    r"special|introductory|promo\w*+|competitor['’]s|last\s+year['’]s|\w+['’]s)\s+rates?|"
+    r"quarter\s+off|(?:for|at)\s+nothing|our\s+treat|(?:pick\s+up|cover)\s+the\s+(?:tab|bill|cost)|"
+    r"cover\s+(?:their|the|his|her)\s+\w+|match\s+(?:the|their)\s+\w+['’]?s?\s+(?:rate|price|offer)|"
+    r"upgrade\s+[^.]{0,40}?\bplan)\b"
+    rf"{_NAMED_THING}"
     r"|[$€£]\s?\d|\b\d+(?:\.\d+)?\s?%(?!\s+(?:uptime|availability|of\s+(?:tenants|requests|"
     r"traffic|users|calls)))|\bno\s+(?:extra\s+)?(?:cost|charge))"
     r"|(?P<case_routing>\b(?:owner(?:s|ship)?|own(?:s|ed)?|assign(?:ee|ed|ment)?|reassign\w*+|"
     r"queues?|team|crew|squad|desk|pool|rota|rotation|on-?call|tier\s+[1-4]|worked\s+by|"
     r"picked\s+up|take\s+over|belongs?|plate|route[sd]?|hand|handed|give|move|bounce|shift|"
-    r"transfer\w*+|escalate|drop|leave|pull|name)\b|→|->)"
+    r"transfer\w*+|escalate|drop|leave|pull|name|assignee|handover|hand\s+off|over\s+to|to\s+you|"
+    r"on\s+(?:you|him|her|them|me|us)|your\s+(?:baby|problem|call|case|ticket|incident)|"
+    r"goes\s+(?:to|with)|lands?\s+(?:on|with)|babysit|shepherd|steer|drive|run|handle|carry|"
+    r"lean\s+on|staff|man|nurse|quarterback|bring\s+[^.]{0,30}?\bunder|yourself)\b|→|->)"
     r"|(?P<severity_declaration>\b(?:sev(?:erity)?[\s-]?[0-4]?|p[0-4]|s[1-4]|priority|"
     r"critical|major|minor|urgent|urgency|blocker|low|high|top|(?:re)?classif\w*+|"
-    r"(?:up|down)(?:grade|rank)\w*+|(?:severity|priority)\s+level)\b)",
+    r"(?:up|down)[\s-]?(?:grade|rank|tier)\w*+|(?:severity|priority)\s+level|medium|moderate|"
+    r"business[\s-]critical|mission[\s-]critical|cosmetic|trivial|(?:over|under)rated|inflated|"
+    r"overstated|understated|overblown)\b)",
     re.IGNORECASE,
 )
 # A live case named for the routing rule: a case, ticket, incident or escalation, or its number.
@@ -70,7 +87,7 @@ _LIVE_CASE = re.compile(
     re.IGNORECASE,
 )
 # A severity word needs a severity context: "low" or "top" alone is no severity.
-_SEVERITY_BARE = frozenset({"low", "high", "top"})
+_SEVERITY_BARE = frozenset({"low", "high", "top", "medium", "moderate", "cosmetic", "trivial"})
 _SEVERITY_CONTEXT = re.compile(
     r"\b(?:sev\w*|priority|p[0-4]|s[1-4]|urgency|incident|outage|case|ticket|inc-\d+)\b|#\d",
     re.IGNORECASE,
@@ -83,7 +100,8 @@ _FILLERS = (
 )
 # Verbs that gather or report information: an imperative with one of them asks for facts.
 _INFO_VERBS = (
-    r"confirm|check|double-check|verify|ask|review|note|see|compare|clarify|follow|flag|record|"
+    r"confirm|check|double-check|verify|ask|review|note|see|compare|clarify|follow|record|"
+    r"flag(?![^.;]{0,60}?\bas\b)|"
     r"look|find|identify|read|list|summari[sz]e|remember|keep\s+in\s+mind|make\s+a\s+note|"
     r"don['’]?t\s+assume|consult|cross-check|search|track|watch|monitor|escalate\s+questions|"
     r"tell\s+me|let\s+me\s+know|refer\s+to|cite|quote|document|report|describe|explain|"
@@ -185,21 +203,54 @@ _INFO_IMPERATIVE = re.compile(
 _CAPITALISED = re.compile(r"\s+[A-Z]")
 
 
+# The first word of a sentence after a label, a vocative ("Fatima, ...", "Ticket 55103, ..."),
+# fillers and a negation: a verb of the lexicon there makes the sentence an imperative.
+_FIRST_WORD = re.compile(
+    rf"^[\W_]*+(?:{_SOURCE_LABEL}[\w#'’-]++(?:\s+[\w#'’-]++){{0,2}}:\s+)?"
+    r"(?:(?-i:[A-Z][\w'’-]{0,30}+),\s+|(?:ticket|case|incident|inc|escalation)[\s-]?#?\d++,\s+)?"
+    rf"{_FILLERS}(?:(?:don['’]?t|do\s+not|never)\s+)?(?P<verb>[a-z]++(?:-[a-z]++)?)\b"
+    r"(?![-'’:]|\s+(?:of|is|are|was|were|has|had|now|no\s+longer)\b)",
+    re.IGNORECASE,
+)
+# A later clause that starts with an action verb and its object: "..., knock it down",
+# "...; lower it", "... — route the case to ...".
+_CLAUSE_VERB = re.compile(
+    r"(?:[,;:]|\s[—–-])\s+(?:(?:then|and|so|just|pls|please)\s+)?(?P<verb>[a-z]++(?:-[a-z]++)?)"
+    r"(?=\s+(?:it|them|this|that|him|her|the|their|its|his|to|down|up)\b)",
+    re.IGNORECASE,
+)
+
+
+def _verb_initial(text: str) -> re.Match[str] | None:
+    """The opening verb of a sentence whose first word is a verb of the lexicon, or a later
+    clause's verb with its object."""
+    m = _FIRST_WORD.match(text)
+    if m is not None:
+        verb = m.group("verb").lower()
+        if verb in VERBS and verb not in INFO_VERBS:
+            return m
+        if verb in NOUN_VERBS and _OBJECT.match(text, m.end()):
+            return m
+    for c in _CLAUSE_VERB.finditer(text):
+        verb = c.group("verb").lower()
+        if verb in VERBS or verb in NOUN_VERBS:
+            return c
+    return None
+
+
 def _imperative(text: str) -> re.Match[str] | None:
     """The opening action verb of an imperative sentence, if ``text`` is one."""
     m = _IMPERATIVE.search(text)
     if m is None:
-        return None
+        return _verb_initial(text)
     if _OBJECT.match(text, m.end()):
         return m
     # "Give Harbor Point ...", "Skip billing ..."; never "Credit Card Gateway ..."
     if m.group("verb").lower() in _NOUN_VERBS:
-        return None
-    return (
-        m
-        if _CAPITALISED.match(text, m.end()) or re.match(r"\s+\w+ing\b", text[m.end() :])
-        else None
-    )
+        return _verb_initial(text)
+    if _CAPITALISED.match(text, m.end()) or re.match(r"\s+\w+ing\b", text[m.end() :]):
+        return m
+    return _verb_initial(text)
 
 
 # A modal, proposal or evaluative marker in the writer's own voice.
@@ -213,7 +264,9 @@ _MARKER = re.compile(
     r"we['’]re\s+\w+ing|gonna|imo|imho|i\s+think|i\s+feel|in\s+my\s+(?:view|opinion)|"
     r"would\s+be|could\s+be|we\s+can|you\s+can|no\s+need|no\s+more|no\s+less|at\s+most|"
     r"please|pls|plz|immediately|asap|tonight|from\s+here(?:\s+on)?|not\s+us|theirs|"
-    r"it['’]?s\s+theirs|for\s+now)\b|(?<=\s)=(?=\s)|^[\W_]*+(?:sev(?:erity)?"
+    r"it['’]?s\s+theirs|for\s+now|effective\s+(?:now|immediately|today)|as\s+of\s+(?:now|today)|"
+    r"from\s+now(?:\s+on)?|going\s+forward|end\s+of\s+discussion|(?:it|that|this)['’]d|"
+    r"nice\s+gesture|over\s+to\s+you|your\s+baby|until\s+handover|at\s+once|right\s+now|yourself)\b|(?<=\s)=(?=\s)|^[\W_]*+(?:sev(?:erity)?"
     r"[\s-]?[0-4]|p[0-4])\b\s*,",
     re.IGNORECASE,
 )
@@ -234,8 +287,9 @@ _SOURCE = re.compile(
     r"|\bper\s+the\s+(?:runbook|registry|register|crm|record|contract|entitlement|exception)"
     r"|\b(?:runbook|handbook|registry|register|revision|record|policy|section\s+[\d.]+|"
     r"step\s+\d+\w*|appendix|matrix|table|changelog|crm|contract|clause|rule|document|doc|"
-    r"page|wiki)\b[^,;]{0,40}?"
-    r"\b(?:says?|states?|lists?|reads?|requires?|defines?|notes?|names?|references?|mentions?|"
+    r"page|wiki|field|tool|dashboard|console|form|entry|screen|tracker|header)\b[^,;]{0,40}?"
+    r"\b(?:says?|states?|lists?|reads?|shows?|displays?|requires?|defines?|notes?|names?|"
+    r"references?|mentions?|"
     r"refers?\s+to|now|no\s+longer|still)\b"
     r"|\b(?:is|are)\s+now\b|\bsection\s+\d|\bappendix\b",
     re.IGNORECASE,
@@ -285,6 +339,7 @@ _WEAK_FRAME = re.compile(
     r"still|really|clearly)\s+){0,2}(?:sev(?:erity)?[\s-]?(?:[0-4]|one|two|three|four)|p[0-4]|"
     r"s[0-4]|priority\s+(?:[0-4]|one|two|three|four)|critical|major|minor|low|high|urgent|"
     r"blocker)\b"
+    r"|\b(?:is|are|['’]s)\s+(?:(?:over|under)rated|inflated|overstated|understated|overblown)\b"
     r"|^[\W_]*+(?:sev(?:erity)?|priority|pri|urgency)\s+(?:for|of|on)\b[^:]{1,60}:\s*\w",
     re.IGNORECASE,
 )
@@ -303,7 +358,7 @@ _SPECIFIC_CASE = re.compile(
 )
 # A past or passive statement describes a record: "moved from Tier 2", "is assigned to", "took".
 _PAST = re.compile(
-    r"\b(?!(?:need|speed|seed|feed|bleed|shed|red|bed|led)\b)\w+ed\b|\b(?:took|went|got|was|were|"
+    r"\b(?!(?:need|speed|seed|feed|bleed|shed|red|bed|led|(?:over|under)\w+|inflated)\b)\w+ed\b|\b(?:took|went|got|was|were|"
     r"had|did|said|made|set\s+to|history|historical)\b",
     re.IGNORECASE,
 )

@@ -46,6 +46,16 @@ _QUOTE_LABEL = re.compile(
     r"rules?)\b",
     re.IGNORECASE,
 )
+# A quotation that opens a sentence and is then reported on is runbook text: "'Escalate to the
+# duty manager' now appears in step 3", "'Page the VP' was moved to step 6".
+_QUOTE_SUBJECT = re.compile(
+    r"\s*(?:now\s+|no\s+longer\s+|still\s+|also\s+|only\s+|first\s+)?(?:appears?|appeared|"
+    r"(?:is|was|were|are|has\s+been|got)\s+(?:now\s+|no\s+longer\s+)?(?:moved|removed|added|"
+    r"reworded|renamed|deleted|dropped|restored|replaced|listed|quoted|kept|in\s+step|under|"
+    r"part\s+of)|moved|moves|became|becomes|replaces|replaced|precedes|follows|reads|comes|sits|"
+    r"lives|shows\s+up|used\s+to|opens|closes|ends|begins|heads|was|were)\b",
+    re.IGNORECASE,
+)
 # A step named by its label, "Step 3 (page the primary on-call)", quotes the runbook.
 _STEP_LABEL = re.compile(
     r"\bstep\s+\d+[a-z]?\s*(\([^()]{0,400}\)|[—–]\s[^—–]{0,400}\s[—–])", re.IGNORECASE
@@ -109,11 +119,17 @@ def mask(text: str, quotes: Quotes) -> str:
 
     for m in _STEP_LABEL.finditer(text):
         blank(m.start(1) + 1, m.end(1) - 1)
+    lead = len(text) - len(text.lstrip(" \t*•·-–—(["))
     for opener, start, end in _quotations(text):
         if text[end] not in _OPEN_CLOSE[text[opener]]:
             continue
         before = "".join(chars[max(0, opener - _INTRO_CHARS) : opener])
-        if quotes == "all" or _QUOTE_INTRO.search(before) or _QUOTE_LABEL.match(text, end):
+        if (
+            quotes == "all"
+            or _QUOTE_INTRO.search(before)
+            or _QUOTE_LABEL.match(text, end)
+            or (opener == lead and _QUOTE_SUBJECT.match(text, end + 1))
+        ):
             blank(start, end)
     return "".join(chars)
 
