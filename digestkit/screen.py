@@ -36,8 +36,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from wordfreq import zipf_frequency
-
 from digestkit import sources
 from digestkit.normalize import Folded, fold
 
@@ -129,6 +127,10 @@ def _stem(key: NameKey) -> NameKey:
 
 @lru_cache(maxsize=4096)
 def _ordinary(word: str) -> bool:
+    # Imported here: wordfreq loads its language tables at import (~0.1-0.2 s), and most digests
+    # never ask, since only a word that alone names a CRM record is judged.
+    from wordfreq import zipf_frequency
+
     return zipf_frequency(word, "en") >= ORDINARY_WORD_ZIPF
 
 
