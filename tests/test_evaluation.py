@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.cli import main
 from digestkit.evaluation import latency, metrics
-from digestkit.exceptions import ScopeError, UsageError, WorkspaceError
+from digestkit.exceptions import RevisionError, ScopeError, UsageError, WorkspaceError
 
 RB, OTHER = "premium-s1-escalation", "standard-s2-triage"
 REPO = Path(__file__).resolve().parents[1]
@@ -1203,6 +1204,17 @@ def test_replay_plan_gives_distinct_pairs_with_distinct_as_of_times(tiny_world):
         ev.replay(tiny_world, pairs=[(RB,)], progress=False)
     with pytest.raises(src_mod.SourceError, match="no runbook has two published revisions"):
         ev.replay_plan(_only_first_revisions(tiny_world), 3)
+
+
+def test_replay_leaves_nothing_frozen(tiny_world: Path) -> None:
+    # replay freezes what earlier digests left for the collector's sake; the heap is the
+    # caller's again afterwards, also when a digest fails.
+    assert gc.get_freeze_count() == 0
+    ev.replay(tiny_world, pairs=ev.replay_plan(tiny_world, 2), gold={}, progress=False)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RevisionError):
+        ev.replay(tiny_world, pairs=[(RB, "r2", "r1"), (RB, "r99", "r1")], progress=False)
+    assert gc.get_freeze_count() == 0
 
 
 def _only_first_revisions(root: Path) -> Path:
