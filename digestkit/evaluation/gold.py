@@ -26,6 +26,7 @@ __all__ = [
     "GoldMatch",
     "IssueKind",
     "IssueMatch",
+    "gold_counts",
     "issue_group",
     "load_gold",
     "match_gold",
@@ -140,6 +141,19 @@ class GoldMatch:
     @property
     def false_flags(self) -> tuple[FlagMatch, ...]:
         return tuple(f for f in self.flags if not f.matched)
+
+
+def gold_counts(match: GoldMatch | None) -> dict[str, Any]:
+    """The counts a replay or metrics row keeps of a digest's match (None where it has no gold)."""
+    return {
+        "has_gold": match is not None,
+        "changes_total": len(match.changes) if match else None,
+        "changes_found": match.changes_found if match else None,
+        "formatting_reported": match.formatting_reported if match else None,
+        "issues_total": len(match.issues) if match else None,
+        "issues_surfaced": match.issues_surfaced if match else None,
+        "false_flags": len(match.false_flags) if match else None,
+    }
 
 
 def _pair(value: Sequence[int] | None) -> tuple[int, int] | None:

@@ -58,7 +58,7 @@ from digestkit.evaluation.corrections import (
     review_source,
     review_summary,
 )
-from digestkit.evaluation.gold import GoldMatch, load_gold, match_gold
+from digestkit.evaluation.gold import GoldMatch, gold_counts, load_gold, match_gold
 from digestkit.evaluation.latency import (
     event_times,
     latency_summary,
@@ -323,14 +323,8 @@ def _digest_metrics(
         sim_missed=missed.get("simulated", 0),
         sim_usefulness=_mean(ratings.get("simulated", [])),
         scope_violations=len(check_digest(digest)),
-        has_gold=match is not None,
-        changes_total=len(match.changes) if match else None,
-        changes_found=match.changes_found if match else None,
-        formatting_reported=match.formatting_reported if match else None,
-        issues_total=len(match.issues) if match else None,
-        issues_surfaced=match.issues_surfaced if match else None,
+        **gold_counts(match),
         flags_total=len(match.flags) if match else None,
-        false_flags=len(match.false_flags) if match else None,
         tracked_issues=len(tracked) if match else None,
         in_time=sum(t.outcome == "in_time" for t in tracked) if match else None,
         late=sum(t.outcome == "late" for t in tracked) if match else None,

@@ -24,7 +24,7 @@ from digestkit import review as rv
 from digestkit import sources as src_mod
 from digestkit.clock import format_utc
 from digestkit.digest import build_digest
-from digestkit.evaluation.gold import load_gold, match_gold
+from digestkit.evaluation.gold import gold_counts, load_gold, match_gold
 from digestkit.evaluation.metrics import SCHEMA_VERSION
 from digestkit.evaluation.tables import format_value, markdown_table, rate, records, timestamp
 from digestkit.exceptions import SourceError, UsageError
@@ -193,13 +193,7 @@ def _replay_one(
         claims=len(rv.digest_claims(digest)),
         changed_steps=len(digest["changed_steps"]),
         flags=len(digest["flags"]) + len(digest["open_questions"]),
-        has_gold=match is not None,
-        changes_total=len(match.changes) if match else None,
-        changes_found=match.changes_found if match else None,
-        formatting_reported=match.formatting_reported if match else None,
-        issues_total=len(match.issues) if match else None,
-        issues_surfaced=match.issues_surfaced if match else None,
-        false_flags=len(match.false_flags) if match else None,
+        **gold_counts(match),
         seconds=seconds,
     )
 

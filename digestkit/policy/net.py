@@ -186,10 +186,13 @@ _SOURCE_LABEL = (
     r"(?![^:]{0,40}\b(?:facts?|summary|history|entitlements?|text|wording|revision|version|"
     r"background|context|example|quote|record|note)\s*:)"
 )
+# A sentence's start, past an optional label of up to three words that does not introduce a
+# source ("Case 90113: ...", not "Revision text: ...").
+_OPENING = rf"^[\W_]*+(?:{_SOURCE_LABEL}[\w#'’-]++(?:\s+[\w#'’-]++){{0,2}}:\s+)?"
 # An imperative: the sentence (or a clause after a label such as "Case 90113:") starts with an
 # action verb; "Don't charge them" and "Never bill" are imperatives too.
 _IMPERATIVE = re.compile(
-    rf"^[\W_]*+(?:{_SOURCE_LABEL}[\w#'’-]++(?:\s+[\w#'’-]++){{0,2}}:\s+)?{_FILLERS}"
+    rf"{_OPENING}{_FILLERS}"
     rf"(?!(?:{_INFO_VERBS})\b)(?:(?:don['’]?t|do\s+not|never)\s+)?(?P<verb>{_ACTION_VERBS})\b"
     r"(?![-'’:]|\s+(?:of|is|are|was|were|has|had|for\s+the\s+(?:runbook|step)))",
     re.IGNORECASE,
@@ -206,7 +209,7 @@ _CAPITALISED = re.compile(r"\s+[A-Z]")
 # The first word of a sentence after a label, a vocative ("Fatima, ...", "Ticket 55103, ..."),
 # fillers and a negation: a verb of the lexicon there makes the sentence an imperative.
 _FIRST_WORD = re.compile(
-    rf"^[\W_]*+(?:{_SOURCE_LABEL}[\w#'’-]++(?:\s+[\w#'’-]++){{0,2}}:\s+)?"
+    rf"{_OPENING}"
     r"(?:(?-i:[A-Z][\w'’-]{0,30}+),\s+|(?:ticket|case|incident|inc|escalation)[\s-]?#?\d++,\s+)?"
     rf"{_FILLERS}(?:(?:don['’]?t|do\s+not|never)\s+)?(?P<verb>[a-z]++(?:-[a-z]++)?)\b"
     r"(?![-'’:]|\s+(?:of|is|are|was|were|has|had|now|no\s+longer)\b)",
