@@ -221,6 +221,17 @@ class _Lookup:
         # text asks about its words anyway), so a collision costs nothing but a later query.
         self.asked: set[int] = set()
 
+    def ask_about(self, texts: Iterable[str]) -> None:
+        """Ask the sources at once about every word of the texts not asked about yet."""
+        new = [text for text in dict.fromkeys(texts) if hash(text) not in self.asked]
+        read = [_read(text) for text in new]
+        self.ensure(
+            (w for t in read for w in t.words),
+            (g for t in read for g in t.givens),
+            (d for t in read for d in t.tails),
+        )
+        self.asked.update(map(hash, new))
+
     def ensure(self, words: Iterable[str], givens: Iterable[str], tails: Iterable[str]) -> None:
         """Ask the sources about whichever of these keys were not asked about yet."""
         with self.lock:
@@ -349,24 +360,10 @@ def _sources_of(src: str | Path | sources.DataSources) -> _Lookup:
     return _sources_lookup(data, content_stamp(data))
 
 
-def _lookup(src: str | Path | sources.DataSources, texts: Iterable[_Text]) -> _Lookup:
-    lookup = _sources_of(src)
-    texts = list(texts)
-    lookup.ensure(
-        (w for t in texts for w in t.words),
-        (g for t in texts for g in t.givens),
-        (d for t in texts for d in t.tails),
-    )
-    return lookup
-
-
 def prefetch(texts: Iterable[str], src: str | Path | sources.DataSources) -> None:
     """Ask the sources at once about every word of ``texts``, so screening each of them
     afterwards (:func:`find_hits`) asks nothing more: one CRM query instead of one per text."""
-    lookup = _sources_of(src)
-    new = [text for text in dict.fromkeys(texts) if hash(text) not in lookup.asked]
-    _lookup(src, map(_read, new))
-    lookup.asked.update(map(hash, new))
+    _sources_of(src).ask_about(texts)
 
 
 def _pattern_hits(folded: Folded) -> list[Hit]:
@@ -508,8 +505,7 @@ def find_hits(text: str, src: str | Path | sources.DataSources | None = None) ->
     hits = _pattern_hits(read.folded)
     if src is not None:
         found = _sources_of(src)
-        if hash(text) not in found.asked:
-            _lookup(src, [read])
+        found.ask_about([text])
         hits += _phrase_hits(read, found)
         hits += _phone_hits(read.folded, found)
     return hits
