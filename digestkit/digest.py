@@ -43,6 +43,7 @@ __all__ = [
     "check_consistency",
     "compare_frame",
     "context_frame",
+    "default_baseline",
     "revision_pair",
     "to_markdown",
 ]
@@ -501,6 +502,12 @@ def _baseline(
                 "pass an earlier published revision"
             )
         return row
+    return default_baseline(revisions, new_row)
+
+
+def default_baseline(revisions: pd.DataFrame, new_row: pd.Series) -> pd.Series | None:
+    """The baseline a digest of ``new_row`` takes when none is given: the runbook's published
+    revision just before it (None for its first). ``revisions`` are the runbook's."""
     earlier = revisions[(revisions["status"] == "published") & (revisions["seq"] < new_row["seq"])]
     return earlier.sort_values("seq").iloc[-1] if len(earlier) else None
 

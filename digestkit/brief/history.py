@@ -95,6 +95,7 @@ def posted_digest(
     """
     from digestkit import __version__, context
     from digestkit import sources as src_mod
+    from digestkit.digest import default_baseline
     from digestkit.fileio import sha256_bytes
 
     folder = Path(workspace) / "digests" / f"{runbook_id}@{revision}"
@@ -123,14 +124,8 @@ def posted_digest(
         return None
     if str(row["sha256"].iloc[0]) != built.get("revision_sha256"):
         return None
-    earlier = revisions[
-        (revisions["status"] == "published") & (revisions["seq"] < row["seq"].iloc[0])
-    ].sort_values("seq")
-    base = (
-        (str(earlier["revision"].iloc[-1]), str(earlier["sha256"].iloc[-1]))
-        if len(earlier)
-        else (None, None)
-    )
+    earlier = default_baseline(revisions, row.iloc[0])
+    base = (None, None) if earlier is None else (str(earlier["revision"]), str(earlier["sha256"]))
     if base != (header.get("baseline"), built.get("baseline_sha256")):
         return None
     return digest
