@@ -49,3 +49,29 @@ def test_prose_statements(sentence: str, found: list[tuple[str, str]]) -> None:
     got = prose_statements(sentence, PRODUCTS)
     assert [(s.kind, s.value) for s in got] == found
     assert all(isinstance(s, ProseStatement) and s.product.lower() == "data export" for s in got)
+
+
+# Names that continue one another, differ only in case or carry accents: the trie-shaped
+# alternation must prefer the longest name that lets the statement match, as a flat
+# longest-first alternation does.
+NESTED = ["Data", "Data Export", "Data Export Jobs", "Ledger", "Ledger-X", "Café Sync", "ÉCLAIR"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        ("Data Export Jobs is owned by Platform Operations.", ("Data Export Jobs", "owner")),
+        ("Data Export is owned by Platform Operations.", ("Data Export", "owner")),
+        ("DATA is owned by Platform Operations.", ("DATA", "owner")),
+        ("Data Exporter is owned by Platform Operations.", None),  # no product ends there
+        ("Ledger-X belongs to Finance Engineering.", ("Ledger-X", "owner")),
+        ("Ledger belongs to Finance Engineering.", ("Ledger", "owner")),
+        ("café sync pages sync-oncall first.", ("café sync", "primary_pager")),
+        ("Éclair is paged via pastry-oncall.", ("Éclair", "primary_pager")),
+    ],
+)
+def test_prose_statements_choose_the_longest_product_name(
+    sentence: str, found: tuple[str, str] | None
+) -> None:
+    got = [(s.product, s.kind) for s in prose_statements(sentence, NESTED)]
+    assert got == ([found] if found else [])
