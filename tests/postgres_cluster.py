@@ -224,6 +224,9 @@ def load_sqlite(sqlite_path: Path, conninfo: str) -> dict[str, dict[str, str]]:
     import psycopg
     from psycopg import sql
 
+    from digestkit.sources.crm import name_key_indexes
+
+    name_keys = {ddl.split()[5]: ddl for ddl in name_key_indexes("postgresql")}
     lite = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         catalog = {
@@ -267,6 +270,9 @@ def load_sqlite(sqlite_path: Path, conninfo: str) -> dict[str, dict[str, str]]:
                         )
                 for _, index, unique, *_ in lite.execute(f'PRAGMA index_list("{table}")'):
                     cols = [r[2] for r in lite.execute(f'PRAGMA index_info("{index}")')]
+                    if None in cols:  # an expression: the screen's name keys, PostgreSQL's own
+                        pg.execute(name_keys[index])
+                        continue
                     pg.execute(
                         sql.SQL("CREATE {}INDEX {} ON {} ({})").format(
                             sql.SQL("UNIQUE " if unique else ""),

@@ -50,6 +50,8 @@ __all__ = [
     "load_accounts",
     "load_contacts",
     "load_entitlements",
+    "name_key",
+    "name_key_indexes",
 ]
 
 CRM_TABLES = ("accounts", "contacts", "entitlements")
@@ -115,6 +117,14 @@ _FAULTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # How many leading (or trailing) characters of a name the candidate lookup compares in SQL.
 _AFFIX = 4
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Each (table, column, how) the screen looks up by name_key.
+_NAME_KEYS = (
+    ("accounts", "account_name", "start"),
+    ("entitlements", "contract_clause", "start"),
+    ("contacts", "contact_name", "start"),
+    ("contacts", "contact_name", "end"),
+    ("contacts", "phone", "digits"),
+)
 
 
 class NameCandidates(NamedTuple):
@@ -273,10 +283,12 @@ def find_name_candidates(
     entitlements whose contract clause, starts with a word of ``first_words``; contacts whose name
     ends with a word of ``last_words`` or starts with one of ``given_words``, or whose phone's last
     seven digits are one of ``phone_tails``. It is a superset, filtered in SQL only as far as
-    plain ASCII allows: a name whose compared end is not ASCII letters and digits (accents,
-    punctuation, a word shorter than the compared part) comes back whatever it says, and the
-    caller folds and checks every record. A database other than SQLite or PostgreSQL returns
-    every record. Sensitive columns are read: this is for the sensitive-data screen.
+    plain ASCII allows (:func:`name_key`): a name whose word stops at a letter that is not ASCII
+    comes back when its ASCII part may belong to a word, one that starts or ends with no ASCII
+    letter or digit comes back whatever it says, and the caller folds and checks every record.
+    With the indexes of :func:`name_key_indexes` the lookups read only the matching rows. A
+    database other than SQLite or PostgreSQL returns every record. Sensitive columns are read:
+    this is for the sensitive-data screen.
     """
     sources = resolve_sources(src)
     first, last, given = sorted(set(first_words)), sorted(set(last_words)), sorted(set(given_words))
@@ -307,9 +319,9 @@ def _candidates(
     columns: Sequence[str],
     wanted: Sequence[tuple[str, str, Sequence[str]]],
 ) -> list[Any]:
-    """Rows (id first, then ``columns``) of ``table`` matching any ``(how, column, values)``:
-    ``how`` is "start" or "end" (the column's first or last letters, any case, against the values'
-    own) or "digits" (the column's last four characters against the values)."""
+    """Rows (id first, then ``columns``) of ``table`` matching any ``(how, column, values)``
+    through :func:`name_key`: ``how`` is "start" or "end" (the column's first or last word, any
+    case, against the values) or "digits" (the column's last four digits against the values')."""
     where = _crm_where(sources.crm_url, table)
     id_col = KEYS[table][0]
     with _connected(sources.crm_url, table) as conn:
@@ -321,78 +333,83 @@ def _candidates(
         dialect = conn.dialect.name
         if table == "entitlements":
             select = select.where(t.c.contract_clause.is_not(None))
-        wanted = [(how, column, values) for how, column, values in wanted if values]
         if dialect not in ("sqlite", "postgresql"):
             return [tuple(row) for row in conn.execute(select)]
+        keys = [_key_values(how, values) for how, _, values in wanted if values]
+        wanted = [(how, column, values) for how, column, values in wanted if values]
         budget = math.inf
         if dialect == "sqlite":
-            # One bound value per word: stay under this build's limit, in as few scans as can be.
+            # One bound value per key: stay under this build's limit, in as few queries as can be.
             driver = conn.connection.driver_connection
             if isinstance(driver, sqlite3.Connection):
-                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 2 * len(wanted)
-        # Shorter values cannot equal a name's first or last four characters: such names are
-        # among those SQL cannot judge (see _affix_conditions).
-        long = [sorted(v for v in values if len(v) >= _AFFIX) for _, _, values in wanted]
-        per_value = [1 if how == "digits" else 2 for how, _, _ in wanted]
-        scans = max(1, math.ceil(sum(map(len, long)) * max(per_value, default=1) / budget))
+                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(wanted)
+        parts = max(1, math.ceil(sum(map(len, keys)) / budget))
         rows: dict[str, tuple[Any, ...]] = {}
-        for part in range(scans):
-            conditions = []
-            for (how, column, _), values in zip(wanted, long, strict=True):
-                conditions += _affix_conditions(dialect, how, t.c[column], values[part::scans])
+        for part in range(parts):
+            conditions = [
+                _among(dialect, name_key(dialect, how, column), ["", *values[part::parts]])
+                for (how, column, _), values in zip(wanted, keys, strict=True)
+            ]
             for row in conn.execute(select.where(sa.or_(*conditions))):
                 rows.setdefault(str(row[0]), (str(row[0]), *row[1:]))
         return sorted(rows.values(), key=lambda row: str(row[0]))
 
 
-def _affix_conditions(
-    dialect: str, how: str, column: sa.ColumnElement[Any], values: Sequence[str]
-) -> list[sa.ColumnElement[bool]]:
-    """``column`` starting or ending with a word of ``values`` (any letter case), or with its
-    first or last four characters not plain ASCII letters and digits (SQL cannot judge it: the
-    caller does). For "digits", the last four characters of ``column`` and of a value match.
-
-    The four characters are compared first, a cheap filter; the whole first or last word of
-    ``column`` only where they match. A word followed (or preceded) by a character that is not
-    ASCII may continue in it once folded, so it counts too.
-    """
-    sqlite = dialect == "sqlite"
-    affixes = sorted({v[:_AFFIX] if how == "start" else v[-_AFFIX:] for v in values})
-    if how == "start":
-        part = sa.func.substr(column, 1, _AFFIX)
-    else:
-        part = sa.func.substr(column, -_AFFIX) if sqlite else sa.func.right(column, _AFFIX)
-    if sqlite:
-        # GLOB ranges are code points in SQLite (and a spelled-out class is slow to match).
-        plain = part.op("GLOB")(("[0-9]" if how == "digits" else "[0-9A-Za-z]") * _AFFIX)
-    else:
-        # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
-        chars = "0123456789" if how == "digits" else _ALNUM
-        plain = part.op("~")(f"^[{chars}]{{{_AFFIX}}}$")
-    unjudged = sa.not_(plain)
-    if not affixes:
-        return [unjudged]
+def _key_values(how: str, words: Collection[str]) -> list[str]:
+    """The :func:`name_key` values a row whose first ("start") or last ("end") word folds to one
+    of ``words`` can have: the word, or (a letter beside it not being ASCII, its key stops
+    there) a part of it at the far end from that letter. "digits": the values' last four."""
     if how == "digits":
-        return [_among(dialect, part, affixes), unjudged]
+        return sorted({w[-_AFFIX:] for w in words if len(w) >= _AFFIX})
     if how == "start":
-        run = sa.func.length(column) - sa.func.length(sa.func.ltrim(column, _ALNUM))
-        word, beside = sa.func.substr(column, 1, run), sa.func.substr(column, run + 1, 1)
-    else:
-        keep = sa.func.length(sa.func.rtrim(column, _ALNUM))
-        word, beside = sa.func.substr(column, keep + 1), sa.func.substr(column, keep, 1)
-    code = sa.func.unicode(beside) if sqlite else sa.func.ascii(beside)
-    whole = sa.or_(_among(dialect, word, values, fold=True), code > 127)
-    return [sa.and_(_among(dialect, part, affixes, fold=True), whole), unjudged]
+        return sorted({w[:n] for w in words for n in range(1, len(w) + 1)})
+    return sorted({w[-n:] for w in words for n in range(1, len(w) + 1)})
 
 
-def _among(
-    dialect: str, value: sa.ColumnElement[Any], values: Sequence[str], *, fold: bool = False
-) -> sa.ColumnElement[bool]:
-    """``value`` IN ``values`` (lower-case ones, any case of ``value`` with ``fold``)."""
+def name_key(dialect: str, how: str, column: str) -> str:
+    """The SQL expression the screen looks names up by, for ``column`` of a CRM table.
+
+    For ``how="start"`` (or "end") it is ``column``'s leading (trailing) run of ASCII letters
+    and digits in lower case: a name's first (last) word, or its part up to a letter that is not
+    ASCII; '' when there is none (SQL cannot judge such a name: the screen reads and folds it).
+    For "digits", the last four characters when they are digits, else ''. NULL for NULL.
+    Written out with its constants so that an index on exactly this expression serves the
+    lookup (:func:`name_key_indexes`); without one the lookup scans the table.
+    """
+    if how == "digits":
+        last = (
+            f"substr({column}, -{_AFFIX})" if dialect == "sqlite" else f"right({column}, {_AFFIX})"
+        )
+        if dialect == "sqlite":
+            digits = f"{last} GLOB '{'[0-9]' * _AFFIX}'"
+        else:
+            digits = f"{last} ~ '^[0-9]{{{_AFFIX}}}$'"
+        return f"(CASE WHEN {digits} THEN {last} WHEN {column} IS NOT NULL THEN '' END)"
+    if how == "start":
+        return f"lower(substr({column}, 1, length({column}) - length(ltrim({column}, '{_ALNUM}'))))"
+    return f"lower(substr({column}, length(rtrim({column}, '{_ALNUM}')) + 1))"
+
+
+def name_key_indexes(dialect: str = "sqlite") -> list[str]:
+    """``CREATE INDEX`` statements that let the sensitive-data screen's CRM lookups
+    (:func:`find_name_candidates`) read a few index entries instead of every row.
+
+    The sample CRM has them; for your own CRM a database administrator may run them (SQLite or
+    PostgreSQL, ``dialect``). Without them the screen still works, scanning each name column.
+    """
+    return [
+        f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_{how} ON {table} "
+        f"({name_key(dialect, how, column)})"
+        for table, column, how in _NAME_KEYS
+    ]
+
+
+def _among(dialect: str, key: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The SQL expression ``key`` IN ``values``, in a form an index on ``key`` serves."""
+    value = sa.literal_column(key, sa.String())
     if dialect == "sqlite":
-        return (sa.collate(value, "NOCASE") if fold else value).in_(list(values))
-    array = sa.literal(list(values), postgresql.ARRAY(sa.String()))
-    return (sa.func.lower(value) if fold else value) == sa.any_(array)
+        return value.in_(list(values))
+    return value == sa.any_(sa.literal(list(values), postgresql.ARRAY(sa.String())))
 
 
 def count_entitlement_accounts(
