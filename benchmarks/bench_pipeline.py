@@ -233,8 +233,10 @@ def spread(s: dict, scale: float = 1000, digits: int = 0) -> str:
 
 
 def clear_caches() -> list[str]:
-    """Empty every cache of the digestkit modules loaded: functools and cachetools caches."""
-    cleared = []
+    """Empty every cache of the digestkit modules loaded (functools and cachetools caches) and
+    ``re``'s cache of compiled patterns, which digestkit's patterns fill too."""
+    re.purge()
+    cleared = ["re (compiled patterns)"]
     for name, module in list(sys.modules.items()):
         if name != "digestkit" and not name.startswith("digestkit."):
             continue

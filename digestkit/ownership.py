@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 __all__ = ["ProseStatement", "StatementKind", "prose_statements"]
 
@@ -70,6 +70,7 @@ _OTHER_PAGE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.;!?]+(?:[.;!?](?=\s|$)|$)")
+_RUN = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class ProseStatement:
     value: str
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=1024)
 def _patterns(products: tuple[str, ...]) -> tuple[tuple[StatementKind, bool, re.Pattern[str]], ...]:
     """(kind, weak, pattern) of every statement form, for these product names."""
     product = rf"(?P<product>{_trie(products)})(?![\w-])"
@@ -95,6 +96,49 @@ def _patterns(products: tuple[str, ...]) -> tuple[tuple[StatementKind, bool, re.
         source = template.format(P=product, T=_TEAM, G=_PAGER, THE=_THE)
         out.append((cast(StatementKind, kind), weak, re.compile(rf"(?<![\w-]){source}", re.I)))
     return tuple(out)
+
+
+def _fold(text: str) -> str:
+    """``text`` in one case, merging at least the letters ``re.IGNORECASE`` takes as one
+    (str.casefold keeps the Turkish dotted and dotless i apart: both are "i" here)."""
+    return text.casefold().replace("\u0131", "i").replace("\u0307", "")
+
+
+class _Names(NamedTuple):
+    """Product names by their words (folded), for finding which ones a sentence may mention."""
+
+    by_words: dict[tuple[str, ...], tuple[str, ...]]
+    first_words: frozenset[str]
+    lengths: tuple[int, ...]  # how many words names have
+    wordless: tuple[str, ...]  # names without a letter or digit: any sentence may name them
+
+
+@lru_cache(maxsize=16)
+def _names(products: tuple[str, ...]) -> _Names:
+    by_words: dict[tuple[str, ...], list[str]] = {}
+    for name in products:
+        by_words.setdefault(tuple(_RUN.findall(_fold(name))), []).append(name)
+    wordless = tuple(by_words.pop((), ()))
+    return _Names(
+        {words: tuple(names) for words, names in by_words.items()},
+        frozenset(words[0] for words in by_words),
+        tuple(sorted({len(words) for words in by_words})),
+        wordless,
+    )
+
+
+def _mentioned(words: list[str], names: _Names) -> tuple[str, ...]:
+    """The product names whose words run in ``words`` (a sentence's, folded), sorted.
+
+    A pattern built for these names alone finds what one built for every name finds: a name
+    matches only where the text spells it (in any case), so its words are the text's there.
+    """
+    found = set(names.wordless)
+    for i, word in enumerate(words):
+        if word in names.first_words:
+            for n in names.lengths:
+                found.update(names.by_words.get(tuple(words[i : i + n]), ()))
+    return tuple(sorted(found))
 
 
 _Trie = dict[str, "_Trie"]  # letter -> the names' rest; "" marks where a name ends
@@ -128,13 +172,20 @@ def _trie(names: Iterable[str]) -> str:
 
 def prose_statements(text: str, products: Iterable[str]) -> list[ProseStatement]:
     """Ownership and first-paging statements in ``text`` about the named ``products``."""
-    names = tuple(sorted({p for p in products if p}))
-    if not names:
+    names = _names(tuple(sorted({p for p in products if p})))
+    if not (names.by_words or names.wordless):
         return []
+    if not (names.wordless or names.first_words.intersection(_RUN.findall(_fold(text)))):
+        return []  # most texts name no product: one look at their words
     found: list[tuple[int, ProseStatement]] = []
     for sentence in _SENTENCE.finditer(text):
+        mentioned = _mentioned(_RUN.findall(_fold(sentence.group(0))), names)
+        if not mentioned:
+            continue
         hedged = _OTHER_PAGE.search(sentence.group(0)) is not None
-        for kind, weak, pattern in _patterns(names):
+        # Built for the names this sentence mentions only: thousands of registry names made
+        # one pattern cost seconds to compile.
+        for kind, weak, pattern in _patterns(mentioned):
             if weak and hedged:
                 continue
             for m in pattern.finditer(sentence.group(0)):

@@ -75,3 +75,48 @@ def test_prose_statements_choose_the_longest_product_name(
 ) -> None:
     got = [(s.product, s.kind) for s in prose_statements(sentence, NESTED)]
     assert got == ([found] if found else [])
+
+
+# Written by hand: a pattern is built only for the names a sentence mentions, so every spelling
+# IGNORECASE takes for the same name must still count as a mention.
+MANY = [f"{w} Routing Service" for w in ("Atlas", "Aurora", "Basalt")] + [
+    "Istanbul Cloud",
+    "Kelvin Lab",
+    "Search Hub",
+    "Straße API",
+    "C++ Runtime",
+    "Pay-API",
+    "I/O Hub",
+    "Ledger",
+    "Ledger Service",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (
+            "İSTANBUL CLOUD is owned by Platform Operations.",
+            ("İSTANBUL CLOUD", "Platform Operations"),
+        ),
+        (
+            "ıstanbul cloud is owned by Platform Operations.",
+            ("ıstanbul cloud", "Platform Operations"),
+        ),
+        ("\u212aelvin Lab is owned by Lab Ops.", ("\u212aelvin Lab", "Lab Ops")),
+        ("\u017fearch Hub is owned by Find Team.", ("\u017fearch Hub", "Find Team")),
+        ("STRAẞE API is owned by Road Team.", ("STRAẞE API", "Road Team")),
+        ("c++ runtime is owned by Compiler Group.", ("c++ runtime", "Compiler Group")),
+        ("I/O hub is owned by Storage.", ("I/O hub", "Storage")),
+        ("pay-api is owned by Payments Core.", ("pay-api", "Payments Core")),
+        ("Pay-API-v2 is owned by Payments Core.", None),
+        ("Basalt Routing Service is owned by Edge.", ("Basalt Routing Service", "Edge")),
+        ("Basalt Routing is owned by Edge.", None),  # only a part of a name
+        ("Routing Service is owned by Edge.", None),
+        ("Ledger Service. Ledger is owned by Money.", ("Ledger", "Money")),
+        ("Atlas. Routing Service is owned by Edge.", None),  # a name across two sentences
+    ],
+)
+def test_every_case_spelling_of_a_name_is_a_mention(text: str, found: tuple[str, str] | None):
+    got = [(s.product, s.value) for s in prose_statements(text, MANY)]
+    assert got == ([found] if found else [])
