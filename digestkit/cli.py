@@ -64,6 +64,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    if args.index_sql:
+        from digestkit.sources.crm import name_key_indexes
+
+        print("\n".join(f"{statement};" for statement in name_key_indexes(args.index_sql)))
+        return 0
     from digestkit.sources import open_sources, summarize
 
     print(summarize(open_sources(args.data)))
@@ -382,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("sources", cmd_sources, "load every source and print a short summary")
     _data_option(p)
+    p.add_argument(
+        "--index-sql",
+        choices=("sqlite", "postgresql"),
+        help="print instead the CREATE INDEX statements that let the sensitive-data screen "
+        "look names up in your CRM without reading every row",
+    )
 
     p = command("path", cmd_path, "print where a file shipped in the package is (for schedulers)")
     p.add_argument(

@@ -342,12 +342,13 @@ def _candidates(
             # One bound value per key: stay under this build's limit, in as few queries as can be.
             driver = conn.connection.driver_connection
             if isinstance(driver, sqlite3.Connection):
-                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(wanted)
-        parts = max(1, math.ceil(sum(map(len, keys)) / budget))
+                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 2 * len(wanted)
+        # A key and its four-character affix are bound values each.
+        parts = max(1, math.ceil(2 * sum(map(len, keys)) / budget))
         rows: dict[str, tuple[Any, ...]] = {}
         for part in range(parts):
             conditions = [
-                _among(dialect, name_key(dialect, how, column), ["", *values[part::parts]])
+                _key_condition(dialect, how, t.c[column], values[part::parts])
                 for (how, column, _), values in zip(wanted, keys, strict=True)
             ]
             for row in conn.execute(select.where(sa.or_(*conditions))):
@@ -364,6 +365,41 @@ def _key_values(how: str, words: Collection[str]) -> list[str]:
     if how == "start":
         return sorted({w[:n] for w in words for n in range(1, len(w) + 1)})
     return sorted({w[-n:] for w in words for n in range(1, len(w) + 1)})
+
+
+def _key_condition(
+    dialect: str, how: str, column: sa.ColumnElement[Any], keys: Sequence[str]
+) -> sa.ColumnElement[bool]:
+    """``column``'s :func:`name_key` among ``keys`` (or '').
+
+    A table scan (no index on the key) first compares the column's first or last four
+    characters, far cheaper per row than the key: only a name whose word starts (ends) with a
+    key's four, or whose four are not all ASCII letters and digits, can have one of the keys.
+    """
+    found = _among(dialect, name_key(dialect, how, column.name), ["", *keys])
+    if how == "digits":
+        return found
+    affixes = sorted(
+        {k[:_AFFIX] if how == "start" else k[-_AFFIX:] for k in keys if len(k) >= _AFFIX}
+    )
+    if how == "start":
+        part = sa.func.substr(column, 1, _AFFIX)
+    else:
+        part = (
+            sa.func.substr(column, -_AFFIX)
+            if dialect == "sqlite"
+            else sa.func.right(column, _AFFIX)
+        )
+    among: sa.ColumnElement[bool]
+    if dialect == "sqlite":
+        # GLOB ranges are code points in SQLite (and a spelled-out class is slow to match).
+        plain = part.op("GLOB")("[0-9A-Za-z]" * _AFFIX)
+        among = sa.collate(part, "NOCASE").in_(affixes)
+    else:
+        # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
+        plain = part.op("~")(f"^[{_ALNUM}]{{{_AFFIX}}}$")
+        among = sa.func.lower(part) == sa.any_(sa.literal(affixes, postgresql.ARRAY(sa.String())))
+    return sa.and_(sa.or_(among, sa.not_(plain)), found)
 
 
 def name_key(dialect: str, how: str, column: str) -> str:
