@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hand_crm import write_crm_rows
 
 from digestkit.normalize import fold
-from digestkit.sources import SCHEMAS, find_name_candidates
+from digestkit.sources import find_name_candidates
 from digestkit.sources.crm import name_key_indexes
 
 SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
@@ -111,20 +112,7 @@ def write_crm(path: Path, rng: random.Random, *, indexed: bool) -> dict[str, lis
             for i in range(n)
         ],
     }  # fmt: skip
-    con = sqlite3.connect(path)
-    for table, values in rows.items():
-        cols = SCHEMAS[table]
-        ddl = ", ".join(f"{c.name} {'INTEGER' if c.dtype == 'int' else 'TEXT'}" for c in cols)
-        con.execute(f"CREATE TABLE {table} ({ddl})")
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", values)
-    con.execute(
-        "CREATE TABLE column_catalog (table_name TEXT, column_name TEXT, dtype TEXT,"
-        " sensitive INTEGER, description TEXT)"
-    )
-    for statement in name_key_indexes("sqlite") if indexed else ():
-        con.execute(statement)
-    con.commit()
-    con.close()
+    write_crm_rows(path, rows, name_key_indexes("sqlite") if indexed else ())
     return rows
 
 

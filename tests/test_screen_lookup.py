@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
+from hand_crm import write_crm_rows
 
 from digestkit import sources
 from digestkit.screen import find_hits, find_sensitive, prefetch
-from digestkit.sources import SCHEMAS, find_name_candidates
+from digestkit.sources import find_name_candidates
 
 SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 WHEN = "2025-01-01T00:00:00Z"
@@ -42,7 +42,6 @@ AMY, BO, EMILE = (f"the name of CRM contact {c}" for c in ("CON-H02", "CON-H03",
 
 
 def write_hand_crm(path: Path) -> None:
-    con = sqlite3.connect(path)
     rows = {
         "accounts": [(i, n, "Premium", "EMEA", "approved", WHEN) for i, n in ACCOUNTS],
         "contacts": [
@@ -54,17 +53,7 @@ def write_hand_crm(path: Path) -> None:
             for e, a, m, c in (("ENT-H1", "ACC-H03", 5, CLAUSE), ("ENT-H2", "ACC-H05", 30, None))
         ],
     }
-    for table, values in rows.items():
-        cols = SCHEMAS[table]
-        ddl = ", ".join(f"{c.name} {'INTEGER' if c.dtype == 'int' else 'TEXT'}" for c in cols)
-        con.execute(f"CREATE TABLE {table} ({ddl})")
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", values)
-    con.execute(
-        "CREATE TABLE column_catalog (table_name TEXT, column_name TEXT, dtype TEXT,"
-        " sensitive INTEGER, description TEXT)"
-    )
-    con.commit()
-    con.close()
+    write_crm_rows(path, rows)
 
 
 @pytest.fixture(scope="module")
