@@ -71,6 +71,11 @@ _OTHER_PAGE = re.compile(
 )
 _SENTENCE = re.compile(r"[^.;!?]+(?:[.;!?](?=\s|$)|$)")
 _RUN = re.compile(r"\w+")
+# A word every statement form spells out: a sentence without one states nothing, and needs no
+# pattern built for the names it mentions.
+_STATEMENT_WORD = re.compile(
+    r"\b(?:by|owns|owner|owning|ownership|belongs|page[sd]?|pager|on-?call|go(?:es)?)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,8 @@ def prose_statements(text: str, products: Iterable[str]) -> list[ProseStatement]
         return []  # most texts name no product: one look at their words
     found: list[tuple[int, ProseStatement]] = []
     for sentence in _SENTENCE.finditer(text):
+        if not _STATEMENT_WORD.search(sentence.group(0)):
+            continue
         mentioned = _mentioned(_RUN.findall(_fold(sentence.group(0))), names)
         if not mentioned:
             continue
