@@ -261,3 +261,48 @@ def test_postgresql_lookups_read_the_name_indexes(tmp_path, pg_cluster):
             plan = "\n".join(r[0] for r in con.execute(f"EXPLAIN {statement}", parameters))
             assert "Seq Scan" not in plan, plan
             assert "ix_" in plan, plan
+
+
+def test_a_turkish_postgresql_database_finds_capital_i(tmp_path, pg_cluster):
+    """PostgreSQL's lower() follows the database's locale: in Turkish, 'I' lowers to a dotless
+    'ı', and "IVAN" would never equal the word "ivan". The keys map ASCII letters one by one."""
+    import psycopg
+    from postgres_cluster import load_sqlite
+
+    from digestkit.screen import find_sensitive
+
+    root = tmp_path / "w"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("crm.sqlite"))
+    rows = {
+        "accounts": [("ACC-T1", "IZMIR LOGISTICS", "Premium", "EMEA", "approved", WHEN)],
+        "contacts": [
+            ("CON-T1", "ACC-T1", "IVAN PETROV", "t1@example.test", "+90 212 555 0101",
+             "escalation contact", WHEN),
+            ("CON-T2", "ACC-T1", "Ayşe KILIÇ", "t2@example.test", "+90 212 555 0102",
+             "escalation contact", WHEN),
+        ],
+        "entitlements": [],
+    }  # fmt: skip
+    write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite"))
+    with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as admin:
+        admin.execute(
+            "CREATE DATABASE name_keys_tr TEMPLATE template0 LOCALE_PROVIDER icu "
+            "ICU_LOCALE 'tr-TR' LOCALE 'C.UTF-8'"
+        )
+    with psycopg.connect(pg_cluster.conninfo("name_keys_tr")) as con:
+        assert con.execute("SELECT lower('I')").fetchone() == ("ı",)  # the trap is armed
+    load_sqlite(root / "crm.sqlite", pg_cluster.conninfo("name_keys_tr"))
+    pg = tmp_path / "pg"
+    shutil.copytree(root, pg, ignore=shutil.ignore_patterns("crm.sqlite"))
+    url = pg_cluster.url("name_keys_tr")
+    (pg / "sources.toml").write_text(f"crm_url = {json.dumps(url)}\n", encoding="utf-8")
+
+    found = find_name_candidates(
+        pg, first_words={"izmir"}, last_words={"petrov", "kilic"}, given_words={"ivan"}
+    )
+    assert [a for a, _ in found.accounts] == ["ACC-T1"]
+    assert [c for c, *_ in found.contacts] == ["CON-T1", "CON-T2"]
+    assert find_sensitive("Ask Ivan Petrov at Izmir Logistics.", pg) == [
+        "the name of CRM contact CON-T1",
+        "the name of CRM account ACC-T1",
+    ]

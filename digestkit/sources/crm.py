@@ -116,7 +116,8 @@ _FAULTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 # How many leading (or trailing) characters of a name the candidate lookup compares in SQL.
 _AFFIX = 4
-_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_ALNUM = f"0123456789{_UPPER}{_LOWER}"
 # Each (table, column, how) the screen looks up by name_key.
 _NAME_KEYS = (
     ("accounts", "account_name", "start"),
@@ -398,7 +399,8 @@ def _key_condition(
     else:
         # Spelled out: a range in a PostgreSQL bracket expression may follow the collation.
         plain = part.op("~")(f"^[{_ALNUM}]{{{_AFFIX}}}$")
-        among = sa.func.lower(part) == sa.any_(sa.literal(affixes, postgresql.ARRAY(sa.String())))
+        lower = sa.func.translate(part, _UPPER, _LOWER)
+        among = lower == sa.any_(sa.literal(affixes, postgresql.ARRAY(sa.String())))
     return sa.and_(sa.or_(among, sa.not_(plain)), found)
 
 
@@ -422,8 +424,12 @@ def name_key(dialect: str, how: str, column: str) -> str:
             digits = f"{last} ~ '^[0-9]{{{_AFFIX}}}$'"
         return f"(CASE WHEN {digits} THEN {last} WHEN {column} IS NOT NULL THEN '' END)"
     if how == "start":
-        return f"lower(substr({column}, 1, length({column}) - length(ltrim({column}, '{_ALNUM}'))))"
-    return f"lower(substr({column}, length(rtrim({column}, '{_ALNUM}')) + 1))"
+        run = f"substr({column}, 1, length({column}) - length(ltrim({column}, '{_ALNUM}')))"
+    else:
+        run = f"substr({column}, length(rtrim({column}, '{_ALNUM}')) + 1)"
+    # SQLite's lower() folds ASCII only; PostgreSQL's follows the database's locale (a Turkish
+    # one lowers I to a dotless i), so the letters are mapped one by one there.
+    return f"lower({run})" if dialect == "sqlite" else f"translate({run}, '{_UPPER}', '{_LOWER}')"
 
 
 def name_key_indexes(dialect: str = "sqlite") -> list[str]:
