@@ -9,9 +9,11 @@ automaton (pyahocorasick) instead of a loop over words. Table cells state facts 
 
 from __future__ import annotations
 
+import heapq
+import operator
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -84,14 +86,22 @@ _TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
 _WITHIN_RE = re.compile(r"within\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
 _EVERY_RE = re.compile(r"every\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
 # Bare durations are digits; a duration in words is read after "after" (escalate after two
-# hours): an alternation of number words tried at every position of the text is slow.
-_DURATION_RE = re.compile(r"(\d+)\s*" + _UNIT + r"|after\s+" + _AMOUNT + r"\s*" + _UNIT)
+# hours): an alternation of number words tried at every position of the text is slow. The two
+# are separate patterns merged by _leftmost: re skips ahead only in a pattern whose first item is
+# a literal or a character class, which neither an alternation nor a repeat (\d+) is.
+_DURATION_RES = (
+    re.compile(r"(\d\d*)\s*" + _UNIT),  # \d\d* is \d+, written so that re skips to digits
+    re.compile(r"after\s+" + _AMOUNT + r"\s*" + _UNIT),
+)
 _CELL_DURATION_RE = re.compile(r"\b" + _AMOUNT + r"\s*" + _UNIT, re.IGNORECASE)
 _ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$")  # on lower-cased text
 # "Premium Support" is the name of the service, not a tier.
 _TIER_RE = re.compile(r"(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
 _TODO_RE = re.compile(r"T(?:BD|BC|ODO)\b")
-_OPEN_LOWER_RE = re.compile(r"pending\b[^.;\n]{0,60}?\bconfirmation\b|open question")
+_OPEN_LOWER_RES = (  # on lower-cased text, merged by _leftmost
+    re.compile(r"pending\b[^.;\n]{0,60}?\bconfirmation\b"),
+    re.compile(r"open question"),
+)
 _OPEN_RE = re.compile(
     r"\b(?:TBD|TBC|TODO)\b"
     r"|\b(?i:pending)\b[^.;\n]{0,60}?\b(?i:confirmation)\b"
@@ -101,6 +111,7 @@ _WORD_CHAR_RE = re.compile(r"\w")
 _ESCALATE = "escalate_after"
 _NAME_CHAR_RE = re.compile(r"[\w-]")
 _SPACE_RE = re.compile(r"\s+")
+_START = operator.methodcaller("start")
 _HEADER_RE = re.compile(r"[^\w]+|_")
 # Joins unit texts: no pattern matches across a newline followed by NUL (the durations' \s* stops
 # at the NUL, the bracketed classes at the newline), so one scan finds each unit's own facts.
@@ -271,26 +282,36 @@ class FactFinder:
         taken.sort()
         taken_starts = [a for a, _ in taken]
         reach = list(accumulate((b for _, b in taken), max))
-        for m in _DURATION_RE.finditer(low):
+        for m in _leftmost(low, _DURATION_RES):
             at = m.start()
             n = bisect_right(taken_starts, at) - 1
             if (n >= 0 and reach[n] > at) or not _after_word(doc, at):
                 continue  # part of a checkpoint, or digits inside a word
             unit_start = starts[bisect_right(starts, at) - 1]
             escalate = _ESCALATE_RE.search(low, unit_start, at) is not None
-            amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-            add(at, "duration", _minutes(amount, unit), _ESCALATE if escalate else None)
+            add(at, "duration", _minutes(m.group(1), m.group(2)), _ESCALATE if escalate else None)
         for m in _TIER_RE.finditer(doc):
             if _after_word(doc, m.start()):
                 add(m.start(), "tier", m.group(1))
         opened = [m.span() for m in _TODO_RE.finditer(doc) if _after_word(doc, m.start())]
-        opened += [m.span() for m in _OPEN_LOWER_RE.finditer(low) if _after_word(low, m.start())]
+        opened += [m.span() for m in _leftmost(low, _OPEN_LOWER_RES) if _after_word(low, m.start())]
         reach_open = -1
         for a, b in sorted(opened):
             if a >= reach_open:  # leftmost first, never overlapping, as one alternation finds them
                 add(a, "open_question", _SPACE_RE.sub(" ", doc[a:b]))
                 reach_open = b
         return [_finish(hits) if hits else [] for hits in found]
+
+
+def _leftmost(text: str, patterns: Iterable[re.Pattern[str]]) -> Iterator[re.Match[str]]:
+    """The matches of ``patterns`` that one alternation of them would find: leftmost first,
+    never overlapping. Exact for patterns that never match at the same position, where a match
+    of one never starts inside a match of another and ends past it (those merged here)."""
+    reach = 0
+    for m in heapq.merge(*(p.finditer(text) for p in patterns), key=_START):
+        if m.start() >= reach:
+            yield m
+            reach = m.end()
 
 
 def _shift(fact: Fact, lines: int) -> Fact:
