@@ -202,13 +202,14 @@ def parse_runbook(
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
     _reject_non_markdown(body, name)
-    tokens, env = _block_tokens(body)
-    builder = _Builder(lines, env, FactFinder(products=products, teams=teams, pagers=pagers))
+    blocks = _blocks(body)
+    builder = _Builder(lines, blocks.env)
     builder.add_front_matter(front_matter, body_start)
-    builder.walk(tokens)
-    builder.add_references(env)
+    builder.add_blocks(blocks)
+    builder.add_references(blocks.env)
     builder.add_orphans(body_start)
-    units, sections = builder.finish(tuple(products), teams, pagers)
+    finder = FactFinder(products=products, teams=teams, pagers=pagers)
+    units, sections = builder.finish(finder, tuple(products), teams, pagers)
     line_count = len(lines) - 1 if source.endswith("\n") else len(lines)
     return Runbook(front_matter, sections, units, path, line_count if source else 0)
 
@@ -227,14 +228,20 @@ def markdown_parser() -> MarkdownIt:
 
 
 @lru_cache(maxsize=32)
-def _block_tokens(body: str) -> tuple[tuple[Token, ...], dict[str, Any]]:
-    """markdown-it's block tokens of ``body`` and its env (the link reference definitions).
+def _blocks(body: str) -> _Blocks:
+    """The units markdown-it's block tokens of ``body`` make, before their facts are read.
 
     Revisions that differ only in their front matter (blanked in ``body``) have the same block
-    structure; the builder and inline parsing only read the tokens and env, so they are shared.
+    structure, so they share this. The tokens themselves are dropped here: a revision's tokens
+    are many objects, which kept alive would make every later garbage collection slower.
     """
     env: dict[str, Any] = {}
-    return tuple(markdown_parser().parse(body, env)), env
+    tokens = markdown_parser().parse(body, env)
+    walker = _Builder(body.split("\n"), env)
+    walker.walk(tokens)
+    return _Blocks(
+        tuple(walker.units), tuple(walker.headings), tuple(walker.covered), walker.counters, env
+    )
 
 
 def _decode(text: str | bytes, name: str) -> str:
@@ -403,13 +410,25 @@ _LEAVES: dict[str, tuple[UnitKind, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """What the token walk of a revision's body found (:func:`_blocks`): drafts, headings,
+    covered line spans, locator counters and markdown-it's env. Shared by the revisions with
+    that body, so read, never changed: ``finish`` builds new units from the drafts."""
+
+    drafts: tuple[_Draft, ...]
+    headings: tuple[tuple[int, tuple[str, ...], int], ...]
+    covered: tuple[tuple[int, int], ...]
+    counters: dict[tuple[tuple[str, ...], str], int]
+    env: dict[str, Any]
+
+
 class _Builder:
     """Turns the markdown-it token stream into units and sections."""
 
-    def __init__(self, lines: list[str], env: dict[str, Any], finder: FactFinder) -> None:
+    def __init__(self, lines: list[str], env: dict[str, Any]) -> None:
         self.lines = lines
         self.inline_env = env  # markdown-it's env of the block parse: reference definitions
-        self.finder = finder
         self.units: list[_Draft] = []
         self.headings: list[tuple[int, tuple[str, ...], int]] = []  # (line0, path, level)
         self.path: tuple[str, ...] = ()
@@ -621,6 +640,13 @@ class _Builder:
         self.covered.append((start, end))
         self.units.append(draft)
 
+    def add_blocks(self, blocks: _Blocks) -> None:
+        """The units, headings and locator counts of the body's token walk."""
+        self.units.extend(blocks.drafts)
+        self.headings.extend(blocks.headings)
+        self.covered.extend(blocks.covered)
+        self.counters = dict(blocks.counters)  # orphan references count on from here
+
     def add_front_matter(self, data: dict[str, Any], body_start: int) -> None:
         """One front_matter unit per top-level key, spanning the key's lines (blank lines inside a
         block value included, the ``---`` fences not), keyed by the key."""
@@ -703,14 +729,15 @@ class _Builder:
         return path
 
     def finish(
-        self, products: tuple[str, ...], teams: Iterable[str], pagers: Iterable[str]
+        self,
+        finder: FactFinder,
+        products: tuple[str, ...],
+        teams: Iterable[str],
+        pagers: Iterable[str],
     ) -> tuple[tuple[Unit, ...], tuple[Section, ...]]:
         self.units.sort(key=lambda u: u.own[0])
-        if _CURLY_RE.search("\n".join(self.lines)):
-            # Curly and straight quotes are the same content (outside code, which is literal).
-            for u in self.units:
-                if u.kind != "code" and _CURLY_RE.search(u.norm):
-                    u.norm = u.norm.translate(_QUOTES)
+        # Curly and straight quotes are the same content (outside code, which is literal).
+        curly = _CURLY_RE.search("\n".join(self.lines)) is not None
         table_products = {
             value
             for u in self.units
@@ -718,7 +745,6 @@ class _Builder:
             for h, value in (u.cells or {}).items()
             if value and column_role(h) == ("product", None)
         }
-        finder = self.finder
         if not table_products <= set(products):
             names = tuple(sorted(set(products) | table_products))
             finder = FactFinder(products=names, teams=teams, pagers=pagers)
@@ -735,13 +761,16 @@ class _Builder:
             [u.own[0] + 1 for u in self.units],
         )
         units = tuple(
-            self._unit(u, text, facts)
+            self._unit(u, text, facts, curly)
             for u, text, facts in zip(self.units, texts, found, strict=True)
         )
         return units, self._sections()
 
-    def _unit(self, u: _Draft, text: str, facts: list[Fact]) -> Unit:
+    def _unit(self, u: _Draft, text: str, facts: list[Fact], curly: bool) -> Unit:
         first = u.own[0] + 1
+        norm = u.norm
+        if curly and u.kind != "code" and _CURLY_RE.search(norm):
+            norm = norm.translate(_QUOTES)
         if u.kind == "heading":
             # A heading titled "Open questions" names a section; it is not itself an open question.
             facts = [f for f in facts if f.kind != "open_question"]
@@ -754,7 +783,7 @@ class _Builder:
             u.kind,
             u.section,
             text,
-            u.norm,
+            norm,
             (first, u.own[-1] + 1),
             u.locator,
             u.number,
