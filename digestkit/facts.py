@@ -141,7 +141,8 @@ class _Registry:
 
     def __init__(self, names: Mapping[FactKind, tuple[str, ...]]) -> None:
         self.kinds = tuple(names)
-        self.memo: dict[str, list[Fact]] = {}  # facts of the last texts searched, lines from 0
+        # Facts of the last texts searched: text -> (its first line then, its facts then).
+        self.memo: dict[str, tuple[int, list[Fact]]] = {}
         entries: dict[str, list[tuple[FactKind, str]]] = {}
         for kind, values in names.items():
             for name in values:
@@ -220,7 +221,7 @@ class FactFinder:
         revision of a diff) are not scanned again.
         """
         memo = self.registry.memo
-        seen: dict[str, list[Fact]] = {}
+        seen: dict[str, tuple[int, list[Fact]]] = {}
         out: list[list[Fact]] = []
         missing: list[int] = []
         for k, text in enumerate(texts):
@@ -228,15 +229,21 @@ class FactFinder:
             if known is None:
                 missing.append(k)
                 out.append([])
+                continue
+            seen[text] = known
+            line, facts = known
+            if not facts:
+                out.append([])
+            elif line == first_lines[k]:
+                out.append(list(facts))  # a copy: the memo's list is not the caller's
             else:
-                seen[text] = known
-                out.append([_shift(f, first_lines[k]) for f in known] if known else [])
+                out.append([_shift(f, first_lines[k] - line) for f in facts])
         if missing:
-            # Scanned with line 0 first: lines relative to the text, shifted into place.
-            found = self._scan([texts[k] for k in missing], [0] * len(missing))
-            for k, facts in zip(missing, found, strict=True):
-                seen[texts[k]] = facts
-                out[k] = [_shift(f, first_lines[k]) for f in facts] if facts else []
+            lines = [first_lines[k] for k in missing]
+            found = self._scan([texts[k] for k in missing], lines)
+            for k, line, facts in zip(missing, lines, found, strict=True):
+                seen[texts[k]] = (line, facts)
+                out[k] = list(facts)
         self.registry.memo = seen
         return out
 
