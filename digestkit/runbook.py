@@ -239,8 +239,10 @@ def _blocks(body: str) -> _Blocks:
     tokens = markdown_parser().parse(body, env)
     walker = _Builder(body.split("\n"), env)
     walker.walk(tokens)
+    claimed = bytearray(len(walker.lines))
+    _claim(claimed, walker.covered)
     return _Blocks(
-        tuple(walker.units), tuple(walker.headings), tuple(walker.covered), walker.counters, env
+        tuple(walker.units), tuple(walker.headings), bytes(claimed), walker.counters, env
     )
 
 
@@ -315,6 +317,12 @@ def _reject_non_markdown(body: str, name: str) -> None:
             f"{name}: the file is a JSON document, not a Markdown revision; "
             "pass the runbook's .md file."
         )
+
+
+def _claim(claimed: bytearray, spans: Iterable[tuple[int, int]]) -> None:
+    """Mark the lines of ``spans`` (0-based, end exclusive) in ``claimed``."""
+    for a, b in spans:
+        claimed[a:b] = b"\x01" * (min(b, len(claimed)) - a)
 
 
 def _slug(text: str) -> str:
@@ -413,12 +421,13 @@ _LEAVES: dict[str, tuple[UnitKind, str]] = {
 @dataclass(frozen=True, slots=True)
 class _Blocks:
     """What the token walk of a revision's body found (:func:`_blocks`): drafts, headings,
-    covered line spans, locator counters and markdown-it's env. Shared by the revisions with
+    the lines its tokens cover (one byte per line, 1 if covered), locator counters and
+    markdown-it's env. Shared by the revisions with
     that body, so read, never changed: ``finish`` builds new units from the drafts."""
 
     drafts: tuple[_Draft, ...]
     headings: tuple[tuple[int, tuple[str, ...], int], ...]
-    covered: tuple[tuple[int, int], ...]
+    claimed: bytes
     counters: dict[tuple[tuple[str, ...], str], int]
     env: dict[str, Any]
 
@@ -439,7 +448,8 @@ class _Builder:
         self.lists: list[_List] = []
         self.quote_depth = 0
         self.table: _Table | None = None
-        self.covered: list[tuple[int, int]] = []
+        self.covered: list[tuple[int, int]] = []  # line spans of units, [start, end)
+        self.claimed = bytearray(len(lines))  # lines covered before self.covered's spans
 
     # -- locators
     def _count(self, what: str, scope: tuple[str, ...] | None = None) -> int:
@@ -644,7 +654,7 @@ class _Builder:
         """The units, headings and locator counts of the body's token walk."""
         self.units.extend(blocks.drafts)
         self.headings.extend(blocks.headings)
-        self.covered.extend(blocks.covered)
+        self.claimed = bytearray(blocks.claimed)
         self.counters = dict(blocks.counters)  # orphan references count on from here
 
     def add_front_matter(self, data: dict[str, Any], body_start: int) -> None:
@@ -700,17 +710,18 @@ class _Builder:
     def add_orphans(self, body_start: int) -> None:
         """Non-blank lines no token claims (a repeated link reference definition, which markdown-it
         ignores) become reference units, one per run of lines."""
-        claimed = bytearray(len(self.lines))
-        for a, b in self.covered:
-            claimed[a:b] = b"\x01" * (min(b, len(self.lines)) - a)
+        claimed = self.claimed
+        _claim(claimed, self.covered)
         run: list[int] = []
         orphans: list[list[int]] = []
-        for k in range(body_start, len(self.lines)):
-            if not claimed[k] and self.lines[k].strip():
-                run.append(k)
-            elif run:
-                orphans.append(run)
+        k = claimed.find(0, body_start)  # nearly every line is claimed: jump to the others
+        while k != -1:
+            if run and (run[-1] != k - 1 or not self.lines[k].strip()):
+                orphans.append(run)  # a claimed or a blank line ends a run
                 run = []
+            if self.lines[k].strip():
+                run.append(k)
+            k = claimed.find(0, k + 1)
         if run:
             orphans.append(run)
         for run in orphans:
@@ -750,7 +761,7 @@ class _Builder:
             finder = FactFinder(products=names, teams=teams, pagers=pagers)
         lines = self.lines
         texts = [
-            "\n".join(lines[u.own.start : u.own.stop])
+            (lines[u.own.start] if len(u.own) == 1 else "\n".join(lines[u.own.start : u.own.stop]))
             if isinstance(u.own, range)
             else "\n".join(lines[k] for k in u.own)
             for u in self.units
