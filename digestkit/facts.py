@@ -147,7 +147,7 @@ class _Registry:
     def __init__(self, names: Mapping[FactKind, tuple[str, ...]]) -> None:
         self.kinds = tuple(names)
         # Facts of the last texts searched: text -> (its first line then, its facts then).
-        self.memo: dict[str, tuple[int, list[Fact]]] = {}
+        self.memo: dict[str, tuple[int, tuple[Fact, ...]]] = {}
         entries: dict[str, list[tuple[FactKind, str]]] = {}
         for kind, values in names.items():
             for name in values:
@@ -226,7 +226,7 @@ class FactFinder:
         revision of a diff) are not scanned again.
         """
         memo = self.registry.memo
-        seen: dict[str, tuple[int, list[Fact]]] = {}
+        seen: dict[str, tuple[int, tuple[Fact, ...]]] = {}
         out: list[list[Fact]] = []
         missing: list[int] = []
         for k, text in enumerate(texts):
@@ -240,7 +240,7 @@ class FactFinder:
             if not facts:
                 out.append([])
             elif line == first_lines[k]:
-                out.append(list(facts))  # a copy: the memo's list is not the caller's
+                out.append(list(facts))
             else:
                 out.append([_shift(f, first_lines[k] - line) for f in facts])
         if missing:
@@ -252,19 +252,21 @@ class FactFinder:
         self.registry.memo = seen
         return out
 
-    def _scan(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
+    def _scan(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[tuple[Fact, ...]]:
+        """The facts of each text; tuples, which for the many texts without facts are one
+        shared empty tuple (the memo keeps them while the other revision is parsed)."""
         doc = _SEP.join(texts)
         starts: list[int] = []
         pos = 0
         for text in texts:
             starts.append(pos)
             pos += len(text) + len(_SEP)
-        found: list[list[tuple[int, Fact]]] = [[] for _ in texts]
+        found: dict[int, list[tuple[int, Fact]]] = {}  # only texts with facts
 
         def add(at: int, kind: FactKind, value: str, role: str | None = None) -> None:
             k = bisect_right(starts, at) - 1
             line = first_lines[k] + doc.count("\n", starts[k], at)
-            found[k].append((at, Fact(kind, value, line, None, role)))
+            found.setdefault(k, []).append((at, Fact(kind, value, line, None, role)))
 
         low = _lower(doc)
         for m in _PAGER_END_RE.finditer(doc):
@@ -312,7 +314,7 @@ class FactFinder:
             if a >= reach_open:  # leftmost first, never overlapping, as one alternation finds them
                 add(a, "open_question", _SPACE_RE.sub(" ", doc[a:b]))
                 reach_open = b
-        return [_finish(hits) if hits else [] for hits in found]
+        return [tuple(_finish(found[k])) if k in found else () for k in range(len(texts))]
 
 
 def _leftmost(text: str, patterns: Iterable[re.Pattern[str]]) -> Iterator[re.Match[str]]:

@@ -460,10 +460,26 @@ class _Draft:
     cells: dict[str, str] | None = None
     level: int = 0
     info: str = ""
-    parts: list[str] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)
+    # Made on first use and dropped when the unit closes: drafts stay alive (cached per body)
+    # while the other revision is parsed, and every live list is work for the garbage collector.
+    parts: list[str] | None = None
+    holes: list[tuple[int, int]] | None = None
     codes: int = 0
     own: Sequence[int] = ()
+
+
+def _part(owner: _Draft, text: str) -> None:
+    if owner.parts is None:
+        owner.parts = [text]
+    else:
+        owner.parts.append(text)
+
+
+def _hole(owner: _Draft, tok: Token) -> None:
+    if owner.holes is None:
+        owner.holes = [_span(tok)]
+    else:
+        owner.holes.append(_span(tok))
 
 
 _NO_FACTS = ("code", "front_matter")
@@ -603,7 +619,7 @@ class _Builder:
             self.lists.append(_List(owned=False))  # content of a quote or paragraph-like owner
             return
         if owner is not None and tok.map:
-            owner.holes.append(_span(tok))
+            _hole(owner, tok)
         parent = (
             owner.locator if owner is not None else f"{self._prefix()}:list{self._count('list')}"
         )
@@ -627,7 +643,7 @@ class _Builder:
 
     def _inline(self, tok: Token) -> None:
         if self.owners:
-            self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
+            _part(self.owners[-1], _inline_norm(tok, self.inline_env))
         elif self.table is not None and self.quote_depth == 0:
             self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
 
@@ -644,7 +660,7 @@ class _Builder:
         if owner is not None and kind == "code" and owner.kind == "list_item" and tok.map:
             # Code in a step is a unit of its own, nested under the step: compared line by line,
             # never folded into the step's prose.
-            owner.holes.append(_span(tok))
+            _hole(owner, tok)
             owner.codes += 1
             code = _Draft(
                 "code",
@@ -658,7 +674,7 @@ class _Builder:
             return
         if owner is not None or self.quote_depth > 0:
             if owner is not None:
-                owner.parts.append(f"{info}\n{content}" if info else content)
+                _part(owner, f"{info}\n{content}" if info else content)
             return
         norm = content if kind == "code" else _collapse(content)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
@@ -688,8 +704,9 @@ class _Builder:
 
     def _close_owner(self) -> None:
         o = self.owners.pop()
-        o.norm = _collapse(" ".join(o.parts))
+        o.norm = _collapse(" ".join(o.parts)) if o.parts else ""
         self._emit(o, o.start, o.end, o.holes)
+        o.parts = o.holes = None
 
     def _emit(
         self, draft: _Draft, start: int, end: int, holes: list[tuple[int, int]] | None = None
