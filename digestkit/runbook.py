@@ -296,10 +296,8 @@ def _blocks(body: str) -> _Blocks:
     tokens = markdown_parser().parse(body, env)
     walker = _Builder(body.split("\n"), env)
     walker.walk(tokens)
-    claimed = bytearray(len(walker.lines))
-    _claim(claimed, walker.covered)
     return _Blocks(
-        tuple(walker.units), tuple(walker.headings), bytes(claimed), walker.counters, env
+        tuple(walker.units), tuple(walker.headings), bytes(walker.claimed), walker.counters, env
     )
 
 
@@ -374,12 +372,6 @@ def _reject_non_markdown(body: str, name: str) -> None:
             f"{name}: the file is a JSON document, not a Markdown revision; "
             "pass the runbook's .md file."
         )
-
-
-def _claim(claimed: bytearray, spans: Iterable[tuple[int, int]]) -> None:
-    """Mark the lines of ``spans`` (0-based, end exclusive) in ``claimed``."""
-    for a, b in spans:
-        claimed[a:b] = b"\x01" * (min(b, len(claimed)) - a)
 
 
 def _slug(text: str) -> str:
@@ -521,8 +513,10 @@ class _Builder:
         self.lists: list[_List] = []
         self.quote_depth = 0
         self.table: _Table | None = None
-        self.covered: list[tuple[int, int]] = []  # line spans of units, [start, end)
-        self.claimed = bytearray(len(lines))  # lines covered before self.covered's spans
+        # Lines of the units, one byte a line (1: claimed), marked as the walk emits units; the
+        # few spans of front matter and link definitions are collected in covered.
+        self.claimed = bytearray(len(lines))
+        self.covered: list[tuple[int, int]] = []
 
     # -- locators
     def _count(self, what: str, scope: tuple[str, ...] | None = None) -> int:
@@ -721,7 +715,7 @@ class _Builder:
             while stop > start and not self.lines[stop - 1].strip():
                 stop -= 1
             draft.own = range(start, max(stop, start + 1))
-        self.covered.append((start, end))
+        self.claimed[start:end] = b"\x01" * (min(end, len(self.lines)) - start)
         self.units.append(draft)
 
     def add_blocks(self, blocks: _Blocks) -> None:
@@ -785,7 +779,8 @@ class _Builder:
         """Non-blank lines no token claims (a repeated link reference definition, which markdown-it
         ignores) become reference units, one per run of lines."""
         claimed = self.claimed
-        _claim(claimed, self.covered)
+        for a, b in self.covered:
+            claimed[a:b] = b"\x01" * (min(b, len(claimed)) - a)
         run: list[int] = []
         orphans: list[list[int]] = []
         k = claimed.find(0, body_start)  # nearly every line is claimed: jump to the others
