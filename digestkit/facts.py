@@ -219,36 +219,34 @@ class FactFinder:
     ) -> None:
         self.registry = _registry(tuple(products), tuple(teams), tuple(pagers))
 
-    def find(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
-        """The facts of each text (whose first line is the matching ``first_lines`` entry).
+    def find(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[tuple[Fact, ...]]:
+        """The facts of each text (whose first line is the matching ``first_lines`` entry), as
+        tuples: a revision has a unit per step, and most state no fact.
 
         Texts seen in the previous call with the same registry names (most units of the other
         revision of a diff) are not scanned again.
         """
         memo = self.registry.memo
         seen: dict[str, tuple[int, tuple[Fact, ...]]] = {}
-        out: list[list[Fact]] = []
+        out: list[tuple[Fact, ...]] = []
         missing: list[int] = []
         for k, text in enumerate(texts):
             known = memo.get(text)
             if known is None:
                 missing.append(k)
-                out.append([])
+                out.append(())
                 continue
             seen[text] = known
             line, facts = known
-            if not facts:
-                out.append([])
-            elif line == first_lines[k]:
-                out.append(list(facts))
-            else:
-                out.append([_shift(f, first_lines[k] - line) for f in facts])
+            if facts and line != first_lines[k]:
+                facts = tuple([_shift(f, first_lines[k] - line) for f in facts])
+            out.append(facts)
         if missing:
             lines = [first_lines[k] for k in missing]
             found = self._scan([texts[k] for k in missing], lines)
             for k, line, facts in zip(missing, lines, found, strict=True):
                 seen[texts[k]] = (line, facts)
-                out[k] = list(facts)
+                out[k] = facts
         self.registry.memo = seen
         return out
 
@@ -357,7 +355,7 @@ def extract_facts(
     as their subject.
     """
     finder = FactFinder(products=products, teams=teams, pagers=pagers)
-    return finder.find([text], [first_line])[0]
+    return list(finder.find([text], [first_line])[0])
 
 
 def column_role(header: str) -> ColumnRole | None:

@@ -846,7 +846,7 @@ class _Builder:
         )
         return units, self._sections()
 
-    def _unit(self, u: _Draft, text: str, facts: list[Fact], curly: bool) -> Unit:
+    def _unit(self, u: _Draft, text: str, facts: Sequence[Fact], curly: bool) -> Unit:
         first = u.own[0] + 1
         norm = u.norm
         if curly and u.kind != "code" and _CURLY_RE.search(norm):
