@@ -485,10 +485,10 @@ _LEAVES: dict[str, tuple[UnitKind, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class _Blocks:
-    """What the token walk of a revision's body found (:func:`_blocks`): drafts, headings,
-    the lines its tokens cover (one byte per line, 1 if covered), locator counters and
-    markdown-it's env. Shared by the revisions with
-    that body, so read, never changed: ``finish`` builds new units from the drafts."""
+    """What the token walk of a revision's body found (:func:`_blocks`): drafts, headings, the
+    lines its units cover (one byte a line, 1 if covered), locator counters and markdown-it's
+    env. Shared by the revisions with that body, so read, never changed: ``finish`` builds new
+    units from the drafts."""
 
     drafts: tuple[_Draft, ...]
     headings: tuple[tuple[int, tuple[str, ...], int], ...]
