@@ -9,9 +9,9 @@ line range in the file, a stable locator, a normalized form used by the diff (``
 text without emphasis markers, list markers, line wrapping or curly quotes, link targets kept)
 and the typed facts found in it (:mod:`digestkit.facts`; none from code or front matter).
 
-Input decisions: a UTF-8 BOM and CRLF/CR line endings are accepted; NUL bytes, other control
-characters, invalid UTF-8, JSON, HTML and XML documents, and files named like data (``.csv``,
-``.json``, ...) raise :class:`~digestkit.exceptions.MarkdownError`;
+Input decisions (:mod:`digestkit.revision_input`): a UTF-8 BOM and CRLF/CR line endings are
+accepted; NUL bytes, other control characters, invalid UTF-8, JSON, HTML and XML documents, and
+files named like data (``.csv``, ``.json``, ...) raise :class:`~digestkit.exceptions.MarkdownError`;
 an empty file is valid Markdown and parses to a runbook without units.
 """
 
@@ -42,6 +42,7 @@ from digestkit.facts import (
     with_subject,
 )
 from digestkit.frontmatter import FrontMatterError, parse_front_matter
+from digestkit.revision_input import decode_revision, refuse_data_file, refuse_non_markdown
 
 __all__ = [
     "FACT_KINDS",
@@ -72,7 +73,6 @@ UnitKind = Literal[
 ]
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
 _REF_LABEL_RE = re.compile(r"^ {0,3}\[((?:[^\]\\]|\\.)+)\]:")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
@@ -220,12 +220,7 @@ def read_runbook(
     pagers: Iterable[str] = (),
 ) -> Runbook:
     """Read and parse a revision file; MarkdownError (naming the file) if it is not Markdown."""
-    suffix = Path(path).suffix.lower()
-    if suffix in _NOT_MARKDOWN_SUFFIXES:
-        raise MarkdownError(
-            f"{path}: a {suffix} file is {_NOT_MARKDOWN_SUFFIXES[suffix]}, not a Markdown "
-            "revision; pass the runbook's .md file."
-        )
+    refuse_data_file(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -248,7 +243,7 @@ def parse_runbook(
     [('heading', (1, 1), None), ('list_item', (2, 2), 1)]
     """
     name = path or "<text>"
-    source = _decode(text, name)
+    source = decode_revision(text, name)
     lines = source.split("\n")
     try:
         found = parse_front_matter(lines)
@@ -258,7 +253,7 @@ def parse_runbook(
     body_start = found.body_start if found is not None else 0
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
-    _reject_non_markdown(body, name)
+    refuse_non_markdown(body, name)
     blocks = _blocks(body)
     builder = _Builder(lines, blocks.env)
     builder.add_front_matter(front_matter, body_start)
@@ -279,8 +274,8 @@ def markdown_parser() -> MarkdownIt:
     """The markdown-it-py parser of revisions: CommonMark plus GFM tables, block structure only."""
     # Block structure only: inline content is parsed on demand by _inline_norm, and only for
     # text that has inline markup at all (most runbook lines have none).
-    # Line endings and NUL bytes are handled by _decode, so markdown-it's normalize rule is not
-    # needed either.
+    # Line endings and NUL bytes are handled by decode_revision, so markdown-it's normalize rule
+    # is not needed either.
     return MarkdownIt("commonmark").enable("table").disable(["normalize", "inline", "text_join"])
 
 
@@ -299,79 +294,6 @@ def _blocks(body: str) -> _Blocks:
     return _Blocks(
         tuple(walker.units), tuple(walker.headings), bytes(walker.claimed), walker.counters, env
     )
-
-
-def _decode(text: str | bytes, name: str) -> str:
-    if isinstance(text, bytes):
-        if b"\x00" in text:
-            line = text[: text.index(b"\x00")].count(b"\n") + 1
-            raise MarkdownError(
-                f"{name}: line {line}: contains NUL bytes, so it is a binary file, not a Markdown "
-                "revision; pass the runbook's .md file."
-            )
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            raise MarkdownError(
-                f"{name}: line {line}: byte {exc.start} is not valid UTF-8; re-save the revision "
-                "as UTF-8 Markdown."
-            ) from exc
-        text = decoded
-    text = text.removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _CONTROL_RE.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise MarkdownError(
-            f"{name}: line {line}: contains control character {bad.group(0)!r}; this looks like a "
-            "binary file, not a Markdown revision."
-        )
-    return text
-
-
-# Any text parses as Markdown, so a data file passed by mistake would "diff" as one paragraph;
-# these suffixes name formats that are never a runbook revision.
-_NOT_MARKDOWN_SUFFIXES = {
-    ".csv": "a comma-separated table",
-    ".tsv": "a tab-separated table",
-    ".json": "a JSON document",
-    ".jsonl": "a JSON Lines file",
-    ".ndjson": "a JSON Lines file",
-    ".yaml": "a YAML document",
-    ".yml": "a YAML document",
-    ".xml": "an XML document",
-    ".html": "an HTML page",
-    ".htm": "an HTML page",
-    ".ipynb": "a Jupyter notebook",
-    ".sqlite": "a database",
-    ".db": "a database",
-    ".xlsx": "a spreadsheet",
-    ".xls": "a spreadsheet",
-    ".docx": "a Word document",
-    ".pdf": "a PDF document",
-    ".zip": "an archive",
-    ".gz": "an archive",
-}
-_DOCUMENT_RE = re.compile(r"\A\s*<(?:!doctype\s+html|html[\s>]|\?xml\s)", re.IGNORECASE)
-
-
-def _reject_non_markdown(body: str, name: str) -> None:
-    stripped = body.strip()
-    if _DOCUMENT_RE.match(stripped):
-        raise MarkdownError(
-            f"{name}: the file is an HTML or XML document, not a Markdown revision; "
-            "pass the runbook's .md file."
-        )
-    if stripped[:1] in ("{", "["):
-        try:
-            json.loads(stripped)
-        except ValueError:
-            return
-        raise MarkdownError(
-            f"{name}: the file is a JSON document, not a Markdown revision; "
-            "pass the runbook's .md file."
-        )
 
 
 def _slug(text: str) -> str:
