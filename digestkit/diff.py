@@ -268,11 +268,12 @@ def _classify(a: Aligner, old_rb: Runbook, new_rb: Runbook) -> Diff:
 
     changes: list[tuple[float, Change]] = []
     formatting: list[Change] = []
+    old, new, joined_old, joined_new = a.old, a.new, a.joined_old, a.joined_new
     for i, j in a.o2n.items():
-        o, n = a.old[i], a.new[j]
-        if i in a.joined_old or j in a.joined_new:
-            o = _joined(a.old, [i, *a.joined_old.get(i, [])])
-            n = _joined(a.new, [j, *a.joined_new.get(j, [])])
+        o, n = old[i], new[j]
+        if i in joined_old or j in joined_new:
+            o = _joined(old, [i, *joined_old.get(i, [])])
+            n = _joined(new, [j, *joined_new.get(j, [])])
         # A paragraph that became a list item (or back) is an edit even with the same words.
         same = o.norm == n.norm and o.kind == n.kind
         kind: ChangeKind

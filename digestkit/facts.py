@@ -9,9 +9,11 @@ automaton (pyahocorasick) instead of a loop over words. Table cells state facts 
 
 from __future__ import annotations
 
+import heapq
+import operator
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -84,14 +86,27 @@ _TPLUS_RE = re.compile(r"T\s?\+\s?(\d+)\s*" + _UNIT.replace(r")\b", r")?\b"))
 _WITHIN_RE = re.compile(r"within\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
 _EVERY_RE = re.compile(r"every\s+" + _AMOUNT + r"\s*" + _UNIT)  # on lower-cased text
 # Bare durations are digits; a duration in words is read after "after" (escalate after two
-# hours): an alternation of number words tried at every position of the text is slow.
-_DURATION_RE = re.compile(r"(\d+)\s*" + _UNIT + r"|after\s+" + _AMOUNT + r"\s*" + _UNIT)
+# hours): an alternation of number words tried at every position of the text is slow. The two
+# are separate patterns merged by _leftmost: re skips ahead only in a pattern whose first item is
+# a literal or a character class, which neither an alternation nor a repeat (\d+) is.
+_DURATION_RES = (
+    re.compile(r"(\d\d*)\s*" + _UNIT),  # \d\d* is \d+, written so that re skips to digits
+    re.compile(r"after\s+" + _AMOUNT + r"\s*" + _UNIT),
+)
+# The same on ASCII text, where \d is [0-9]: a byte table re tests faster than a Unicode category.
+_ASCII_DURATION_RES = (re.compile(r"([0-9][0-9]*)\s*" + _UNIT), _DURATION_RES[1])
 _CELL_DURATION_RE = re.compile(r"\b" + _AMOUNT + r"\s*" + _UNIT, re.IGNORECASE)
 _ESCALATE_RE = re.compile(r"\bescalat\w*\b[^.;\n]{0,25}$")  # on lower-cased text
 # "Premium Support" is the name of the service, not a tier.
-_TIER_RE = re.compile(r"(Premium Plus|Premium|Standard)\b(?!\s+Support\b)")
+_TIER_RES = (  # merged by _leftmost; each starts with a literal
+    re.compile(r"(Premium(?: Plus)?)\b(?!\s+Support\b)"),
+    re.compile(r"(Standard)\b(?!\s+Support\b)"),
+)
 _TODO_RE = re.compile(r"T(?:BD|BC|ODO)\b")
-_OPEN_LOWER_RE = re.compile(r"pending\b[^.;\n]{0,60}?\bconfirmation\b|open question")
+_OPEN_LOWER_RES = (  # on lower-cased text, merged by _leftmost
+    re.compile(r"pending\b[^.;\n]{0,60}?\bconfirmation\b"),
+    re.compile(r"open question"),
+)
 _OPEN_RE = re.compile(
     r"\b(?:TBD|TBC|TODO)\b"
     r"|\b(?i:pending)\b[^.;\n]{0,60}?\b(?i:confirmation)\b"
@@ -101,6 +116,7 @@ _WORD_CHAR_RE = re.compile(r"\w")
 _ESCALATE = "escalate_after"
 _NAME_CHAR_RE = re.compile(r"[\w-]")
 _SPACE_RE = re.compile(r"\s+")
+_START = operator.methodcaller("start")
 _HEADER_RE = re.compile(r"[^\w]+|_")
 # Joins unit texts: no pattern matches across a newline followed by NUL (the durations' \s* stops
 # at the NUL, the bracketed classes at the newline), so one scan finds each unit's own facts.
@@ -130,7 +146,8 @@ class _Registry:
 
     def __init__(self, names: Mapping[FactKind, tuple[str, ...]]) -> None:
         self.kinds = tuple(names)
-        self.memo: dict[str, list[Fact]] = {}  # facts of the last texts searched, lines from 0
+        # Facts of the last texts searched: text -> (its first line then, its facts then).
+        self.memo: dict[str, tuple[int, tuple[Fact, ...]]] = {}
         entries: dict[str, list[tuple[FactKind, str]]] = {}
         for kind, values in names.items():
             for name in values:
@@ -202,46 +219,52 @@ class FactFinder:
     ) -> None:
         self.registry = _registry(tuple(products), tuple(teams), tuple(pagers))
 
-    def find(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
-        """The facts of each text (whose first line is the matching ``first_lines`` entry).
+    def find(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[tuple[Fact, ...]]:
+        """The facts of each text (whose first line is the matching ``first_lines`` entry), as
+        tuples: a revision has a unit per step, and most state no fact.
 
         Texts seen in the previous call with the same registry names (most units of the other
         revision of a diff) are not scanned again.
         """
         memo = self.registry.memo
-        seen: dict[str, list[Fact]] = {}
-        out: list[list[Fact]] = []
+        seen: dict[str, tuple[int, tuple[Fact, ...]]] = {}
+        out: list[tuple[Fact, ...]] = []
         missing: list[int] = []
         for k, text in enumerate(texts):
             known = memo.get(text)
             if known is None:
                 missing.append(k)
-                out.append([])
-            else:
-                seen[text] = known
-                out.append([_shift(f, first_lines[k]) for f in known] if known else [])
+                out.append(())
+                continue
+            seen[text] = known
+            line, facts = known
+            if facts and line != first_lines[k]:
+                facts = tuple([_shift(f, first_lines[k] - line) for f in facts])
+            out.append(facts)
         if missing:
-            # Scanned with line 0 first: lines relative to the text, shifted into place.
-            found = self._scan([texts[k] for k in missing], [0] * len(missing))
-            for k, facts in zip(missing, found, strict=True):
-                seen[texts[k]] = facts
-                out[k] = [_shift(f, first_lines[k]) for f in facts] if facts else []
+            lines = [first_lines[k] for k in missing]
+            found = self._scan([texts[k] for k in missing], lines)
+            for k, line, facts in zip(missing, lines, found, strict=True):
+                seen[texts[k]] = (line, facts)
+                out[k] = facts
         self.registry.memo = seen
         return out
 
-    def _scan(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[list[Fact]]:
+    def _scan(self, texts: Sequence[str], first_lines: Sequence[int]) -> list[tuple[Fact, ...]]:
+        """The facts of each text; tuples, which for the many texts without facts are one
+        shared empty tuple (the memo keeps them while the other revision is parsed)."""
         doc = _SEP.join(texts)
         starts: list[int] = []
         pos = 0
         for text in texts:
             starts.append(pos)
             pos += len(text) + len(_SEP)
-        found: list[list[tuple[int, Fact]]] = [[] for _ in texts]
+        found: dict[int, list[tuple[int, Fact]]] = {}  # only texts with facts
 
         def add(at: int, kind: FactKind, value: str, role: str | None = None) -> None:
             k = bisect_right(starts, at) - 1
             line = first_lines[k] + doc.count("\n", starts[k], at)
-            found[k].append((at, Fact(kind, value, line, None, role)))
+            found.setdefault(k, []).append((at, Fact(kind, value, line, None, role)))
 
         low = _lower(doc)
         for m in _PAGER_END_RE.finditer(doc):
@@ -271,26 +294,36 @@ class FactFinder:
         taken.sort()
         taken_starts = [a for a, _ in taken]
         reach = list(accumulate((b for _, b in taken), max))
-        for m in _DURATION_RE.finditer(low):
+        for m in _leftmost(low, _ASCII_DURATION_RES if low.isascii() else _DURATION_RES):
             at = m.start()
             n = bisect_right(taken_starts, at) - 1
             if (n >= 0 and reach[n] > at) or not _after_word(doc, at):
                 continue  # part of a checkpoint, or digits inside a word
             unit_start = starts[bisect_right(starts, at) - 1]
             escalate = _ESCALATE_RE.search(low, unit_start, at) is not None
-            amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-            add(at, "duration", _minutes(amount, unit), _ESCALATE if escalate else None)
-        for m in _TIER_RE.finditer(doc):
+            add(at, "duration", _minutes(m.group(1), m.group(2)), _ESCALATE if escalate else None)
+        for m in _leftmost(doc, _TIER_RES):
             if _after_word(doc, m.start()):
                 add(m.start(), "tier", m.group(1))
         opened = [m.span() for m in _TODO_RE.finditer(doc) if _after_word(doc, m.start())]
-        opened += [m.span() for m in _OPEN_LOWER_RE.finditer(low) if _after_word(low, m.start())]
+        opened += [m.span() for m in _leftmost(low, _OPEN_LOWER_RES) if _after_word(low, m.start())]
         reach_open = -1
         for a, b in sorted(opened):
             if a >= reach_open:  # leftmost first, never overlapping, as one alternation finds them
                 add(a, "open_question", _SPACE_RE.sub(" ", doc[a:b]))
                 reach_open = b
-        return [_finish(hits) if hits else [] for hits in found]
+        return [tuple(_finish(found[k])) if k in found else () for k in range(len(texts))]
+
+
+def _leftmost(text: str, patterns: Iterable[re.Pattern[str]]) -> Iterator[re.Match[str]]:
+    """The matches of ``patterns`` that one alternation of them would find: leftmost first,
+    never overlapping. Exact for patterns that never match at the same position, where a match
+    of one never starts inside a match of another and ends past it (those merged here)."""
+    reach = 0
+    for m in heapq.merge(*(p.finditer(text) for p in patterns), key=_START):
+        if m.start() >= reach:
+            yield m
+            reach = m.end()
 
 
 def _shift(fact: Fact, lines: int) -> Fact:
@@ -322,7 +355,7 @@ def extract_facts(
     as their subject.
     """
     finder = FactFinder(products=products, teams=teams, pagers=pagers)
-    return finder.find([text], [first_line])[0]
+    return list(finder.find([text], [first_line])[0])
 
 
 def column_role(header: str) -> ColumnRole | None:

@@ -9,9 +9,9 @@ line range in the file, a stable locator, a normalized form used by the diff (``
 text without emphasis markers, list markers, line wrapping or curly quotes, link targets kept)
 and the typed facts found in it (:mod:`digestkit.facts`; none from code or front matter).
 
-Input decisions: a UTF-8 BOM and CRLF/CR line endings are accepted; NUL bytes, other control
-characters, invalid UTF-8, JSON, HTML and XML documents, and files named like data (``.csv``,
-``.json``, ...) raise :class:`~digestkit.exceptions.MarkdownError`;
+Input decisions (:mod:`digestkit.revision_input`): a UTF-8 BOM and CRLF/CR line endings are
+accepted; NUL bytes, other control characters, invalid UTF-8, JSON, HTML and XML documents, and
+files named like data (``.csv``, ``.json``, ...) raise :class:`~digestkit.exceptions.MarkdownError`;
 an empty file is valid Markdown and parses to a runbook without units.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -42,6 +42,7 @@ from digestkit.facts import (
     with_subject,
 )
 from digestkit.frontmatter import FrontMatterError, parse_front_matter
+from digestkit.revision_input import decode_revision, refuse_data_file, refuse_non_markdown
 
 __all__ = [
     "FACT_KINDS",
@@ -72,7 +73,6 @@ UnitKind = Literal[
 ]
 UNIT_KINDS: tuple[UnitKind, ...] = get_args(UnitKind)
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _FM_KEY_RE = re.compile(r"^([^\s#:][^:]*):(?:\s|$)")
 _REF_LABEL_RE = re.compile(r"^ {0,3}\[((?:[^\]\\]|\\.)+)\]:")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
@@ -114,6 +114,63 @@ class Unit:
     marker: str = ""
     level: int = 0
     info: str = ""
+
+
+# Unit is frozen, so its dataclass __init__ sets each of its 14 fields through
+# object.__setattr__: about 1 us a unit, the largest cost of building units after the parse.
+# The builder fills the slots through their descriptors instead (_new_unit, about half that);
+# a field added to Unit fails this unpacking at import, and tests compare both constructions.
+(
+    _set_kind,
+    _set_section,
+    _set_text,
+    _set_norm,
+    _set_lines,
+    _set_locator,
+    _set_number,
+    _set_depth,
+    _set_key,
+    _set_cells,
+    _set_facts,
+    _set_marker,
+    _set_level,
+    _set_info,
+) = (Unit.__dict__[f.name].__set__ for f in fields(Unit))
+
+
+def _new_unit(
+    kind: UnitKind,
+    section: tuple[str, ...],
+    text: str,
+    norm: str,
+    lines: tuple[int, int],
+    locator: str,
+    number: int | None,
+    depth: int,
+    key: str | None,
+    cells: dict[str, str],
+    facts: tuple[Fact, ...],
+    marker: str,
+    level: int,
+    info: str,
+) -> Unit:
+    """``Unit(kind, section, ...)``, built without the frozen dataclass's setattr calls."""
+    unit: Unit = object.__new__(Unit)
+    _set_kind(unit, kind)
+    _set_section(unit, section)
+    _set_text(unit, text)
+    _set_norm(unit, norm)
+    _set_lines(unit, lines)
+    _set_locator(unit, locator)
+    _set_number(unit, number)
+    _set_depth(unit, depth)
+    _set_key(unit, key)
+    _set_cells(unit, cells)
+    _set_facts(unit, facts)
+    _set_marker(unit, marker)
+    _set_level(unit, level)
+    _set_info(unit, info)
+    return unit
 
 
 @dataclass(frozen=True)
@@ -163,12 +220,7 @@ def read_runbook(
     pagers: Iterable[str] = (),
 ) -> Runbook:
     """Read and parse a revision file; MarkdownError (naming the file) if it is not Markdown."""
-    suffix = Path(path).suffix.lower()
-    if suffix in _NOT_MARKDOWN_SUFFIXES:
-        raise MarkdownError(
-            f"{path}: a {suffix} file is {_NOT_MARKDOWN_SUFFIXES[suffix]}, not a Markdown "
-            "revision; pass the runbook's .md file."
-        )
+    refuse_data_file(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -191,7 +243,7 @@ def parse_runbook(
     [('heading', (1, 1), None), ('list_item', (2, 2), 1)]
     """
     name = path or "<text>"
-    source = _decode(text, name)
+    source = decode_revision(text, name)
     lines = source.split("\n")
     try:
         found = parse_front_matter(lines)
@@ -201,14 +253,15 @@ def parse_runbook(
     body_start = found.body_start if found is not None else 0
     # Blank the front matter instead of cutting it so token line maps stay file line numbers.
     body = "\n".join([""] * body_start + lines[body_start:])
-    _reject_non_markdown(body, name)
-    tokens, env = _block_tokens(body)
-    builder = _Builder(lines, env, FactFinder(products=products, teams=teams, pagers=pagers))
+    refuse_non_markdown(body, name)
+    blocks = _blocks(body)
+    builder = _Builder(lines, blocks.env)
     builder.add_front_matter(front_matter, body_start)
-    builder.walk(tokens)
-    builder.add_references(env)
+    builder.add_blocks(blocks)
+    builder.add_references(blocks.env)
     builder.add_orphans(body_start)
-    units, sections = builder.finish(tuple(products), teams, pagers)
+    finder = FactFinder(products=products, teams=teams, pagers=pagers)
+    units, sections = builder.finish(finder, tuple(products), teams, pagers)
     line_count = len(lines) - 1 if source.endswith("\n") else len(lines)
     return Runbook(front_matter, sections, units, path, line_count if source else 0)
 
@@ -221,93 +274,26 @@ def markdown_parser() -> MarkdownIt:
     """The markdown-it-py parser of revisions: CommonMark plus GFM tables, block structure only."""
     # Block structure only: inline content is parsed on demand by _inline_norm, and only for
     # text that has inline markup at all (most runbook lines have none).
-    # Line endings and NUL bytes are handled by _decode, so markdown-it's normalize rule is not
-    # needed either.
+    # Line endings and NUL bytes are handled by decode_revision, so markdown-it's normalize rule
+    # is not needed either.
     return MarkdownIt("commonmark").enable("table").disable(["normalize", "inline", "text_join"])
 
 
 @lru_cache(maxsize=32)
-def _block_tokens(body: str) -> tuple[tuple[Token, ...], dict[str, Any]]:
-    """markdown-it's block tokens of ``body`` and its env (the link reference definitions).
+def _blocks(body: str) -> _Blocks:
+    """The units markdown-it's block tokens of ``body`` make, before their facts are read.
 
     Revisions that differ only in their front matter (blanked in ``body``) have the same block
-    structure; the builder and inline parsing only read the tokens and env, so they are shared.
+    structure, so they share this. The tokens themselves are dropped here: a revision's tokens
+    are many objects, which kept alive would make every later garbage collection slower.
     """
     env: dict[str, Any] = {}
-    return tuple(markdown_parser().parse(body, env)), env
-
-
-def _decode(text: str | bytes, name: str) -> str:
-    if isinstance(text, bytes):
-        if b"\x00" in text:
-            line = text[: text.index(b"\x00")].count(b"\n") + 1
-            raise MarkdownError(
-                f"{name}: line {line}: contains NUL bytes, so it is a binary file, not a Markdown "
-                "revision; pass the runbook's .md file."
-            )
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            raise MarkdownError(
-                f"{name}: line {line}: byte {exc.start} is not valid UTF-8; re-save the revision "
-                "as UTF-8 Markdown."
-            ) from exc
-        text = decoded
-    text = text.removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = _CONTROL_RE.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise MarkdownError(
-            f"{name}: line {line}: contains control character {bad.group(0)!r}; this looks like a "
-            "binary file, not a Markdown revision."
-        )
-    return text
-
-
-# Any text parses as Markdown, so a data file passed by mistake would "diff" as one paragraph;
-# these suffixes name formats that are never a runbook revision.
-_NOT_MARKDOWN_SUFFIXES = {
-    ".csv": "a comma-separated table",
-    ".tsv": "a tab-separated table",
-    ".json": "a JSON document",
-    ".jsonl": "a JSON Lines file",
-    ".ndjson": "a JSON Lines file",
-    ".yaml": "a YAML document",
-    ".yml": "a YAML document",
-    ".xml": "an XML document",
-    ".html": "an HTML page",
-    ".htm": "an HTML page",
-    ".ipynb": "a Jupyter notebook",
-    ".sqlite": "a database",
-    ".db": "a database",
-    ".xlsx": "a spreadsheet",
-    ".xls": "a spreadsheet",
-    ".docx": "a Word document",
-    ".pdf": "a PDF document",
-    ".zip": "an archive",
-    ".gz": "an archive",
-}
-_DOCUMENT_RE = re.compile(r"\A\s*<(?:!doctype\s+html|html[\s>]|\?xml\s)", re.IGNORECASE)
-
-
-def _reject_non_markdown(body: str, name: str) -> None:
-    stripped = body.strip()
-    if _DOCUMENT_RE.match(stripped):
-        raise MarkdownError(
-            f"{name}: the file is an HTML or XML document, not a Markdown revision; "
-            "pass the runbook's .md file."
-        )
-    if stripped[:1] in ("{", "["):
-        try:
-            json.loads(stripped)
-        except ValueError:
-            return
-        raise MarkdownError(
-            f"{name}: the file is a JSON document, not a Markdown revision; "
-            "pass the runbook's .md file."
-        )
+    tokens = markdown_parser().parse(body, env)
+    walker = _Builder(body.split("\n"), env)
+    walker.walk(tokens)
+    return _Blocks(
+        tuple(walker.units), tuple(walker.headings), bytes(walker.claimed), walker.counters, env
+    )
 
 
 def _slug(text: str) -> str:
@@ -388,10 +374,26 @@ class _Draft:
     cells: dict[str, str] | None = None
     level: int = 0
     info: str = ""
-    parts: list[str] = field(default_factory=list)
-    holes: list[tuple[int, int]] = field(default_factory=list)
+    # Made on first use and dropped when the unit closes: drafts stay alive (cached per body)
+    # while the other revision is parsed, and every live list is work for the garbage collector.
+    parts: list[str] | None = None
+    holes: list[tuple[int, int]] | None = None
     codes: int = 0
     own: Sequence[int] = ()
+
+
+def _part(owner: _Draft, text: str) -> None:
+    if owner.parts is None:
+        owner.parts = [text]
+    else:
+        owner.parts.append(text)
+
+
+def _hole(owner: _Draft, tok: Token) -> None:
+    if owner.holes is None:
+        owner.holes = [_span(tok)]
+    else:
+        owner.holes.append(_span(tok))
 
 
 _NO_FACTS = ("code", "front_matter")
@@ -403,13 +405,26 @@ _LEAVES: dict[str, tuple[UnitKind, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """What the token walk of a revision's body found (:func:`_blocks`): drafts, headings, the
+    lines its units cover (one byte a line, 1 if covered), locator counters and markdown-it's
+    env. Shared by the revisions with that body, so read, never changed: ``finish`` builds new
+    units from the drafts."""
+
+    drafts: tuple[_Draft, ...]
+    headings: tuple[tuple[int, tuple[str, ...], int], ...]
+    claimed: bytes
+    counters: dict[tuple[tuple[str, ...], str], int]
+    env: dict[str, Any]
+
+
 class _Builder:
     """Turns the markdown-it token stream into units and sections."""
 
-    def __init__(self, lines: list[str], env: dict[str, Any], finder: FactFinder) -> None:
+    def __init__(self, lines: list[str], env: dict[str, Any]) -> None:
         self.lines = lines
         self.inline_env = env  # markdown-it's env of the block parse: reference definitions
-        self.finder = finder
         self.units: list[_Draft] = []
         self.headings: list[tuple[int, tuple[str, ...], int]] = []  # (line0, path, level)
         self.path: tuple[str, ...] = ()
@@ -420,6 +435,9 @@ class _Builder:
         self.lists: list[_List] = []
         self.quote_depth = 0
         self.table: _Table | None = None
+        # Lines of the units, one byte a line (1: claimed), marked as the walk emits units; the
+        # few spans of front matter and link definitions are collected in covered.
+        self.claimed = bytearray(len(lines))
         self.covered: list[tuple[int, int]] = []
 
     # -- locators
@@ -517,7 +535,7 @@ class _Builder:
             self.lists.append(_List(owned=False))  # content of a quote or paragraph-like owner
             return
         if owner is not None and tok.map:
-            owner.holes.append(_span(tok))
+            _hole(owner, tok)
         parent = (
             owner.locator if owner is not None else f"{self._prefix()}:list{self._count('list')}"
         )
@@ -541,7 +559,7 @@ class _Builder:
 
     def _inline(self, tok: Token) -> None:
         if self.owners:
-            self.owners[-1].parts.append(_inline_norm(tok, self.inline_env))
+            _part(self.owners[-1], _inline_norm(tok, self.inline_env))
         elif self.table is not None and self.quote_depth == 0:
             self.table.cells.append(_collapse(_inline_norm(tok, self.inline_env)))
 
@@ -558,7 +576,7 @@ class _Builder:
         if owner is not None and kind == "code" and owner.kind == "list_item" and tok.map:
             # Code in a step is a unit of its own, nested under the step: compared line by line,
             # never folded into the step's prose.
-            owner.holes.append(_span(tok))
+            _hole(owner, tok)
             owner.codes += 1
             code = _Draft(
                 "code",
@@ -572,7 +590,7 @@ class _Builder:
             return
         if owner is not None or self.quote_depth > 0:
             if owner is not None:
-                owner.parts.append(f"{info}\n{content}" if info else content)
+                _part(owner, f"{info}\n{content}" if info else content)
             return
         norm = content if kind == "code" else _collapse(content)
         locator = f"{self._prefix()}:{what}{self._count(what)}"
@@ -602,8 +620,9 @@ class _Builder:
 
     def _close_owner(self) -> None:
         o = self.owners.pop()
-        o.norm = _collapse(" ".join(o.parts))
+        o.norm = _collapse(" ".join(o.parts)) if o.parts else ""
         self._emit(o, o.start, o.end, o.holes)
+        o.parts = o.holes = None
 
     def _emit(
         self, draft: _Draft, start: int, end: int, holes: list[tuple[int, int]] | None = None
@@ -618,8 +637,15 @@ class _Builder:
             while stop > start and not self.lines[stop - 1].strip():
                 stop -= 1
             draft.own = range(start, max(stop, start + 1))
-        self.covered.append((start, end))
+        self.claimed[start:end] = b"\x01" * (min(end, len(self.lines)) - start)
         self.units.append(draft)
+
+    def add_blocks(self, blocks: _Blocks) -> None:
+        """The units, headings and locator counts of the body's token walk."""
+        self.units.extend(blocks.drafts)
+        self.headings.extend(blocks.headings)
+        self.claimed = bytearray(blocks.claimed)
+        self.counters = dict(blocks.counters)  # orphan references count on from here
 
     def add_front_matter(self, data: dict[str, Any], body_start: int) -> None:
         """One front_matter unit per top-level key, spanning the key's lines (blank lines inside a
@@ -674,17 +700,19 @@ class _Builder:
     def add_orphans(self, body_start: int) -> None:
         """Non-blank lines no token claims (a repeated link reference definition, which markdown-it
         ignores) become reference units, one per run of lines."""
-        claimed = bytearray(len(self.lines))
+        claimed = self.claimed
         for a, b in self.covered:
-            claimed[a:b] = b"\x01" * (min(b, len(self.lines)) - a)
+            claimed[a:b] = b"\x01" * (min(b, len(claimed)) - a)
         run: list[int] = []
         orphans: list[list[int]] = []
-        for k in range(body_start, len(self.lines)):
-            if not claimed[k] and self.lines[k].strip():
-                run.append(k)
-            elif run:
-                orphans.append(run)
+        k = claimed.find(0, body_start)  # nearly every line is claimed: jump to the others
+        while k != -1:
+            if run and (run[-1] != k - 1 or not self.lines[k].strip()):
+                orphans.append(run)  # a claimed or a blank line ends a run
                 run = []
+            if self.lines[k].strip():
+                run.append(k)
+            k = claimed.find(0, k + 1)
         if run:
             orphans.append(run)
         for run in orphans:
@@ -703,14 +731,15 @@ class _Builder:
         return path
 
     def finish(
-        self, products: tuple[str, ...], teams: Iterable[str], pagers: Iterable[str]
+        self,
+        finder: FactFinder,
+        products: tuple[str, ...],
+        teams: Iterable[str],
+        pagers: Iterable[str],
     ) -> tuple[tuple[Unit, ...], tuple[Section, ...]]:
         self.units.sort(key=lambda u: u.own[0])
-        if _CURLY_RE.search("\n".join(self.lines)):
-            # Curly and straight quotes are the same content (outside code, which is literal).
-            for u in self.units:
-                if u.kind != "code" and _CURLY_RE.search(u.norm):
-                    u.norm = u.norm.translate(_QUOTES)
+        # Curly and straight quotes are the same content (outside code, which is literal).
+        curly = _CURLY_RE.search("\n".join(self.lines)) is not None
         table_products = {
             value
             for u in self.units
@@ -718,13 +747,12 @@ class _Builder:
             for h, value in (u.cells or {}).items()
             if value and column_role(h) == ("product", None)
         }
-        finder = self.finder
         if not table_products <= set(products):
             names = tuple(sorted(set(products) | table_products))
             finder = FactFinder(products=names, teams=teams, pagers=pagers)
         lines = self.lines
         texts = [
-            "\n".join(lines[u.own.start : u.own.stop])
+            (lines[u.own.start] if len(u.own) == 1 else "\n".join(lines[u.own.start : u.own.stop]))
             if isinstance(u.own, range)
             else "\n".join(lines[k] for k in u.own)
             for u in self.units
@@ -735,13 +763,16 @@ class _Builder:
             [u.own[0] + 1 for u in self.units],
         )
         units = tuple(
-            self._unit(u, text, facts)
+            self._unit(u, text, facts, curly)
             for u, text, facts in zip(self.units, texts, found, strict=True)
         )
         return units, self._sections()
 
-    def _unit(self, u: _Draft, text: str, facts: list[Fact]) -> Unit:
+    def _unit(self, u: _Draft, text: str, facts: Sequence[Fact], curly: bool) -> Unit:
         first = u.own[0] + 1
+        norm = u.norm
+        if curly and u.kind != "code" and _CURLY_RE.search(norm):
+            norm = norm.translate(_QUOTES)
         if u.kind == "heading":
             # A heading titled "Open questions" names a section; it is not itself an open question.
             facts = [f for f in facts if f.kind != "open_question"]
@@ -750,11 +781,11 @@ class _Builder:
             facts = dedupe([*cell_facts(u.cells or {}, u.key, first), *prose])
             typed = {(f.kind, f.value) for f in facts if f.role is not None}
             facts = [f for f in facts if f.role is not None or (f.kind, f.value) not in typed]
-        return Unit(
+        return _new_unit(
             u.kind,
             u.section,
             text,
-            u.norm,
+            norm,
             (first, u.own[-1] + 1),
             u.locator,
             u.number,

@@ -317,3 +317,18 @@ def test_fact_prefilters_keep_case_insensitive_and_spaced_forms():
         ("pager", "ops-secondary", None),
     }
     assert extract_facts("Step 12 of 40: call the bridge.", 1) == []
+
+
+def test_units_built_by_the_parser_equal_units_built_by_the_dataclass():
+    # The builder fills Unit's slots without its frozen __init__ (speed): each value must land
+    # in its own field, as Unit(...) puts it, and no field may be left unset.
+    from dataclasses import astuple, fields
+
+    from digestkit.runbook import Unit, _new_unit
+
+    values = [f"value of {f.name}" for f in fields(Unit)]  # distinct, so a swap shows
+    fast, slow = _new_unit(*values), Unit(*values)  # type: ignore[arg-type]
+    assert astuple(fast) == astuple(slow) == tuple(values)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    for unit in parse_runbook(RUNBOOK, products=["Payments API", "Data Export"]).units:
+        assert unit == Unit(*(getattr(unit, f.name) for f in fields(Unit)))
