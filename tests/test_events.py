@@ -806,3 +806,54 @@ def test_history_reads_a_posted_digest_only_when_it_is_the_one_building_it_would
         )
         assert entry.baseline in built
         assert json.loads(json.dumps(again)) == json.loads(json.dumps(rebuilt))
+
+
+def test_each_digest_of_a_pass_is_built_once_the_next_while_a_notebook_runs(
+    data, feed_lines, tmp_path, monkeypatch
+) -> None:
+    import threading
+
+    published = _published(feed_lines)[:3]
+    feed = _write_feed(tmp_path / "feed.jsonl", [published[0], {"broken": True}, *published[1:]])
+    built, build = [], events._build
+    monkeypatch.setattr(
+        events,
+        "_build",
+        lambda src, event: (
+            built.append((event["event_id"], threading.current_thread().name)) or build(src, event)
+        ),
+    )
+    result = events.process_feed(data=data, workspace=tmp_path / "ws", feed=feed)
+    assert [o.status for o in result.outcomes] == ["processed", "quarantined", *["processed"] * 2]
+    # The first in the runner's thread; each later one once, in the background, while the
+    # notebook before it ran (the malformed line between them changes nothing).
+    assert [e for e, _ in built] == [e["event_id"] for e in published]
+    assert [t.startswith("digestkit-ahead") for _, t in built] == [False, True, True]
+    layout = ws.open_workspace(tmp_path / "ws")
+    for event in published:
+        digest_id = f"{event['runbook_id']}@{event['revision']}"
+        posted = ws.load_digest(layout, digest_id)
+        assert posted == json.loads(json.dumps(build(src_mod.open_sources(data), event)[1]))
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_digest_built_ahead_is_used_only_if_built_from_the_sources_read_now(
+    data, feed_lines, tmp_path, moved
+) -> None:
+    from dataclasses import replace
+
+    from digestkit.ahead import Ahead
+
+    event = _published(feed_lines)[0]
+    sources = src_mod.open_sources(data)
+    named, digest = events._build(sources, event)
+    if moved:  # as if the repository moved on after the digest was built ahead
+        named = replace(named, runbooks_commit="0" * 40)
+    ahead_of_time = {**digest, "changed_steps": []}  # told apart from the one built now
+    layout = ws.open_workspace(tmp_path / "ws")
+    with Ahead(lambda: (named, ahead_of_time)) as ahead:
+        ahead.start(events._digest_key(event))
+        digest_id = events.build_event_digest(layout, event, sources=sources, ahead=ahead)
+        assert ahead.used == 1
+    posted = ws.load_digest(layout, digest_id)
+    assert posted == json.loads(json.dumps(digest if moved else ahead_of_time))
