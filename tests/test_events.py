@@ -654,8 +654,9 @@ def test_papermill_finds_the_warm_kernel_engine_whatever_is_imported_first(first
 def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folder(tmp_path):
     probe = _probe_notebook(
         tmp_path / "probe.ipynb",
-        "import os\n"
-        "print(os.getpid(), os.getcwd(), label, 'leftover' in globals())\n"
+        "import os, sys\n"
+        "print(os.getpid(), os.getcwd(), label, 'leftover' in globals(),"
+        " 'digestkit.render' in sys.modules)\n"
         "leftover = label",
     )
     failing = _probe_notebook(tmp_path / "fail.ipynb", "raise RuntimeError('planted')")
@@ -690,10 +691,13 @@ def test_a_warm_kernel_is_reused_with_an_empty_namespace_in_each_notebooks_folde
     assert kernel.km is None  # closed with the block
     pids = {pid for pid, *_ in runs}
     assert len(pids) == 1
-    assert [(cwd, label, leftover) for _, cwd, label, leftover in runs] == [
-        (str(tmp_path / f"d{n}"), f"n{n}", "False") for n in range(3)
+    # The kernel imported what the digest notebook needs (kernel.PRELOAD) as it started, and
+    # that left no name behind either.
+    assert [tuple(run[1:]) for run in runs] == [
+        (str(tmp_path / f"d{n}"), f"n{n}", "False", "True") for n in range(3)
     ]
     assert _printed(after).split()[0] not in pids
+    assert _printed(after).split()[3:] == ["False", "True"]
 
 
 class _ScriptedClient:
