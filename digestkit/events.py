@@ -38,7 +38,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -245,7 +245,12 @@ def _history(layout: ws.Layout) -> _History:
     return history
 
 
-_Built = tuple[src_mod.DataSources, dict[str, Any]]
+class _Built(NamedTuple):
+    """A digest built for an event: from which sources, and its digest.json bytes."""
+
+    sources: src_mod.DataSources
+    digest: dict[str, Any]
+    digest_json: bytes
 
 
 def _digest_key(event: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -253,12 +258,13 @@ def _digest_key(event: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 def _build(sources: src_mod.DataSources, event: Mapping[str, Any]) -> _Built:
-    """The sources read as holding the bytes ``event`` names, and the digest built from them."""
+    """The digest of ``event``, built from the sources read as holding the bytes it names."""
     from digestkit.digest import build_digest
 
     runbook_id, revision = event["runbook_id"], event["revision"]
     named = _named_content(sources, event, src_mod.get_revision(sources, runbook_id, revision))
-    return named, build_digest(runbook_id, revision, data=named).to_dict()
+    digest = build_digest(runbook_id, revision, data=named).to_dict()
+    return _Built(named, digest, canonical_json(digest))
 
 
 def build_event_digest(
@@ -289,11 +295,11 @@ def build_event_digest(
         kernel.start()  # a kernel not running yet boots while the digest is built
     runbook_id, revision = event["runbook_id"], event["revision"]
     built = ahead.take(_digest_key(event)) if ahead is not None else None
-    if built is None or built[0] != _named_content(
+    if built is None or built.sources != _named_content(
         sources, event, src_mod.get_revision(sources, runbook_id, revision)
     ):
         built = _build(sources, event)
-    digest = built[1]
+    digest = built.digest
     if digest["audit"]["revision_sha256"] != event["content_sha256"]:
         # The repository moved on between the check and the build: never post a digest of
         # other bytes than the event names; the event fails and is retried.
@@ -315,7 +321,7 @@ def build_event_digest(
     }
     with journal.change(layout, "digest.created") as current:
         build = current.build_dir(digest_id)
-        digest_bytes = canonical_json(digest)
+        digest_bytes = built.digest_json
         (build / "digest.json").write_bytes(digest_bytes)
         if meanwhile is not None:
             meanwhile()
@@ -667,11 +673,12 @@ def process_feed(
                     "line %d: incomplete (no newline yet), left for the next pass", line.line_no
                 )
                 continue
-            # The next publication not handled yet: its digest is built while this one's
-            # notebook runs.
+            # The next publication not handled yet: built while this line's notebook runs.
             while later and (later[0].line_no <= line.line_no or later[0].line_no in handled):
                 later.popleft()
             upcoming = later[0].event if later else None
+            key = _digest_key(upcoming) if upcoming else None
+            start_next = partial(ahead.start, key, run.sources, upcoming) if key else None
             ahead.settle()
             outcome = handle_line(
                 run.layout,
@@ -681,11 +688,7 @@ def process_feed(
                 notebook=notebook,
                 kernel=kernel,
                 ahead=ahead,
-                meanwhile=(
-                    partial(ahead.start, _digest_key(upcoming), run.sources, upcoming)
-                    if upcoming
-                    else None
-                ),
+                meanwhile=start_next,
             )
             outcomes.append(outcome)
             run.history.add(outcome, _line_sha256(line))

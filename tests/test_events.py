@@ -19,7 +19,7 @@ from digestkit import workspace as ws
 from digestkit.audit import verify_audit
 from digestkit.cli import main
 from digestkit.exceptions import NotebookError, ScopeError, WorkspaceError
-from digestkit.fileio import locked, read_jsonl, sha256_bytes
+from digestkit.fileio import canonical_json, locked, read_jsonl, sha256_bytes
 from digestkit.index import list_digests
 from digestkit.kernel import WarmKernel
 
@@ -837,7 +837,7 @@ def test_each_digest_of_a_pass_is_built_once_the_next_while_a_notebook_runs(
     for event in published:
         digest_id = f"{event['runbook_id']}@{event['revision']}"
         posted = ws.load_digest(layout, digest_id)
-        assert posted == json.loads(json.dumps(build(src_mod.open_sources(data), event)[1]))
+        assert posted == json.loads(json.dumps(build(src_mod.open_sources(data), event).digest))
 
 
 @pytest.mark.parametrize("moved", [False, True])
@@ -850,12 +850,12 @@ def test_a_digest_built_ahead_is_used_only_if_built_from_the_sources_read_now(
 
     event = _published(feed_lines)[0]
     sources = src_mod.open_sources(data)
-    named, digest = events._build(sources, event)
+    named, digest, _ = events._build(sources, event)
     if moved:  # as if the repository moved on after the digest was built ahead
         named = replace(named, runbooks_commit="0" * 40)
     ahead_of_time = {**digest, "changed_steps": []}  # told apart from the one built now
     layout = ws.open_workspace(tmp_path / "ws")
-    with Ahead(lambda: (named, ahead_of_time)) as ahead:
+    with Ahead(lambda: events._Built(named, ahead_of_time, canonical_json(ahead_of_time))) as ahead:
         ahead.start(events._digest_key(event))
         digest_id = events.build_event_digest(layout, event, sources=sources, ahead=ahead)
         assert ahead.used == 1
