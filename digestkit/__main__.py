@@ -1,3 +1,3 @@
-from digestkit.cli import main
+from digestkit.cli import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

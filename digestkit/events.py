@@ -32,11 +32,13 @@ import json
 import logging
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -44,6 +46,7 @@ import sqlalchemy as sa
 from digestkit import clock, journal, render
 from digestkit import sources as src_mod
 from digestkit import workspace as ws
+from digestkit.ahead import Ahead
 from digestkit.exceptions import DigestkitError, EventError, SourceError
 from digestkit.fileio import (
     append_jsonl,
@@ -242,6 +245,28 @@ def _history(layout: ws.Layout) -> _History:
     return history
 
 
+class _Built(NamedTuple):
+    """A digest built for an event: from which sources, and its digest.json bytes."""
+
+    sources: src_mod.DataSources
+    digest: dict[str, Any]
+    digest_json: bytes
+
+
+def _digest_key(event: Mapping[str, Any]) -> tuple[str, str, str]:
+    return event["runbook_id"], event["revision"], event["content_sha256"]
+
+
+def _build(sources: src_mod.DataSources, event: Mapping[str, Any]) -> _Built:
+    """The digest of ``event``, built from the sources read as holding the bytes it names."""
+    from digestkit.digest import build_digest
+
+    runbook_id, revision = event["runbook_id"], event["revision"]
+    named = _named_content(sources, event, src_mod.get_revision(sources, runbook_id, revision))
+    digest = build_digest(runbook_id, revision, data=named).to_dict()
+    return _Built(named, digest, canonical_json(digest))
+
+
 def build_event_digest(
     layout: ws.Layout,
     event: Mapping[str, Any],
@@ -250,6 +275,8 @@ def build_event_digest(
     notebook: Path = render.DIGEST_NOTEBOOK,
     kernel: WarmKernel | None = None,
     outcome: Mapping[str, Any] | None = None,
+    ahead: Ahead[_Built] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> str:
     """Build, render and post the digest of a validated publication event; return its id.
 
@@ -259,14 +286,20 @@ def build_event_digest(
     that is renamed into ``digests/`` only once complete, so a failure leaves no partial digest.
     The rename, the audit.log entry and the state/events.jsonl ``outcome`` record (if given) are
     one journaled change.
-    """
-    from digestkit.digest import build_digest
 
+    ``ahead`` may hold the digest built in the background (:func:`_build`); it is used if it
+    was built from the sources as they are read now. ``meanwhile`` is called once the digest is
+    built, as the notebook starts: the runner starts building the next event's digest.
+    """
     if kernel is not None:
         kernel.start()  # a kernel not running yet boots while the digest is built
     runbook_id, revision = event["runbook_id"], event["revision"]
-    named = _named_content(sources, event, src_mod.get_revision(sources, runbook_id, revision))
-    digest = build_digest(runbook_id, revision, data=named).to_dict()
+    built = ahead.take(_digest_key(event)) if ahead is not None else None
+    if built is None or built.sources != _named_content(
+        sources, event, src_mod.get_revision(sources, runbook_id, revision)
+    ):
+        built = _build(sources, event)
+    digest = built.digest
     if digest["audit"]["revision_sha256"] != event["content_sha256"]:
         # The repository moved on between the check and the build: never post a digest of
         # other bytes than the event names; the event fails and is retried.
@@ -288,8 +321,10 @@ def build_event_digest(
     }
     with journal.change(layout, "digest.created") as current:
         build = current.build_dir(digest_id)
-        digest_bytes = canonical_json(digest)
+        digest_bytes = built.digest_json
         (build / "digest.json").write_bytes(digest_bytes)
+        if meanwhile is not None:
+            meanwhile()
         ws.render_folder(
             build,
             parameters=parameters,
@@ -339,8 +374,13 @@ def handle_line(
     history: _History,
     notebook: Path = render.DIGEST_NOTEBOOK,
     kernel: WarmKernel | None = None,
+    ahead: Ahead[_Built] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Outcome:
-    """Handle one feed line (the caller holds the lock) and record its outcome."""
+    """Handle one feed line (the caller holds the lock) and record its outcome.
+
+    ``ahead`` and ``meanwhile`` are passed on to :func:`build_event_digest`.
+    """
     if line.error is not None or line.event is None:
         reason = line.error or "empty event"
         quarantined = Outcome(line.line_no, None, "quarantined", reason)
@@ -422,6 +462,8 @@ def handle_line(
             notebook=notebook,
             kernel=kernel,
             outcome=_outcome_record(processed, line),
+            ahead=ahead,
+            meanwhile=meanwhile,
         )
     except _FAULTS as exc:  # bad data, a failed notebook, a database fault, a full disk
         return outcome("failed", short_reason(exc))
@@ -612,12 +654,16 @@ def process_feed(
 ) -> PassResult:
     """One pass over the change feed from the cursor; return every outcome and the index path.
 
-    With ``kernel`` every digest notebook of the pass runs on that kept kernel.
+    With ``kernel`` every digest notebook of the pass runs on that kept kernel. While a notebook
+    runs, the next publication's digest is built in a background thread (:class:`Ahead`): it only
+    reads the sources, and the runner's own thread reads them again only once it is built.
     """
     run = _Run.open(data, workspace, feed)
     outcomes = []
-    with run.under_lock(lock_timeout):
+    with run.under_lock(lock_timeout), Ahead(_build) as ahead:
         start = _read_cursor(run.layout)
+        handled = run.history.lines
+        later = deque(ln for ln in run.lines if ln.event and ln.event["type"] == PUBLISHED)
         for line in run.lines:
             if line.line_no < start or line.line_no in run.history.lines:
                 continue
@@ -627,6 +673,13 @@ def process_feed(
                     "line %d: incomplete (no newline yet), left for the next pass", line.line_no
                 )
                 continue
+            # The next publication not handled yet: built while this line's notebook runs.
+            while later and (later[0].line_no <= line.line_no or later[0].line_no in handled):
+                later.popleft()
+            upcoming = later[0].event if later else None
+            key = _digest_key(upcoming) if upcoming else None
+            start_next = partial(ahead.start, key, run.sources, upcoming) if key else None
+            ahead.settle()
             outcome = handle_line(
                 run.layout,
                 line,
@@ -634,6 +687,8 @@ def process_feed(
                 history=run.history,
                 notebook=notebook,
                 kernel=kernel,
+                ahead=ahead,
+                meanwhile=start_next,
             )
             outcomes.append(outcome)
             run.history.add(outcome, _line_sha256(line))

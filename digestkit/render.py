@@ -8,7 +8,8 @@ displays the fragments of :mod:`digestkit.brief`'s :class:`~digestkit.brief.Brie
 :func:`to_markdown` renders the same brief for ``digestkit digest --format markdown``.
 
 :func:`execute_notebook` runs that notebook with papermill (on a fresh kernel, or on a kept one
-from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert, input cells
+from :mod:`digestkit.kernel`) and :func:`notebook_to_html` exports it with nbconvert
+(:mod:`digestkit.nbexport`), input cells
 hidden, stderr dropped and a failed notebook refused, under the title
 ``Digest — <runbook> <revision>``.
 """
@@ -56,7 +57,7 @@ __all__ = [
 # unpacked, so the package's resources are always files on disk.
 DIGEST_NOTEBOOK = Path(str(resources.files("digestkit") / "notebooks" / "revision_digest.ipynb"))
 TEMPLATE = Path(str(resources.files("digestkit") / "templates" / "digest.html.j2"))
-#: For schedulers: `jupyter nbconvert --to html --no-input --template-file <this>` on a digest
+#: For schedulers: `jupyter nbconvert --to digest --no-input --template-file <this>` on a digest
 #: notebook papermill executed gives the page :func:`notebook_to_html` writes for it.
 NBCONVERT_TEMPLATE = Path(
     str(resources.files("digestkit") / "templates" / "nbconvert-digest.html.j2")
@@ -264,22 +265,6 @@ def execute_notebook(
     return output
 
 
-@cache
-def _html_exporter(*, markdown: bool) -> Any:
-    """The exporter of :func:`notebook_to_html`, one per process: it compiles its templates on
-    first use, which cost as much as a whole export."""
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(  # type: ignore[no-untyped-call]
-        template_name="lab",
-        template_file=str(TEMPLATE),
-        exclude_input=True,
-        exclude_markdown=not markdown,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-
-
 def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool = False) -> Path:
     """Export an executed notebook to a standalone HTML page: no inputs, prompts or stderr.
 
@@ -288,6 +273,8 @@ def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool
     cell is never rendered: NotebookError names the cell.
     """
     import nbformat
+
+    from digestkit.nbexport import page_exporter
 
     nb = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
     for index, cell in enumerate(nb.cells):
@@ -309,7 +296,7 @@ def notebook_to_html(notebook: Path, output: Path, *, title: str, markdown: bool
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
     nb.metadata["title"] = title
-    exporter = _html_exporter(markdown=markdown)
+    exporter = page_exporter(str(TEMPLATE), markdown=markdown)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     output.write_text(body, encoding="utf-8")
     return output

@@ -100,7 +100,7 @@ def test_module_is_small_and_declares_its_api(name: str) -> None:
         ("YAML front-matter parsing", "yaml.load", "digestkit/frontmatter.py"),
         ("natural sort of revision ids", 're.split(r"(\\d+)"', "digestkit/frontmatter.py"),
         ("the digest's parts", "PARTS: tuple[Part", "digestkit/digest.py"),
-        ("nbconvert's HTML exporter", "HTMLExporter(", "digestkit/render.py"),
+        ("nbconvert's HTML exporter", "HTMLExporter(", "digestkit/nbexport.py"),
         ("atomic file writes", "mkstemp(", "digestkit/fileio.py"),
     ],
 )
