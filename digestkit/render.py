@@ -35,6 +35,7 @@ __all__ = [
     "NBCONVERT_TEMPLATE",
     "STATE_LABELS",
     "TEMPLATE",
+    "brief_parts",
     "details",
     "digest_html",
     "environment",
@@ -141,6 +142,11 @@ def details(brief: Brief) -> str:
 def sources(brief: Brief) -> str:
     """Every ``[S#]`` with its quoted lines, record fields or count description."""
     return page("brief/sources.html.j2", b=brief)
+
+
+def brief_parts(brief: Brief) -> tuple[str, str, str]:
+    """The digest page's three parts, in order: :func:`screen`, :func:`details`, :func:`sources`."""
+    return screen(brief), details(brief), sources(brief)
 
 
 class _Verbatim(str):

@@ -130,7 +130,7 @@ def test_every_source_shown_is_cited_and_quoted_without_sensitive_fields(r7) -> 
 def test_markdown_is_in_step_with_the_page() -> None:
     digest = build_digest("premium-s1-escalation", "r9")
     shown = brief.load_brief(digest.to_dict())
-    page = render.screen(shown) + render.details(shown) + render.sources(shown)
+    page = "".join(render.brief_parts(shown))
     markdown = to_markdown(digest)
     attention = markdown.split("## Needs attention", 1)[1].split("## What changed", 1)[0]
     assert re.findall(r"^- \*\*(\S+)\*\*", attention, re.M) == re.findall(
