@@ -764,9 +764,12 @@ def main() -> None:
         "last_verified_at, exception status and valid_to).",
     )
     targets.append(
-        f"- warm burst <= 0.35 s per event at 10k accounts: "
-        f"{verdict(per_event['median'] <= 0.35)} (wall {spread(per_event, 1, 3)} s, CPU "
-        f"{spread(burst['cpu_per_event'], 1, 3)} s)."
+        f"- warm burst <= 0.35 s per event at 10k accounts: by wall time "
+        f"{verdict(per_event['median'] <= 0.35)} ({spread(per_event, 1, 3)} s); by CPU time "
+        f"{verdict(burst['cpu_per_event']['median'] <= 0.35)} "
+        f"({spread(burst['cpu_per_event'], 1, 3)} s: the runner builds the next digest in a "
+        "background thread while the kernel runs a notebook, so wall is below CPU when a core "
+        "is free)."
     )
     targets.append(
         f"- replay of 200 distinct pairs under 10 s at 100k accounts: "
