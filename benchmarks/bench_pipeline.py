@@ -209,8 +209,15 @@ def _name_indexes(crm: Path) -> None:
     from digestkit.sources.crm import name_key_indexes
 
     with sqlite3.connect(crm) as con:
-        for statement in name_key_indexes("sqlite"):
-            con.execute(statement)
+        for statement in name_key_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
+            name = statement.split()[5]
+            (had,) = con.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = ? AND sql = ?",
+                (name, statement.replace(" IF NOT EXISTS", "")),
+            ).fetchone()
+            if not had:  # missing, or an older definition the lookups no longer match
+                con.execute(f"DROP INDEX IF EXISTS {name}")
+                con.execute(statement)
 
 
 def without_name_indexes(data: Path) -> Path:

@@ -306,3 +306,39 @@ def test_a_turkish_postgresql_database_finds_capital_i(tmp_path, pg_cluster):
         "the name of CRM contact CON-T1",
         "the name of CRM account ACC-T1",
     ]
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_nul_or_a_very_long_word_is_asked_always(indexed, tmp_path):
+    """SQLite's text functions stop at a NUL that Python reads past, and a 40,000-letter word
+    must not ask for every part of itself: such values come back for any text (their key is
+    ''), and the lookup stays small. Found by an adversarial review."""
+    long_run = "x" * 70
+    root = tmp_path / "w"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("crm.sqlite"))
+    rows = {
+        "accounts": [
+            ("ACC-N1", "Acme\x00 Widgets", "Premium", "EMEA", "approved", WHEN),
+            ("ACC-N2", f"{long_run}é Holdings", "Premium", "EMEA", "approved", WHEN),
+            ("ACC-N3", "Plain Holdings", "Premium", "EMEA", "approved", WHEN),
+        ],
+        "contacts": [
+            ("CON-N1", "ACC-N1", "Ciaran\x00Gallagher", "n1@example.test", "+1 415 555 0101",
+             "escalation contact", WHEN),
+            ("CON-N2", "ACC-N1", "Bo Ng", "n2@example.test", "+1 415 555 0123\x0045",
+             "escalation contact", WHEN),
+            ("CON-N3", "ACC-N3", "Anna Berg", "n3@example.test", "+1 415 555 0199",
+             "escalation contact", WHEN),
+        ],
+        "entitlements": [],
+    }  # fmt: skip
+    write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite") if indexed else ())
+    found = find_name_candidates(
+        root, first_words={"zz"}, last_words={"gallagher"}, given_words={"c"},
+        phone_tails={"5012345"},
+    )  # fmt: skip
+    assert [a for a, _ in found.accounts] == ["ACC-N1", "ACC-N2"]
+    assert [c for c, *_ in found.contacts] == ["CON-N1", "CON-N2"]
+    huge = "a" * 40_000  # one unbroken word, as a pasted token might be
+    found = find_name_candidates(root, first_words={huge}, last_words={huge})
+    assert [a for a, _ in found.accounts] == ["ACC-N1", "ACC-N2"]

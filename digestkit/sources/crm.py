@@ -117,6 +117,8 @@ _FAULTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # How many leading (or trailing) characters of a name the candidate lookup compares in SQL.
 _AFFIX = 4
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+# A name's first or last word longer than this is not keyed (its key is '', asked always).
+_MAX_KEY = 64
 _ALNUM = f"0123456789{_UPPER}{_LOWER}"
 # Each (table, column, how) the screen looks up by name_key.
 _NAME_KEYS = (
@@ -343,7 +345,7 @@ def _candidates(
             # One bound value per key: stay under this build's limit, in as few queries as can be.
             driver = conn.connection.driver_connection
             if isinstance(driver, sqlite3.Connection):
-                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 2 * len(wanted)
+                budget = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 8 * len(wanted)
         # A key and its four-character affix are bound values each.
         parts = max(1, math.ceil(2 * sum(map(len, keys)) / budget))
         rows: dict[str, tuple[Any, ...]] = {}
@@ -359,13 +361,15 @@ def _candidates(
 
 def _key_values(how: str, words: Collection[str]) -> list[str]:
     """The :func:`name_key` values a row whose first ("start") or last ("end") word folds to one
-    of ``words`` can have: the word, or (a letter beside it not being ASCII, its key stops
-    there) a part of it at the far end from that letter. "digits": the values' last four."""
+    of ``words`` can have besides '': the word, or (a letter beside it not being ASCII, its key
+    stops there) a part of it at the far end from that letter. "digits": the values' last four."""
     if how == "digits":
         return sorted({w[-_AFFIX:] for w in words if len(w) >= _AFFIX})
+    # Keys longer than _MAX_KEY are '' (name_key): a long word's longer parts need no asking,
+    # and one unbroken 40,000-character word does not ask for 800 million characters.
     if how == "start":
-        return sorted({w[:n] for w in words for n in range(1, len(w) + 1)})
-    return sorted({w[-n:] for w in words for n in range(1, len(w) + 1)})
+        return sorted({w[:n] for w in words for n in range(1, min(len(w), _MAX_KEY) + 1)})
+    return sorted({w[-n:] for w in words for n in range(1, min(len(w), _MAX_KEY) + 1)})
 
 
 def _key_condition(
@@ -401,7 +405,11 @@ def _key_condition(
         plain = part.op("~")(f"^[{_ALNUM}]{{{_AFFIX}}}$")
         lower = sa.func.translate(part, _UPPER, _LOWER)
         among = lower == sa.any_(sa.literal(affixes, postgresql.ARRAY(sa.String())))
-    return sa.and_(sa.or_(among, sa.not_(plain)), found)
+    # Values whose key is '' for their length or a NUL pass too.
+    odd = [sa.func.length(column) > _MAX_KEY]
+    if dialect == "sqlite":
+        odd.append(sa.func.instr(sa.cast(column, sa.LargeBinary), sa.literal_column("x'00'")) > 0)
+    return sa.and_(sa.or_(among, sa.not_(plain), *odd), found)
 
 
 def name_key(dialect: str, how: str, column: str) -> str:
@@ -414,6 +422,9 @@ def name_key(dialect: str, how: str, column: str) -> str:
     Written out with its constants so that an index on exactly this expression serves the
     lookup (:func:`name_key_indexes`); without one the lookup scans the table.
     """
+    # SQLite's text functions stop at a NUL, which Python reads past: such a value is not
+    # judged in SQL. (PostgreSQL text cannot hold one.)
+    nul = f"WHEN instr(CAST({column} AS BLOB), x'00') > 0 THEN '' " if dialect == "sqlite" else ""
     if how == "digits":
         last = (
             f"substr({column}, -{_AFFIX})" if dialect == "sqlite" else f"right({column}, {_AFFIX})"
@@ -422,14 +433,15 @@ def name_key(dialect: str, how: str, column: str) -> str:
             digits = f"{last} GLOB '{'[0-9]' * _AFFIX}'"
         else:
             digits = f"{last} ~ '^[0-9]{{{_AFFIX}}}$'"
-        return f"(CASE WHEN {digits} THEN {last} WHEN {column} IS NOT NULL THEN '' END)"
+        return f"(CASE {nul}WHEN {digits} THEN {last} WHEN {column} IS NOT NULL THEN '' END)"
     if how == "start":
         run = f"substr({column}, 1, length({column}) - length(ltrim({column}, '{_ALNUM}')))"
     else:
         run = f"substr({column}, length(rtrim({column}, '{_ALNUM}')) + 1)"
     # SQLite's lower() folds ASCII only; PostgreSQL's follows the database's locale (a Turkish
     # one lowers I to a dotless i), so the letters are mapped one by one there.
-    return f"lower({run})" if dialect == "sqlite" else f"translate({run}, '{_UPPER}', '{_LOWER}')"
+    lower = f"lower({run})" if dialect == "sqlite" else f"translate({run}, '{_UPPER}', '{_LOWER}')"
+    return f"(CASE {nul}WHEN length({run}) > {_MAX_KEY} THEN '' ELSE {lower} END)"
 
 
 def name_key_indexes(dialect: str = "sqlite") -> list[str]:
