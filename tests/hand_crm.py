@@ -8,6 +8,21 @@ from pathlib import Path
 
 from digestkit.sources import SCHEMAS
 
+WHEN = "2025-01-01T00:00:00Z"
+
+
+def account(account_id: str, name: str) -> tuple:
+    """An approved Premium account row."""
+    return (account_id, name, "Premium", "EMEA", "approved", WHEN)
+
+
+def contact(contact_id: str, account_id: str, name: str, phone: str) -> tuple:
+    """An escalation contact row (its e-mail made from its id)."""
+    return (
+        contact_id, account_id, name, f"{contact_id.lower()}@example.test", phone,
+        "escalation contact", WHEN,
+    )  # fmt: skip
+
 
 def write_crm_rows(
     path: Path, rows: Mapping[str, Sequence[tuple]], statements: Iterable[str] = ()

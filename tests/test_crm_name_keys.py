@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hand_crm import write_crm_rows
+from hand_crm import account, contact, write_crm_rows
 
 from digestkit.normalize import fold
 from digestkit.sources import find_name_candidates
@@ -274,15 +274,13 @@ def test_a_turkish_postgresql_database_finds_capital_i(tmp_path, pg_cluster):
     root = tmp_path / "w"
     shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("crm.sqlite"))
     rows = {
-        "accounts": [("ACC-T1", "IZMIR LOGISTICS", "Premium", "EMEA", "approved", WHEN)],
+        "accounts": [account("ACC-T1", "IZMIR LOGISTICS")],
         "contacts": [
-            ("CON-T1", "ACC-T1", "IVAN PETROV", "t1@example.test", "+90 212 555 0101",
-             "escalation contact", WHEN),
-            ("CON-T2", "ACC-T1", "Ayşe KILIÇ", "t2@example.test", "+90 212 555 0102",
-             "escalation contact", WHEN),
+            contact("CON-T1", "ACC-T1", "IVAN PETROV", "+90 212 555 0101"),
+            contact("CON-T2", "ACC-T1", "Ayşe KILIÇ", "+90 212 555 0102"),
         ],
         "entitlements": [],
-    }  # fmt: skip
+    }
     write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite"))
     with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as admin:
         admin.execute(
@@ -318,20 +316,17 @@ def test_a_nul_or_a_very_long_word_is_asked_always(indexed, tmp_path):
     shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("crm.sqlite"))
     rows = {
         "accounts": [
-            ("ACC-N1", "Acme\x00 Widgets", "Premium", "EMEA", "approved", WHEN),
-            ("ACC-N2", f"{long_run}é Holdings", "Premium", "EMEA", "approved", WHEN),
-            ("ACC-N3", "Plain Holdings", "Premium", "EMEA", "approved", WHEN),
+            account("ACC-N1", "Acme\x00 Widgets"),
+            account("ACC-N2", f"{long_run}é Holdings"),
+            account("ACC-N3", "Plain Holdings"),
         ],
         "contacts": [
-            ("CON-N1", "ACC-N1", "Ciaran\x00Gallagher", "n1@example.test", "+1 415 555 0101",
-             "escalation contact", WHEN),
-            ("CON-N2", "ACC-N1", "Bo Ng", "n2@example.test", "+1 415 555 0123\x0045",
-             "escalation contact", WHEN),
-            ("CON-N3", "ACC-N3", "Anna Berg", "n3@example.test", "+1 415 555 0199",
-             "escalation contact", WHEN),
+            contact("CON-N1", "ACC-N1", "Ciaran\x00Gallagher", "+1 415 555 0101"),
+            contact("CON-N2", "ACC-N1", "Bo Ng", "+1 415 555 0123\x0045"),
+            contact("CON-N3", "ACC-N3", "Anna Berg", "+1 415 555 0199"),
         ],
         "entitlements": [],
-    }  # fmt: skip
+    }
     write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite") if indexed else ())
     found = find_name_candidates(
         root, first_words={"zz"}, last_words={"gallagher"}, given_words={"c"},
