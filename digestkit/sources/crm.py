@@ -416,14 +416,14 @@ def name_key(dialect: str, how: str, column: str) -> str:
     """The SQL expression the screen looks names up by, for ``column`` of a CRM table.
 
     For ``how="start"`` (or "end") it is ``column``'s leading (trailing) run of ASCII letters
-    and digits in lower case: a name's first (last) word, or its part up to a letter that is not
-    ASCII; '' when there is none (SQL cannot judge such a name: the screen reads and folds it).
-    For "digits", the last four characters when they are digits, else ''. NULL for NULL.
+    and digits in lower case: a name's first (last) word, or its part up to a non-ASCII letter;
+    '' (SQL cannot judge it: the screen reads and folds every such record) when there is none,
+    it has over 64 letters or the value holds a NUL. For "digits", the last four characters
+    when they are digits, else ''. NULL for NULL.
     Written out with its constants so that an index on exactly this expression serves the
     lookup (:func:`name_key_indexes`); without one the lookup scans the table.
     """
-    # SQLite's text functions stop at a NUL, which Python reads past: such a value is not
-    # judged in SQL. (PostgreSQL text cannot hold one.)
+    # SQLite's text functions stop at a NUL, which Python reads past. (PostgreSQL has none.)
     nul = f"WHEN instr(CAST({column} AS BLOB), x'00') > 0 THEN '' " if dialect == "sqlite" else ""
     if how == "digits":
         last = (
