@@ -206,10 +206,10 @@ def world(cache: Path, accounts: int, steps: int = 500) -> Path:
 
 
 def _name_indexes(crm: Path) -> None:
-    from digestkit.sources.crm import name_key_indexes
+    from digestkit.sources.lookup import lookup_indexes
 
     with sqlite3.connect(crm) as con:
-        for statement in name_key_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
+        for statement in lookup_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
             name = statement.split()[5]
             (had,) = con.execute(
                 "SELECT count(*) FROM sqlite_master WHERE name = ? AND sql = ?",
@@ -225,7 +225,7 @@ def without_name_indexes(data: Path) -> Path:
     sources are links): what a customer's CRM is before its administrator adds them."""
     out = data.with_name(f"{data.name}-noindex")
     if not (out / "crm.sqlite").exists():
-        from digestkit.sources.crm import name_key_indexes
+        from digestkit.sources.lookup import lookup_indexes
 
         out.mkdir(exist_ok=True)
         for item in data.iterdir():
@@ -233,7 +233,7 @@ def without_name_indexes(data: Path) -> Path:
                 (out / item.name).symlink_to(item)
         shutil.copyfile(data / "crm.sqlite", out / "crm.part")
         with sqlite3.connect(out / "crm.part") as con:
-            for statement in name_key_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
+            for statement in lookup_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
                 con.execute(f"DROP INDEX IF EXISTS {statement.split()[5]}")
         (out / "crm.part").rename(out / "crm.sqlite")
     return out

@@ -66,9 +66,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     if args.index_sql:
-        from digestkit.sources.crm import name_key_indexes
+        from digestkit.sources.lookup import lookup_indexes
 
-        print("\n".join(f"{statement};" for statement in name_key_indexes(args.index_sql)))
+        print("\n".join(f"{statement};" for statement in lookup_indexes(args.index_sql)))
         return 0
     from digestkit.sources import open_sources, summarize
 

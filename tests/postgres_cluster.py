@@ -224,9 +224,9 @@ def load_sqlite(sqlite_path: Path, conninfo: str) -> dict[str, dict[str, str]]:
     import psycopg
     from psycopg import sql
 
-    from digestkit.sources.crm import name_key_indexes
+    from digestkit.sources.lookup import lookup_indexes
 
-    name_keys = {ddl.split()[5]: ddl for ddl in name_key_indexes("postgresql")}
+    name_keys = {ddl.split()[5]: ddl for ddl in lookup_indexes("postgresql")}
     lite = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         catalog = {

@@ -1,5 +1,5 @@
 """The screen's CRM lookup by name key: nothing the screen would read is left behind, and with
-the indexes of ``name_key_indexes`` the lookups read the index, not the table.
+the indexes of ``lookup_indexes`` the lookups read the index, not the table.
 
 The names are written for the purpose: accents before, inside and after an ASCII run, combining
 marks, look-alike letters, ligatures, soft hyphens and zero-width spaces, punctuation at either
@@ -23,7 +23,7 @@ from hand_crm import account, contact, write_crm_rows
 
 from digestkit.normalize import fold
 from digestkit.sources import find_name_candidates
-from digestkit.sources.crm import name_key_indexes
+from digestkit.sources.lookup import lookup_indexes
 
 SAMPLE = Path(__file__).resolve().parents[1] / "digestkit" / "data" / "sample"
 WHEN = "2025-01-01T00:00:00Z"
@@ -112,7 +112,7 @@ def write_crm(path: Path, rng: random.Random, *, indexed: bool) -> dict[str, lis
             for i in range(n)
         ],
     }  # fmt: skip
-    write_crm_rows(path, rows, name_key_indexes("sqlite") if indexed else ())
+    write_crm_rows(path, rows, lookup_indexes("sqlite") if indexed else ())
     return rows
 
 
@@ -281,7 +281,7 @@ def test_a_turkish_postgresql_database_finds_capital_i(tmp_path, pg_cluster):
         ],
         "entitlements": [],
     }
-    write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite"))
+    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite"))
     with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as admin:
         admin.execute(
             "CREATE DATABASE name_keys_tr TEMPLATE template0 LOCALE_PROVIDER icu "
@@ -327,7 +327,7 @@ def test_a_nul_or_a_very_long_word_is_asked_always(indexed, tmp_path):
         ],
         "entitlements": [],
     }
-    write_crm_rows(root / "crm.sqlite", rows, name_key_indexes("sqlite") if indexed else ())
+    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite") if indexed else ())
     found = find_name_candidates(
         root, first_words={"zz"}, last_words={"gallagher"}, given_words={"c"},
         phone_tails={"5012345"},

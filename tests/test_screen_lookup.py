@@ -182,12 +182,12 @@ def test_the_crm_returns_candidates_only(hand_world):
 
 def test_prefetch_asks_once_for_every_text(hand_world, monkeypatch):
     from digestkit import screen
-    from digestkit.sources import crm
+    from digestkit.sources import lookup
 
     screen._sources_lookup.cache_clear()  # nothing asked yet
 
     asked: list[set[str]] = []
-    real = crm.find_name_candidates
+    real = lookup.find_name_candidates
 
     def counting(*args, **kwargs):
         asked.append(set(kwargs["first_words"]))

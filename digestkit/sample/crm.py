@@ -16,7 +16,7 @@ import numpy.typing as npt
 from digestkit.sample.world import VARIANT_10MIN, Columns, Crm, Registry
 from digestkit.sources import SCHEMAS, TIERS
 from digestkit.sources.cases import CASES_COLUMNS, CASES_TABLE
-from digestkit.sources.crm import name_key_indexes
+from digestkit.sources.lookup import lookup_indexes
 from digestkit.sources.schema import Column
 
 __all__ = ["CASES", "generate_cases", "generate_crm", "iso_times", "random_times", "write_crm"]
@@ -270,7 +270,7 @@ def write_crm(path: Path, crm: Crm, cases: Columns | None = None) -> None:
             "CREATE INDEX ix_entitlements_product_id ON entitlements (product_id)",
             "CREATE INDEX ix_entitlements_tier ON entitlements (tier)",
             "CREATE INDEX ix_entitlements_record_status ON entitlements (record_status)",
-            *name_key_indexes("sqlite"),
+            *lookup_indexes("sqlite"),
         ):
             con.execute(statement)
         if cases is not None:

@@ -63,15 +63,14 @@ if TYPE_CHECKING:
     from digestkit.sources.cases import load_cases as load_cases  # `as`: an explicit re-export
     from digestkit.sources.crm import (
         MAX_IN_LIST,
-        NameCandidates,
         count_entitlement_accounts,
         crm_file,
-        find_name_candidates,
         load_accounts,
         load_contacts,
         load_entitlements,
     )
     from digestkit.sources.feed import FeedLine, iter_feed, load_feed
+    from digestkit.sources.lookup import NameCandidates, find_name_candidates
     from digestkit.sources.register import load_exceptions
     from digestkit.sources.registry import (
         NAMED_TABLES,
@@ -153,15 +152,14 @@ __getattr__, _, _ = lazy_loader.attach(
         "cases": ["load_cases"],
         "crm": [
             "MAX_IN_LIST",
-            "NameCandidates",
             "count_entitlement_accounts",
             "crm_file",
-            "find_name_candidates",
             "load_accounts",
             "load_contacts",
             "load_entitlements",
         ],
         "feed": ["FeedLine", "iter_feed", "load_feed"],
+        "lookup": ["NameCandidates", "find_name_candidates"],
         "register": ["load_exceptions"],
         "registry": [
             "NAMED_TABLES",

@@ -183,7 +183,7 @@ def schema_markdown() -> str:
         "  unknown database, locked or corrupt file, lost connection) is a one-line error naming",
         "  the source (password masked) and what to do.",
         "- The sensitive-data screen asks the CRM only about a text's words, by a key of each",
-        "  name's first and last word (`name_key`); `digestkit sources --index-sql sqlite` (or",
+        "  name's first and last word (`lookup_key`); `digestkit sources --index-sql sqlite` (or",
         "  `postgresql`) prints the indexes on those keys, which the sample CRM has. Without",
         "  them each lookup reads every name row.",
         "- Runbooks name products and teams by `product_name` / `display_name`, matched",
