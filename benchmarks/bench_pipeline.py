@@ -209,8 +209,7 @@ def _name_indexes(crm: Path) -> None:
     from digestkit.sources.lookup import lookup_indexes
 
     with sqlite3.connect(crm) as con:
-        for statement in lookup_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
-            name = statement.split()[5]
+        for name, statement in lookup_indexes("sqlite").items():
             (had,) = con.execute(
                 "SELECT count(*) FROM sqlite_master WHERE name = ? AND sql = ?",
                 (name, statement.replace(" IF NOT EXISTS", "")),
@@ -233,8 +232,8 @@ def without_name_indexes(data: Path) -> Path:
                 (out / item.name).symlink_to(item)
         shutil.copyfile(data / "crm.sqlite", out / "crm.part")
         with sqlite3.connect(out / "crm.part") as con:
-            for statement in lookup_indexes("sqlite"):  # CREATE INDEX IF NOT EXISTS <name> ON
-                con.execute(f"DROP INDEX IF EXISTS {statement.split()[5]}")
+            for name in lookup_indexes("sqlite"):
+                con.execute(f"DROP INDEX IF EXISTS {name}")
         (out / "crm.part").rename(out / "crm.sqlite")
     return out
 

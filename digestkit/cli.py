@@ -68,7 +68,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if args.index_sql:
         from digestkit.sources.lookup import lookup_indexes
 
-        print("\n".join(f"{statement};" for statement in lookup_indexes(args.index_sql)))
+        print("\n".join(f"{statement};" for statement in lookup_indexes(args.index_sql).values()))
         return 0
     from digestkit.sources import open_sources, summarize
 

@@ -226,7 +226,7 @@ def load_sqlite(sqlite_path: Path, conninfo: str) -> dict[str, dict[str, str]]:
 
     from digestkit.sources.lookup import lookup_indexes
 
-    name_keys = {ddl.split()[5]: ddl for ddl in lookup_indexes("postgresql")}
+    name_keys = lookup_indexes("postgresql")
     lite = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         catalog = {

@@ -112,7 +112,7 @@ def write_crm(path: Path, rng: random.Random, *, indexed: bool) -> dict[str, lis
             for i in range(n)
         ],
     }  # fmt: skip
-    write_crm_rows(path, rows, lookup_indexes("sqlite") if indexed else ())
+    write_crm_rows(path, rows, lookup_indexes("sqlite").values() if indexed else ())
     return rows
 
 
@@ -281,7 +281,7 @@ def test_a_turkish_postgresql_database_finds_capital_i(tmp_path, pg_cluster):
         ],
         "entitlements": [],
     }
-    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite"))
+    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite").values())
     with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as admin:
         admin.execute(
             "CREATE DATABASE name_keys_tr TEMPLATE template0 LOCALE_PROVIDER icu "
@@ -327,7 +327,7 @@ def test_a_nul_or_a_very_long_word_is_asked_always(indexed, tmp_path):
         ],
         "entitlements": [],
     }
-    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite") if indexed else ())
+    write_crm_rows(root / "crm.sqlite", rows, lookup_indexes("sqlite").values() if indexed else ())
     found = find_name_candidates(
         root, first_words={"zz"}, last_words={"gallagher"}, given_words={"c"},
         phone_tails={"5012345"},

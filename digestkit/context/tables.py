@@ -155,22 +155,23 @@ class ContextTables:
 
 
 def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> EntitlementCounts:
-    count = src_mod.count_entitlement_accounts
     as_of = context.as_of
+    # The tier's approved entitlements active at as_of, counted in SQL.
+    count = partial(
+        src_mod.count_entitlement_accounts,
+        context.sources,
+        as_of=as_of,
+        tiers=[tier],
+        approved_only=True,
+        active_on=as_of,
+    )
     # A replay counts each tier at many times: from the second on, in memory (same numbers).
     tally = tier_entitlements(context.sources, tier)
     first = tally.counts(as_of, minutes) if tally is not None else None
     if first is None:
         # One scan counts the accounts and, of them, those with other terms (an account may
         # deviate in two ways, so the per-terms counts below need not add up to it).
-        scanned = count(
-            context.sources,
-            as_of=as_of,
-            tiers=[tier],
-            approved_only=True,
-            active_on=as_of,
-            count_deviating_from=minutes,
-        ).iloc[0]
+        scanned = count(count_deviating_from=minutes).iloc[0]
         first = TierCount(
             int(scanned["accounts"]),
             int(scanned["deviating"]),
@@ -188,15 +189,7 @@ def _count_entitlements(context: ContextTables, tier: str, minutes: int) -> Enti
         by_terms = (
             in_memory
             if in_memory is not None
-            else count(
-                context.sources,
-                as_of=as_of,
-                tiers=[tier],
-                approved_only=True,
-                active_on=as_of,
-                deviating_from_minutes=minutes,
-                group_by=["terms"],
-            )
+            else count(deviating_from_minutes=minutes, group_by=["terms"])
         )
     else:
         by_terms = pd.DataFrame(columns=["terms", "accounts"])

@@ -270,7 +270,7 @@ def write_crm(path: Path, crm: Crm, cases: Columns | None = None) -> None:
             "CREATE INDEX ix_entitlements_product_id ON entitlements (product_id)",
             "CREATE INDEX ix_entitlements_tier ON entitlements (tier)",
             "CREATE INDEX ix_entitlements_record_status ON entitlements (record_status)",
-            *lookup_indexes("sqlite"),
+            *lookup_indexes("sqlite").values(),
         ):
             con.execute(statement)
         if cases is not None:

@@ -221,18 +221,19 @@ def lookup_key(dialect: str, how: str, column: str) -> str:
     return f"(CASE {nul}WHEN length({run}) > {_MAX_KEY} THEN '' ELSE {lower} END)"
 
 
-def lookup_indexes(dialect: str = "sqlite") -> list[str]:
-    """``CREATE INDEX`` statements that let the sensitive-data screen's CRM lookups
-    (:func:`find_name_candidates`) read a few index entries instead of every row.
+def lookup_indexes(dialect: str = "sqlite") -> dict[str, str]:
+    """``CREATE INDEX`` statements, by index name, that let the sensitive-data screen's CRM
+    lookups (:func:`find_name_candidates`) read a few index entries instead of every row.
 
     The sample CRM has them; for your own CRM a database administrator may run them (SQLite or
     PostgreSQL, ``dialect``). Without them the screen still works, scanning each name column.
     """
-    return [
-        f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_{how} ON {table} "
-        f"({lookup_key(dialect, how, column)})"
-        for table, column, how in _NAME_KEYS
-    ]
+    indexes = {}
+    for table, column, how in _NAME_KEYS:
+        name = f"ix_{table}_{column}_{how}"
+        key = lookup_key(dialect, how, column)
+        indexes[name] = f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({key})"
+    return indexes
 
 
 def _among(dialect: str, key: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
